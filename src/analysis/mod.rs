@@ -1,0 +1,46 @@
+//! Path questions over the access graph: what a source reaches, who reaches a target, and why
+//! one pair is or is not connected.
+//!
+//! Searches are breadth-first over petgraph views, so cycles (A assumes B assumes A) are handled
+//! by the visited set, and only the shortest path per (source, target, plane) is reported.
+//! Allowed paths are preferred to conditional ones: a search first follows allowed hops only,
+//! then conditional ones for the pairs it did not reach.
+
+use crate::graph::{EdgeKind, EdgeStatus};
+use crate::policy::{OpenCondition, Reason};
+
+/// One hop of a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    /// The node id it leaves.
+    pub from: String,
+    /// The node id it reaches.
+    pub to: String,
+    /// The edge kind.
+    pub kind: EdgeKind,
+    /// Allowed or conditional.
+    pub status: EdgeStatus,
+    /// The statements that allowed it.
+    pub because: Vec<Reason>,
+    /// Open conditions.
+    pub conditions: Vec<OpenCondition>,
+    /// Further facts.
+    pub notes: Vec<String>,
+}
+
+/// A path from a source to a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path {
+    /// The source node id: a container, role, user, service principal or external account.
+    pub source: String,
+    /// The target resource id.
+    pub target: String,
+    /// The queried actions this path allows, sorted.
+    pub actions: Vec<String>,
+    /// The weakest hop's status.
+    pub status: EdgeStatus,
+    /// True when some hop crosses an account.
+    pub cross_account: bool,
+    /// The hops in order.
+    pub hops: Vec<Hop>,
+}

@@ -1,0 +1,1 @@
+//! Exports: Graphviz DOT, Mermaid and versioned JSON.

@@ -1,0 +1,1 @@
+//! Context keys derived from the inventory.

@@ -1,0 +1,130 @@
+//! Amazon Resource Names, split on the first five colons as IAM does (IAM-SEMANTICS R1.3).
+
+use std::fmt;
+
+/// A parsed ARN: `arn:partition:service:region:account:resource`.
+///
+/// The resource part keeps any further colons (`secret:name-AbCdEf`, `log-group:x:*`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Arn {
+    /// `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: String,
+    /// The service prefix, such as `iam` or `secretsmanager`.
+    pub service: String,
+    /// The region; empty for global services (IAM, S3).
+    pub region: String,
+    /// The 12-digit account id; empty for S3.
+    pub account: String,
+    /// Everything after the fifth colon.
+    pub resource: String,
+}
+
+/// Why a string is not an ARN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not an ARN: {reason}")]
+pub struct ArnError {
+    /// The rejected input.
+    pub input: String,
+    /// What was expected.
+    pub reason: &'static str,
+}
+
+impl Arn {
+    /// Parses an ARN.
+    ///
+    /// # Errors
+    /// When the string does not start with `arn:`, has fewer than six colon-separated parts, or
+    /// has an empty partition, service or resource.
+    pub fn parse(input: &str) -> Result<Arn, ArnError> {
+        let err = |reason| ArnError { input: input.to_string(), reason };
+        let mut parts = input.splitn(6, ':');
+        if parts.next() != Some("arn") {
+            return Err(err("expected it to start with `arn:`"));
+        }
+        let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(err("expected `arn:partition:service:region:account:resource`"));
+        };
+        if partition.is_empty() || service.is_empty() {
+            return Err(err("expected a partition and a service"));
+        }
+        if resource.is_empty() {
+            return Err(err("expected a resource after the fifth colon"));
+        }
+        if !account.is_empty() && !is_account_id(account) {
+            return Err(err("expected a 12-digit account id in the fifth field"));
+        }
+        Ok(Arn {
+            partition: partition.to_string(),
+            service: service.to_string(),
+            region: region.to_string(),
+            account: account.to_string(),
+            resource: resource.to_string(),
+        })
+    }
+
+    /// The resource type: the resource part up to its first `/` or `:`.
+    pub fn resource_type(&self) -> &str {
+        let end = self.resource.find(['/', ':']).unwrap_or(self.resource.len());
+        &self.resource[..end]
+    }
+
+    /// The resource part after the resource type and its separator.
+    pub fn resource_name(&self) -> &str {
+        match self.resource.find(['/', ':']) {
+            Some(i) => &self.resource[i + 1..],
+            None => "",
+        }
+    }
+}
+
+impl fmt::Display for Arn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:{}:{}:{}:{}",
+            self.partition, self.service, self.region, self.account, self.resource
+        )
+    }
+}
+
+/// True when `s` is a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account root principal ARN, `arn:<partition>:iam::<account>:root`.
+pub fn account_root(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:iam::{account}:root")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_resource_with_colons() {
+        let arn = Arn::parse("arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:*").unwrap();
+        assert_eq!(arn.service, "logs");
+        assert_eq!(arn.resource, "log-group:/ecs/app:*");
+        assert_eq!(arn.resource_type(), "log-group");
+        assert_eq!(arn.resource_name(), "/ecs/app:*");
+        assert_eq!(arn.to_string(), "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:*");
+    }
+
+    #[test]
+    fn s3_has_no_account() {
+        let arn = Arn::parse("arn:aws:s3:::bucket/key").unwrap();
+        assert_eq!(arn.account, "");
+        assert_eq!(arn.resource_type(), "bucket");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert!(Arn::parse("arn:aws:iam::role/x").is_err());
+        assert!(Arn::parse("role/x").is_err());
+        assert!(Arn::parse("arn:aws:iam::12345:role/x").is_err());
+        assert!(Arn::parse("arn:aws:iam::123456789012:").is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! Pure IAM evaluation: one authorization request and the policies that bear on it go in, a
+//! decision and its proof come out (IAM-SEMANTICS R1–R5).
+//!
+//! Conditions are evaluated in three-valued (Kleene) logic: context keys that the snapshot cannot
+//! decide are [`ContextValue::Unknown`], and a statement that depends on one neither surely
+//! applies nor surely does not. An Allow that depends on an unknown makes the decision
+//! *conditional*; a Deny that depends on one makes it *possibly denied*, which is reported as a
+//! conditional allow whose open conditions carry `effect: Deny`. Nothing unknown is dropped.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Diagnostic, Effect, PolicyDocument};
+
+mod eval;
+pub mod glob;
+
+pub use eval::evaluate;
+
+/// Kleene truth value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tri {
+    /// Surely false.
+    False,
+    /// Depends on something the snapshot cannot tell.
+    Unknown,
+    /// Surely true.
+    True,
+}
+
+impl Tri {
+    /// Kleene AND.
+    pub fn and(self, other: Tri) -> Tri {
+        self.min(other)
+    }
+    /// Kleene OR.
+    pub fn or(self, other: Tri) -> Tri {
+        self.max(other)
+    }
+    /// Kleene NOT.
+    #[allow(clippy::should_implement_trait, reason = "Tri is not a bool; an inherent `not` reads better than `!`")]
+    pub fn not(self) -> Tri {
+        match self {
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+            Tri::True => Tri::False,
+        }
+    }
+}
+
+impl From<bool> for Tri {
+    fn from(b: bool) -> Tri {
+        if b { Tri::True } else { Tri::False }
+    }
+}
+
+/// Who makes a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestPrincipal {
+    /// A service principal such as `ecs-tasks.amazonaws.com`.
+    Service(String),
+    /// A session of an IAM role: `arn:P:sts::A:assumed-role/Name/Session`.
+    Session {
+        /// The role ARN, path included.
+        role_arn: String,
+        /// The session name when known; ECS chooses it, so for task roles it is `None`.
+        session_name: Option<String>,
+    },
+    /// An IAM user acting with its own credentials.
+    User {
+        /// The user ARN.
+        arn: String,
+    },
+    /// An account's root user.
+    AccountRoot {
+        /// The partition.
+        partition: String,
+        /// The account id.
+        account: String,
+    },
+}
+
+/// What a request acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestResource {
+    /// `"*"`, for wildcard-only actions.
+    Any,
+    /// One ARN.
+    Arn(String),
+    /// Some resource whose ARN starts with this prefix, such as any object of a bucket
+    /// (`arn:aws:s3:::bucket/`). A Resource pattern that covers every such ARN matches; one that
+    /// covers only some matches for Allow (access to some objects is access) and is unknown for
+    /// Deny (some objects may be denied).
+    Under(String),
+}
+
+/// A context key's value for one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContextValue {
+    /// A single-valued key.
+    Single(String),
+    /// A multivalued key (`aws:TagKeys`, `aws:PrincipalOrgPaths`, …).
+    Multi(Vec<String>),
+    /// A value known to start with this prefix; the rest is unknown (for example `aws:SourceArn`
+    /// when ECS assumes a task role: some ECS ARN in the task's account and region).
+    Prefix(String),
+    /// The snapshot cannot tell the value, or whether the key is present.
+    Unknown,
+    /// The key is surely absent.
+    Absent,
+}
+
+/// The request context: lowercase key to value, plus what a key not listed means.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// Keys by lowercase name.
+    pub values: BTreeMap<String, ContextValue>,
+    /// The value of any key not in `values`: [`ContextValue::Absent`] for strict simulation,
+    /// [`ContextValue::Unknown`] for analysis of a snapshot.
+    pub otherwise: ContextValue,
+}
+
+impl Context {
+    /// An empty context in which every other key is `otherwise`.
+    pub fn new(otherwise: ContextValue) -> Context {
+        Context { values: BTreeMap::new(), otherwise }
+    }
+
+    /// Sets a key (stored lowercase).
+    pub fn set(&mut self, key: &str, value: ContextValue) -> &mut Context {
+        self.values.insert(key.to_ascii_lowercase(), value);
+        self
+    }
+
+    /// Looks a key up, case-insensitively.
+    pub fn get(&self, key: &str) -> &ContextValue {
+        self.values.get(&key.to_ascii_lowercase()).unwrap_or(&self.otherwise)
+    }
+}
+
+/// One authorization question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Who asks.
+    pub principal: RequestPrincipal,
+    /// `service:Action`.
+    pub action: String,
+    /// What on.
+    pub resource: RequestResource,
+    /// The account that owns the resource (S3 ARNs carry none).
+    pub resource_account: String,
+    /// The context keys.
+    pub context: Context,
+}
+
+/// The kind of a policy, which decides how it combines (R2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyType {
+    /// Identity policies: inline, managed and group policies of the principal.
+    Identity,
+    /// A resource-based policy (secret, repository, bucket policy).
+    Resource,
+    /// An IAM role trust policy; it must always allow (R2.6).
+    Trust,
+    /// A KMS key policy; it must always allow (R2.7).
+    Key,
+    /// A permissions boundary.
+    Boundary,
+    /// A session policy.
+    Session,
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+}
+
+impl PolicyType {
+    /// The contract name used in JSON output: `identity`, `resource`, `trust`, `key`,
+    /// `boundary`, `session`, `scp`, `rcp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity",
+            PolicyType::Resource => "resource",
+            PolicyType::Trust => "trust",
+            PolicyType::Key => "key",
+            PolicyType::Boundary => "boundary",
+            PolicyType::Session => "session",
+            PolicyType::Scp => "scp",
+            PolicyType::Rcp => "rcp",
+        }
+    }
+}
+
+/// A policy with the id its proofs name.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyRef<'a> {
+    /// The policy's kind.
+    pub policy_type: PolicyType,
+    /// Its id in proofs: a managed policy ARN, `<role ARN>#<inline name>`, the ARN of the resource
+    /// that carries it, or an organization policy id.
+    pub id: &'a str,
+    /// The document.
+    pub document: &'a PolicyDocument,
+}
+
+/// One level of an organization (root, an OU, the account) and the SCPs or RCPs attached there.
+#[derive(Clone, Debug)]
+pub struct OrgLevel<'a> {
+    /// The root, OU or account id.
+    pub target: &'a str,
+    /// The policies attached to it.
+    pub policies: Vec<PolicyRef<'a>>,
+}
+
+/// Every policy that bears on one request.
+#[derive(Clone, Debug, Default)]
+pub struct PolicySet<'a> {
+    /// The principal's identity policies.
+    pub identity: Vec<PolicyRef<'a>>,
+    /// The resource's policy: resource, trust or key policy. Its type decides whether it must
+    /// always allow (trust and key policies).
+    pub resource: Option<PolicyRef<'a>>,
+    /// The principal's permissions boundary.
+    pub boundary: Option<PolicyRef<'a>>,
+    /// The session policy, if any.
+    pub session: Option<PolicyRef<'a>>,
+    /// The SCP levels of the principal's account, root first; `None` when SCPs do not apply.
+    pub scps: Option<Vec<OrgLevel<'a>>>,
+    /// The RCP levels of the resource's account, root first; `None` when RCPs do not apply.
+    /// `RCPFullAWSAccess` is implicit at every level.
+    pub rcps: Option<Vec<OrgLevel<'a>>>,
+    /// The resource is an AWS-managed KMS key, which no other account can use (R2.7).
+    pub aws_managed_key: bool,
+}
+
+/// The outcome of one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// Allowed, possibly conditionally.
+    Allowed,
+    /// No applicable Allow where one is needed.
+    ImplicitDeny,
+    /// An applicable Deny.
+    ExplicitDeny,
+}
+
+impl Outcome {
+    /// `allowed`, `implicit_deny` or `explicit_deny`, as `rolechain.decision/v1` spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::ImplicitDeny => "implicit_deny",
+            Outcome::ExplicitDeny => "explicit_deny",
+        }
+    }
+}
+
+/// A statement that decided part of a request.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Reason {
+    /// The kind of policy.
+    pub policy_type: PolicyType,
+    /// The policy id.
+    pub policy: String,
+    /// The statement's `Sid`, or its index as a string.
+    pub statement: String,
+    /// Its effect.
+    pub effect: Effect,
+}
+
+/// A condition the snapshot cannot decide, with the statement it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OpenCondition {
+    /// The operator as written.
+    pub operator: String,
+    /// The key as written.
+    pub key: String,
+    /// The values.
+    pub values: Vec<String>,
+    /// The policy type.
+    pub policy_type: PolicyType,
+    /// The policy id.
+    pub policy: String,
+    /// The statement label.
+    pub statement: String,
+    /// Allow: the access needs this condition. Deny: the access is denied if it holds.
+    pub effect: Effect,
+}
+
+/// What blocks a denied request: the first failing part, in evaluation order.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Blocker {
+    /// An applicable Deny statement.
+    Deny(Reason),
+    /// An SCP level of the principal's account has no applicable Allow.
+    ScpMissingAllow {
+        /// The root, OU or account id.
+        target: String,
+    },
+    /// No identity policy allows, where one is needed.
+    IdentityMissingAllow,
+    /// The resource policy does not allow this principal, where it must (cross-account, trust,
+    /// key policy) or where it is the only possible grant (service principals).
+    ResourceMissingAllow {
+        /// The policy type: resource, trust or key.
+        policy_type: PolicyType,
+        /// The resource whose policy it is.
+        policy: Option<String>,
+    },
+    /// The permissions boundary has no applicable Allow.
+    BoundaryMissingAllow {
+        /// The boundary policy id.
+        policy: String,
+    },
+    /// The session policy has no applicable Allow.
+    SessionMissingAllow {
+        /// The session policy id.
+        policy: String,
+    },
+    /// An AWS-managed KMS key used from another account.
+    AwsManagedKeyCrossAccount,
+}
+
+/// The decision for one request, with its proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// Allowed, implicitly denied or explicitly denied.
+    pub outcome: Outcome,
+    /// True when the outcome is `Allowed` but depends on conditions the context cannot decide,
+    /// including possible denies.
+    pub conditional: bool,
+    /// The statements that decided it: for Allow, the allowing statements used on each side;
+    /// for an explicit deny, the Deny.
+    pub because: Vec<Reason>,
+    /// Open conditions, sorted.
+    pub conditions: Vec<OpenCondition>,
+    /// For a denied request, what blocks it.
+    pub blocked_by: Option<Blocker>,
+    /// Warnings: unsupported operators, dangling principals, short ARNs, …
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Decision {
+    /// True when allowed, conditionally or not.
+    pub fn is_allowed(&self) -> bool {
+        self.outcome == Outcome::Allowed
+    }
+}
