@@ -1,15 +1,487 @@
-//! Building the graph from an inventory.
-use super::AccessGraph;
-use crate::model::Inventory;
+//! Building the graph from an inventory: nodes for everything the snapshot holds or names, and
+//! an evaluated edge for every hop the policies allow.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::graph::DiGraph;
+
+use super::ecs::{ValueFrom, parse_image_repository, parse_value_from};
+use super::world::{Caller, ECS_TASKS, ResourceInfo, Verdict, World};
+use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
+use crate::collect::snapshot::ssm_parameter_arn;
+use crate::model::{self, Diagnostic, Inventory, Principal, arn::account_root};
 
 /// Options for [`build`].
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
-    /// The actions to evaluate on resources; `None` means each resource type's defaults.
+    /// The actions to evaluate on resources; `None` means each resource type's defaults
+    /// ([`World::default_actions`]). Actions of another service than the resource's are skipped.
     pub actions: Option<Vec<String>>,
 }
 
-/// Builds the graph.
-pub fn build(_inventory: &Inventory, _options: &BuildOptions) -> AccessGraph {
-    AccessGraph::default()
+/// Builds the access graph of an inventory.
+///
+/// Every edge is decided by [`crate::policy::evaluate`]: `task-role` and `execution-role` by the
+/// role's trust of `ecs-tasks.amazonaws.com`, `assumes` by R5.1 on both sides, `accesses` by the
+/// resource type's actions, and `injects`/`pulls` by what the execution role may read. Edges the
+/// policies deny are kept only where the snapshot itself makes the reference (a task definition
+/// naming a role, secret or image), with what blocks them.
+///
+/// # Complexity
+/// O((P + R) · P + P · R) evaluations for P principals and R resources, where the quick
+/// [`World::may_allow`] filter skips pairs that no Allow statement could connect.
+pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
+    let world = World::new(inventory);
+    let mut b = Builder { world: &world, nodes: BTreeMap::new(), edges: BTreeMap::new(), diagnostics: Vec::new() };
+    b.accounts();
+    b.principals();
+    for r in world.resources.values() {
+        b.resource_node(r);
+    }
+    b.ecs();
+    b.trust_edges();
+    b.access_edges(options);
+    b.finish()
+}
+
+struct Builder<'w, 'a> {
+    world: &'w World<'a>,
+    nodes: BTreeMap<String, Node>,
+    edges: BTreeMap<(String, String, EdgeKind), Edge>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn account_of(arn: &str) -> Option<String> {
+    let a = arn.split(':').nth(4)?;
+    (!a.is_empty()).then(|| a.to_string())
+}
+
+impl<'a> Builder<'_, 'a> {
+    fn node(&mut self, id: &str, kind: NodeKind, account: Option<String>, label: String, parent: Option<String>, in_snapshot: bool) {
+        self.nodes.entry(id.to_string()).or_insert(Node { id: id.to_string(), kind, account, label, parent, in_snapshot });
+    }
+
+    fn edge(&mut self, from: &str, to: &str, kind: EdgeKind, verdict: Verdict) {
+        let cross_account = match (self.nodes.get(from).and_then(|n| n.account.clone()), self.nodes.get(to).and_then(|n| n.account.clone())) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        let edge = Edge {
+            kind,
+            status: verdict.status,
+            cross_account,
+            actions: verdict.actions,
+            because: verdict.because,
+            conditions: verdict.conditions,
+            notes: verdict.notes,
+        };
+        let key = (from.to_string(), to.to_string(), kind);
+        match self.edges.get_mut(&key) {
+            // The same hop reached twice (a task definition and a task override naming one role):
+            // keep the stronger.
+            Some(existing) if existing.status >= edge.status => {}
+            _ => {
+                self.edges.insert(key, edge);
+            }
+        }
+    }
+
+    fn structural(&mut self, from: &str, to: &str, kind: EdgeKind) {
+        let v = Verdict { status: EdgeStatus::Allowed, actions: vec![], because: vec![], conditions: vec![], notes: vec![], blocked: None };
+        self.edge(from, to, kind, v);
+    }
+
+    fn accounts(&mut self) {
+        for a in &self.world.inventory.accounts {
+            let label = a.name.clone().unwrap_or_else(|| a.id.clone());
+            self.node(&account_root(&a.partition, &a.id), NodeKind::Account, Some(a.id.clone()), label, None, true);
+        }
+    }
+
+    fn principals(&mut self) {
+        for (arn, role) in &self.world.roles {
+            self.node(arn, NodeKind::Role, account_of(arn), role.name.clone(), None, true);
+            if let Some(b) = &role.boundary {
+                if self.world.inventory.accounts.iter().all(|a| a.iam.iter().all(|i| i.policies.iter().all(|p| &p.arn != b))) {
+                    self.diagnostics.push(Diagnostic::warning(
+                        "boundary-not-in-snapshot",
+                        *arn,
+                        format!("permissions boundary `{b}` is not in the snapshot; it is treated as absent"),
+                    ));
+                }
+            }
+        }
+        for (arn, user) in &self.world.users {
+            self.node(arn, NodeKind::User, account_of(arn), user.name.clone(), None, true);
+        }
+    }
+
+    fn resource_node(&mut self, r: &ResourceInfo<'_>) {
+        self.node(&r.id, r.kind, (!r.account.is_empty()).then(|| r.account.clone()), r.label.clone(), None, r.in_snapshot);
+    }
+
+    fn role_node(&mut self, arn: &str) {
+        if !self.nodes.contains_key(arn) {
+            let label = arn.rsplit('/').next().unwrap_or(arn).to_string();
+            self.node(arn, NodeKind::Role, account_of(arn), label, None, false);
+        }
+    }
+
+    fn ecs(&mut self) {
+        let world = self.world;
+        // Which services run each task definition, to nest it under a single one.
+        let mut runners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut task_defs: BTreeMap<&str, (&model::TaskDefinition, &str, &str, &str)> = BTreeMap::new();
+        for account in &world.inventory.accounts {
+            for (region, r) in &account.regions {
+                let Some(ecs) = &r.ecs else { continue };
+                for c in ecs.clusters.iter().flatten() {
+                    self.node(&c.arn, NodeKind::Cluster, Some(account.id.clone()), c.name.clone(), None, true);
+                }
+                for s in ecs.services.iter().flatten() {
+                    if let Some(td) = &s.task_definition {
+                        runners.entry(td).or_default().push(&s.arn);
+                    }
+                }
+                for td in ecs.task_definitions.iter().flatten() {
+                    task_defs.insert(&td.arn, (td, &account.id, region, &account.partition));
+                }
+            }
+        }
+        for account in &world.inventory.accounts {
+            for r in account.regions.values() {
+                let Some(ecs) = &r.ecs else { continue };
+                for s in ecs.services.iter().flatten() {
+                    if let Some(cluster) = &s.cluster_arn {
+                        let name = cluster.rsplit('/').next().unwrap_or(cluster).to_string();
+                        self.node(cluster, NodeKind::Cluster, Some(account.id.clone()), name, None, false);
+                    }
+                    self.node(&s.arn, NodeKind::Service, Some(account.id.clone()), s.name.clone(), s.cluster_arn.clone(), true);
+                    if let Some(cluster) = &s.cluster_arn {
+                        self.structural(cluster, &s.arn, EdgeKind::Runs);
+                    }
+                    if let Some(td) = &s.task_definition {
+                        if !task_defs.contains_key(td.as_str()) {
+                            self.diagnostics.push(Diagnostic::warning(
+                                "task-definition-not-in-snapshot",
+                                td.clone(),
+                                format!("service `{}` runs this task definition, which the snapshot does not hold", s.arn),
+                            ));
+                            let label = td.rsplit('/').next().unwrap_or(td).to_string();
+                            self.node(td, NodeKind::TaskDefinition, account_of(td), label, Some(s.arn.clone()), false);
+                        }
+                        self.structural(&s.arn, td, EdgeKind::Runs);
+                    }
+                }
+            }
+        }
+        for (arn, (td, account, region, partition)) in &task_defs {
+            let parent = match runners.get(arn).map(Vec::as_slice) {
+                Some([one]) => Some(one.to_string()),
+                _ => None,
+            };
+            let label = arn.rsplit('/').next().unwrap_or(arn).to_string();
+            self.node(arn, NodeKind::TaskDefinition, Some(account.to_string()), label.clone(), parent, true);
+            self.task_definition(td, account, region, partition, &label);
+        }
+        // Running tasks may override the task role.
+        for account in &world.inventory.accounts {
+            for (region, r) in &account.regions {
+                for task in r.ecs.iter().flat_map(|e| e.tasks.iter().flatten()) {
+                    let Some(role) = &task.task_role_override else { continue };
+                    let Some((td, ..)) = task_defs.get(task.task_definition_arn.as_str()) else { continue };
+                    let mut diags = Vec::new();
+                    let verdict = world.ecs_trust(role, &account.id, region, &account.partition, &mut diags);
+                    self.diagnostics.extend(diags);
+                    self.role_node(role);
+                    for c in &td.containers {
+                        let id = format!("{}#{}", td.arn, c.name);
+                        let v = verdict.clone();
+                        let v = Verdict { notes: [v.notes, vec![format!("task `{}` overrides the task role", task.arn)]].concat(), ..v };
+                        self.edge(&id, role, EdgeKind::TaskRole, v);
+                    }
+                }
+            }
+        }
+    }
+
+    fn task_definition(&mut self, td: &model::TaskDefinition, account: &str, region: &str, partition: &str, label: &str) {
+        let world = self.world;
+        let mut diags = Vec::new();
+        if let Some(exec) = &td.execution_role_arn {
+            self.role_node(exec);
+            let v = world.ecs_trust(exec, account, region, partition, &mut diags);
+            self.edge(&td.arn, exec, EdgeKind::ExecutionRole, v);
+        }
+        let task_role = td.task_role_arn.as_deref().map(|role| {
+            self.role_node(role);
+            (role, world.ecs_trust(role, account, region, partition, &mut diags))
+        });
+        for c in &td.containers {
+            let id = format!("{}#{}", td.arn, c.name);
+            self.node(&id, NodeKind::Container, Some(account.to_string()), format!("{label}#{}", c.name), Some(td.arn.clone()), true);
+            self.structural(&td.arn, &id, EdgeKind::Defines);
+            if let Some((role, verdict)) = &task_role {
+                self.edge(&id, role, EdgeKind::TaskRole, verdict.clone());
+            }
+            let references = c
+                .secrets
+                .iter()
+                .map(|s| (s.value_from.as_str(), false))
+                .chain(c.log_secret_options.iter().map(|s| (s.value_from.as_str(), false)))
+                .chain(c.repository_credentials.iter().map(|s| (s.as_str(), true)));
+            for (value_from, is_registry_credentials) in references {
+                let Some(resource) = self.injected_resource(value_from, is_registry_credentials, account, region, partition, &id) else {
+                    continue;
+                };
+                self.resource_node(&resource);
+                let v = world.inject(td.execution_role_arn.as_deref(), account, region, partition, &resource, &mut diags);
+                self.edge(&id, &resource.id, EdgeKind::Injects, v);
+            }
+            if let Some(repo_arn) = c.image.as_deref().and_then(parse_image_repository) {
+                let resource = match world.resources.get(&repo_arn) {
+                    Some(r) => Some(r.clone()),
+                    None => world.placeholder(&repo_arn),
+                };
+                if let Some(resource) = resource {
+                    self.resource_node(&resource);
+                    let v = world.pull(td.execution_role_arn.as_deref(), account, region, partition, &resource, &mut diags);
+                    self.edge(&id, &resource.id, EdgeKind::Pulls, v);
+                }
+            }
+        }
+        self.diagnostics.extend(diags);
+    }
+
+    fn injected_resource(
+        &mut self,
+        value_from: &str,
+        is_registry_credentials: bool,
+        account: &str,
+        region: &str,
+        partition: &str,
+        container: &str,
+    ) -> Option<ResourceInfo<'a>> {
+        let world = self.world;
+        let parsed = match parse_value_from(value_from) {
+            Ok(p) => p,
+            Err(message) => {
+                self.diagnostics.push(Diagnostic::warning("bad-value-from", container, message));
+                return None;
+            }
+        };
+        let secret = |arn: &str, this: &mut Self| match world.lookup_secret(arn) {
+            Ok(Some(r)) => Some(r.clone()),
+            Ok(None) => world.placeholder(arn),
+            Err(candidates) => {
+                this.diagnostics.push(Diagnostic::warning(
+                    "ambiguous-secret",
+                    container,
+                    format!("`{arn}` matches several secrets: {}", candidates.join(", ")),
+                ));
+                world.placeholder(arn)
+            }
+        };
+        match parsed {
+            ValueFrom::Secret { arn, .. } => secret(&arn, self),
+            ValueFrom::Name(name) if is_registry_credentials => {
+                secret(&format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"), self)
+            }
+            ValueFrom::Name(name) => {
+                let arn = ssm_parameter_arn(partition, region, account, &name);
+                world.resources.get(&arn).cloned().or_else(|| world.placeholder(&arn))
+            }
+            ValueFrom::ParameterArn(arn) => world.resources.get(&arn).cloned().or_else(|| world.placeholder(&arn)),
+        }
+    }
+
+    fn callers(&self) -> Vec<Caller<'a>> {
+        let roles = self.world.roles.values().map(|r| Caller::Role(r));
+        roles.chain(self.world.users.values().map(|u| Caller::User(u))).collect()
+    }
+
+    fn trust_edges(&mut self) {
+        let world = self.world;
+        let callers = self.callers();
+        for target in world.roles.values() {
+            let Some(trust) = &target.trust else { continue };
+            let mut candidates: BTreeSet<&str> = BTreeSet::new();
+            let mut external: BTreeSet<String> = BTreeSet::new();
+            let mut services: BTreeSet<String> = BTreeSet::new();
+            for s in trust.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
+                let entries: Vec<(&str, &str)> = match &s.principal {
+                    Some(Principal::Wildcard) => vec![("AWS", "*")],
+                    Some(Principal::Map(m)) => m.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str()))).collect(),
+                    None => Vec::new(),
+                };
+                for (kind, value) in entries {
+                    match kind {
+                        "AWS" if value == "*" => {
+                            candidates.extend(callers.iter().map(|c| c.id()));
+                            if s.condition.is_empty() {
+                                self.diagnostics.push(Diagnostic::warning(
+                                    "trust-allows-anyone",
+                                    target.arn.clone(),
+                                    format!("trust statement `{}` allows any AWS principal without conditions", s.label()),
+                                ));
+                            }
+                        }
+                        "AWS" => {
+                            let account = if model::arn::is_account_id(value) {
+                                Some(value.to_string())
+                            } else if value.ends_with(":root") {
+                                account_of(value)
+                            } else {
+                                None
+                            };
+                            match account {
+                                Some(acct) if world.accounts.get(acct.as_str()).is_some_and(|a| a.iam.is_some()) => {
+                                    candidates.extend(callers.iter().map(|c| c.id()).filter(|id| account_of(id).as_deref() == Some(&acct)));
+                                }
+                                Some(acct) => {
+                                    external.insert(account_root(target.arn.split(':').nth(1).unwrap_or("aws"), &acct));
+                                }
+                                None if world.roles.contains_key(value) || world.users.contains_key(value) => {
+                                    candidates.insert(callers.iter().map(|c| c.id()).find(|id| *id == value).unwrap_or_default());
+                                }
+                                None if value.contains(":role/") || value.contains(":user/") => {
+                                    let in_snapshot = account_of(value).is_some_and(|a| world.accounts.get(a.as_str()).is_some_and(|a| a.iam.is_some()));
+                                    if in_snapshot {
+                                        self.diagnostics.push(Diagnostic::warning(
+                                            "principal-not-in-snapshot",
+                                            target.arn.clone(),
+                                            format!("trust names `{value}`, which does not exist in the snapshot"),
+                                        ));
+                                    } else {
+                                        external.insert(value.to_string());
+                                    }
+                                }
+                                None => {}
+                            }
+                        }
+                        "Service" if value != ECS_TASKS => {
+                            services.insert(value.to_string());
+                        }
+                        "Federated" => self.diagnostics.push(Diagnostic::warning(
+                            "federated-not-modelled",
+                            target.arn.clone(),
+                            format!("trust allows federated principal `{value}`; web-identity and SAML sign-in are not modelled as paths"),
+                        )),
+                        _ => {}
+                    }
+                }
+            }
+            for caller_id in candidates {
+                if caller_id.is_empty() || caller_id == target.arn {
+                    continue;
+                }
+                let caller = match (world.roles.get(caller_id), world.users.get(caller_id)) {
+                    (Some(r), _) => Caller::Role(r),
+                    (None, Some(u)) => Caller::User(u),
+                    _ => continue,
+                };
+                let mut diags = Vec::new();
+                let verdict = world.assume(caller, target, &mut diags);
+                self.diagnostics.extend(diags);
+                if verdict.status != EdgeStatus::Denied {
+                    self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
+                }
+            }
+            for principal in external {
+                let mut diags = Vec::new();
+                let verdict = world.assume_external(&principal, target, &mut diags);
+                self.diagnostics.extend(diags);
+                if verdict.status != EdgeStatus::Denied {
+                    let account = account_of(&principal);
+                    if principal.ends_with(":root") {
+                        let label = account.clone().unwrap_or_default();
+                        self.node(&principal, NodeKind::ExternalAccount, account, label, None, false);
+                    } else {
+                        self.role_node(&principal);
+                    }
+                    self.edge(&principal, &target.arn, EdgeKind::Assumes, verdict);
+                }
+            }
+            for service in services {
+                let mut diags = Vec::new();
+                let verdict = world.service_assume(&service, target, &mut diags);
+                self.diagnostics.extend(diags);
+                if verdict.status != EdgeStatus::Denied {
+                    self.node(&service, NodeKind::ServicePrincipal, None, service.clone(), None, true);
+                    self.edge(&service, &target.arn, EdgeKind::Assumes, verdict);
+                }
+            }
+        }
+    }
+
+    fn access_edges(&mut self, options: &BuildOptions) {
+        let world = self.world;
+        let callers = self.callers();
+        // Resources that identity policies name literally but the snapshot does not hold.
+        let mut named: BTreeMap<String, ResourceInfo<'a>> = BTreeMap::new();
+        for doc in world.inventory.accounts.iter().flat_map(|a| a.iam.iter()).flat_map(|iam| {
+            let roles = iam.roles.iter().flat_map(|r| r.inline.iter().map(|p| &p.document));
+            let users = iam.users.iter().flat_map(|u| u.inline.iter().map(|p| &p.document));
+            let groups = iam.groups.iter().flat_map(|g| g.inline.iter().map(|p| &p.document));
+            let managed = iam.policies.iter().filter_map(|p| p.document.as_ref());
+            roles.chain(users).chain(groups).chain(managed)
+        }) {
+            for s in doc.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
+                for r in s.resource.iter().flatten() {
+                    if !world.resources.contains_key(r) && !named.contains_key(r) {
+                        if let Some(p) = world.placeholder(r) {
+                            named.insert(r.clone(), p);
+                        }
+                    }
+                }
+            }
+        }
+        let resources: Vec<ResourceInfo<'a>> = world.resources.values().cloned().chain(named.into_values()).collect();
+        for resource in &resources {
+            let service = World::service_of(resource.kind);
+            let actions: Vec<String> = match &options.actions {
+                Some(list) => list
+                    .iter()
+                    .filter(|a| a.split_once(':').is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service)))
+                    .cloned()
+                    .collect(),
+                None => World::default_actions(resource.kind).iter().map(|s| s.to_string()).collect(),
+            };
+            if actions.is_empty() {
+                continue;
+            }
+            for caller in &callers {
+                if !world.may_allow(*caller, resource, service) {
+                    continue;
+                }
+                let mut diags = Vec::new();
+                let verdict = world.access(*caller, resource, &actions, &mut diags);
+                self.diagnostics.extend(diags);
+                if verdict.status != EdgeStatus::Denied {
+                    if !self.nodes.contains_key(&resource.id) {
+                        self.resource_node(resource);
+                    }
+                    self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> AccessGraph {
+        let mut graph = DiGraph::with_capacity(self.nodes.len(), self.edges.len());
+        let mut index = BTreeMap::new();
+        for (id, node) in std::mem::take(&mut self.nodes) {
+            index.insert(id, graph.add_node(node));
+        }
+        for ((from, to, _), edge) in std::mem::take(&mut self.edges) {
+            if let (Some(&a), Some(&b)) = (index.get(&from), index.get(&to)) {
+                graph.add_edge(a, b, edge);
+            }
+        }
+        let mut diagnostics = self.world.diagnostics.clone();
+        diagnostics.append(&mut self.diagnostics);
+        diagnostics.sort();
+        diagnostics.dedup();
+        AccessGraph { graph, index, diagnostics }
+    }
 }

@@ -13,8 +13,9 @@ use crate::model::Diagnostic;
 use crate::policy::{OpenCondition, Reason};
 
 mod build;
-mod context;
+pub mod context;
 mod ecs;
+pub mod world;
 
 pub use build::{BuildOptions, build};
 pub use ecs::{ValueFrom, parse_image_repository, parse_value_from};

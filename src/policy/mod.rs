@@ -117,12 +117,15 @@ pub struct Context {
     /// The value of any key not in `values`: [`ContextValue::Absent`] for strict simulation,
     /// [`ContextValue::Unknown`] for analysis of a snapshot.
     pub otherwise: ContextValue,
+    /// Lowercase key prefixes (such as `aws:resourcetag/`) whose keys, when not in `values`, are
+    /// surely absent: the snapshot holds every tag of the resource, so an unlisted tag is absent.
+    pub absent_prefixes: Vec<String>,
 }
 
 impl Context {
     /// An empty context in which every other key is `otherwise`.
     pub fn new(otherwise: ContextValue) -> Context {
-        Context { values: BTreeMap::new(), otherwise }
+        Context { values: BTreeMap::new(), otherwise, absent_prefixes: Vec::new() }
     }
 
     /// Sets a key (stored lowercase).
@@ -133,7 +136,12 @@ impl Context {
 
     /// Looks a key up, case-insensitively.
     pub fn get(&self, key: &str) -> &ContextValue {
-        self.values.get(&key.to_ascii_lowercase()).unwrap_or(&self.otherwise)
+        let key = key.to_ascii_lowercase();
+        match self.values.get(&key) {
+            Some(value) => value,
+            None if self.absent_prefixes.iter().any(|p| key.starts_with(p.as_str())) => &ContextValue::Absent,
+            None => &self.otherwise,
+        }
     }
 }
 

@@ -1,0 +1,975 @@
+//! The `rolechain.snapshot/v1` reader (SNAPSHOT-V1.md §1).
+//!
+//! A snapshot's parts are AWS API response shapes, verbatim. They are parsed leniently: unknown
+//! fields are ignored at every level, because AWS adds fields over time, and every list part is
+//! optional (absent = not collected). What is wrong gets an error that names the file, the JSON
+//! path and what was expected.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{self, Arn, PolicyDocument, PolicyError};
+
+/// The schema name a snapshot must carry.
+pub const SNAPSHOT_SCHEMA: &str = "rolechain.snapshot/v1";
+
+/// Why a snapshot could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("reading `{file}`")]
+    Io {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not valid JSON.
+    #[error("`{file}` is not valid JSON: {message} (line {line}, column {column})")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The parser's message.
+        message: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The `schema` field is missing or names another format.
+    #[error("`{file}` has schema `{found}`: expected `{SNAPSHOT_SCHEMA}`")]
+    Schema {
+        /// The file.
+        file: String,
+        /// What it says, or `(none)`.
+        found: String,
+    },
+    /// A value has the wrong type or shape.
+    #[error("`{file}` at `{path}`: {message}")]
+    Shape {
+        /// The file.
+        file: String,
+        /// The JSON path.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A policy document is not a policy.
+    #[error("`{file}` at `{path}`: not a policy document: {source}")]
+    Policy {
+        /// The file.
+        file: String,
+        /// The JSON path of the document.
+        path: String,
+        /// What is wrong inside it.
+        #[source]
+        source: PolicyError,
+    },
+    /// An ARN is malformed.
+    #[error("`{file}` at `{path}`: {source}")]
+    Arn {
+        /// The file.
+        file: String,
+        /// The JSON path of the ARN.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        source: model::ArnError,
+    },
+}
+
+/// Reads a snapshot file.
+///
+/// # Errors
+/// See [`load_str`]; also when the file cannot be read.
+pub fn load_file(path: &Path) -> Result<model::Inventory, LoadError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { file: file.clone(), source })?;
+    load_str(&text, &file)
+}
+
+/// Parses a snapshot from text; `file` names it in errors.
+///
+/// # Errors
+/// Invalid JSON, a missing or unknown `schema`, a value of the wrong type, a malformed ARN, or a
+/// policy document that is not a policy.
+pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed: Result<Snapshot, _> = serde_path_to_error::deserialize(&mut de);
+    let snapshot = match parsed {
+        Ok(s) => s,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(LoadError::Syntax {
+                    file: file.to_string(),
+                    message: syntax_message(&inner),
+                    line: inner.line(),
+                    column: inner.column(),
+                });
+            }
+            // A document of another kind fails somewhere in the middle; name its schema instead.
+            if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) {
+                let found = obj.get("schema").and_then(Value::as_str).unwrap_or("(none)");
+                if found != SNAPSHOT_SCHEMA {
+                    return Err(LoadError::Schema { file: file.to_string(), found: found.to_string() });
+                }
+            }
+            return Err(LoadError::Shape { file: file.to_string(), path, message: shape_message(&inner) });
+        }
+    };
+    if snapshot.schema.as_deref() != Some(SNAPSHOT_SCHEMA) {
+        return Err(LoadError::Schema {
+            file: file.to_string(),
+            found: snapshot.schema.unwrap_or_else(|| "(none)".to_string()),
+        });
+    }
+    Converter { file }.inventory(snapshot)
+}
+
+fn syntax_message(err: &serde_json::Error) -> String {
+    // serde_json appends " at line L column C"; the error carries those separately.
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+fn shape_message(err: &serde_json::Error) -> String {
+    // serde says "invalid type: integer `5`, expected a string"; lead with what was expected.
+    let text = syntax_message(err);
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            if let Some((found, expected)) = rest.split_once(", expected ") {
+                return format!("expected {expected}, found {found}");
+            }
+        }
+    }
+    text
+}
+
+// ---- serde shapes (AWS names, lenient) ----
+
+#[derive(Deserialize)]
+struct Snapshot {
+    schema: Option<String>,
+    collected_at: Option<String>,
+    organization: Option<OrgDto>,
+    #[serde(default)]
+    accounts: Vec<AccountDto>,
+    gaps: Option<Vec<GapDto>>,
+}
+
+#[derive(Deserialize)]
+struct OrgDto {
+    #[serde(default)]
+    id: String,
+    management_account_id: Option<String>,
+    #[serde(default)]
+    accounts: Vec<OrgAccountDto>,
+    #[serde(default)]
+    parents: BTreeMap<String, String>,
+    #[serde(default)]
+    policies: Vec<OrgPolicyDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OrgAccountDto {
+    id: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OrgPolicyDto {
+    #[serde(rename = "PolicySummary")]
+    summary: OrgPolicySummaryDto,
+    #[serde(rename = "Content")]
+    content: Value,
+    #[serde(default)]
+    targets: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct OrgPolicySummaryDto {
+    id: String,
+    name: Option<String>,
+    #[serde(rename = "Type")]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+struct AccountDto {
+    id: String,
+    name: Option<String>,
+    partition: Option<String>,
+    iam: Option<IamDto>,
+    #[serde(default)]
+    regions: BTreeMap<String, RegionDto>,
+    s3_buckets: Option<Vec<BucketDto>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct IamDto {
+    #[serde(default)]
+    user_detail_list: Vec<UserDto>,
+    #[serde(default)]
+    group_detail_list: Vec<GroupDto>,
+    #[serde(default)]
+    role_detail_list: Vec<RoleDto>,
+    #[serde(default)]
+    policies: Vec<ManagedPolicyDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct NamedPolicyDto {
+    policy_name: String,
+    policy_document: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AttachedDto {
+    policy_arn: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BoundaryDto {
+    permissions_boundary_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TagDto {
+    key: String,
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RoleDto {
+    arn: String,
+    role_name: Option<String>,
+    path: Option<String>,
+    role_id: Option<String>,
+    assume_role_policy_document: Option<Value>,
+    #[serde(default)]
+    role_policy_list: Vec<NamedPolicyDto>,
+    #[serde(default)]
+    attached_managed_policies: Vec<AttachedDto>,
+    permissions_boundary: Option<BoundaryDto>,
+    #[serde(default)]
+    tags: Vec<TagDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UserDto {
+    arn: String,
+    user_name: Option<String>,
+    user_id: Option<String>,
+    #[serde(default)]
+    user_policy_list: Vec<NamedPolicyDto>,
+    #[serde(default)]
+    group_list: Vec<String>,
+    #[serde(default)]
+    attached_managed_policies: Vec<AttachedDto>,
+    permissions_boundary: Option<BoundaryDto>,
+    #[serde(default)]
+    tags: Vec<TagDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GroupDto {
+    arn: String,
+    group_name: Option<String>,
+    #[serde(default)]
+    group_policy_list: Vec<NamedPolicyDto>,
+    #[serde(default)]
+    attached_managed_policies: Vec<AttachedDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ManagedPolicyDto {
+    arn: String,
+    policy_name: Option<String>,
+    default_version_id: Option<String>,
+    #[serde(default)]
+    policy_version_list: Vec<PolicyVersionDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyVersionDto {
+    document: Option<Value>,
+    version_id: Option<String>,
+    #[serde(default)]
+    is_default_version: bool,
+}
+
+#[derive(Deserialize, Default)]
+struct RegionDto {
+    ecs: Option<EcsDto>,
+    secrets: Option<Vec<SecretDto>>,
+    ssm_parameters: Option<Vec<SsmParameterDto>>,
+    kms_keys: Option<Vec<KmsKeyDto>>,
+    ecr_repositories: Option<Vec<EcrRepositoryDto>>,
+    log_groups: Option<Vec<LogGroupDto>>,
+}
+
+#[derive(Deserialize)]
+struct EcsDto {
+    clusters: Option<Vec<ClusterDto>>,
+    services: Option<Vec<ServiceDto>>,
+    task_definitions: Option<Vec<TaskDefinitionDto>>,
+    tasks: Option<Vec<TaskDto>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterDto {
+    cluster_arn: String,
+    cluster_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceDto {
+    service_arn: String,
+    service_name: Option<String>,
+    cluster_arn: Option<String>,
+    task_definition: Option<String>,
+    launch_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskDefinitionDto {
+    task_definition_arn: String,
+    family: Option<String>,
+    revision: Option<i64>,
+    task_role_arn: Option<String>,
+    execution_role_arn: Option<String>,
+    #[serde(default)]
+    requires_compatibilities: Vec<String>,
+    #[serde(default)]
+    container_definitions: Vec<ContainerDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ContainerDto {
+    name: String,
+    image: Option<String>,
+    #[serde(default)]
+    secrets: Vec<SecretRefDto>,
+    log_configuration: Option<LogConfigurationDto>,
+    repository_credentials: Option<RepositoryCredentialsDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretRefDto {
+    name: String,
+    value_from: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogConfigurationDto {
+    log_driver: Option<String>,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+    #[serde(default)]
+    secret_options: Vec<SecretRefDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RepositoryCredentialsDto {
+    credentials_parameter: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskDto {
+    task_arn: String,
+    cluster_arn: Option<String>,
+    task_definition_arn: String,
+    group: Option<String>,
+    overrides: Option<TaskOverridesDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskOverridesDto {
+    task_role_arn: Option<String>,
+    execution_role_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SecretDto {
+    #[serde(rename = "ARN")]
+    arn: String,
+    name: Option<String>,
+    kms_key_id: Option<String>,
+    #[serde(default)]
+    tags: Vec<TagDto>,
+    resource_policy: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SsmParameterDto {
+    name: String,
+    #[serde(rename = "ARN")]
+    arn: Option<String>,
+    #[serde(rename = "Type")]
+    parameter_type: Option<String>,
+    key_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KmsKeyDto {
+    key_metadata: KeyMetadataDto,
+    policy: Option<Value>,
+    #[serde(default)]
+    aliases: Vec<AliasDto>,
+    #[serde(default)]
+    tags: Vec<KmsTagDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct KeyMetadataDto {
+    key_id: String,
+    arn: String,
+    key_manager: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AliasDto {
+    alias_name: String,
+}
+
+#[derive(Deserialize)]
+struct KmsTagDto {
+    #[serde(rename = "TagKey")]
+    key: String,
+    #[serde(rename = "TagValue", default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EcrRepositoryDto {
+    repository_arn: String,
+    repository_name: Option<String>,
+    repository_uri: Option<String>,
+    policy_text: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogGroupDto {
+    log_group_name: String,
+    arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct BucketDto {
+    name: String,
+    region: Option<String>,
+    policy: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct GapDto {
+    account: Option<String>,
+    region: Option<String>,
+    service: Option<String>,
+    operation: Option<String>,
+    resource: Option<String>,
+    error: Option<String>,
+}
+
+// ---- conversion into the model ----
+
+struct Converter<'a> {
+    file: &'a str,
+}
+
+fn tags(list: Vec<TagDto>) -> model::Tags {
+    list.into_iter().map(|t| (t.key, t.value)).collect()
+}
+
+/// The last segment of a `/`-separated ARN resource, as IAM names roles, users and policies.
+fn last_segment(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_string()
+}
+
+impl Converter<'_> {
+    fn policy(&self, value: &Value, path: &str) -> Result<PolicyDocument, LoadError> {
+        PolicyDocument::parse(value).map_err(|source| LoadError::Policy { file: self.file.to_string(), path: path.to_string(), source })
+    }
+
+    fn opt_policy(&self, value: Option<&Value>, path: &str) -> Result<Option<PolicyDocument>, LoadError> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(v) => self.policy(v, path).map(Some),
+        }
+    }
+
+    fn arn(&self, arn: &str, path: &str) -> Result<Arn, LoadError> {
+        Arn::parse(arn).map_err(|source| LoadError::Arn { file: self.file.to_string(), path: path.to_string(), source })
+    }
+
+    fn shape(&self, path: String, message: impl Into<String>) -> LoadError {
+        LoadError::Shape { file: self.file.to_string(), path, message: message.into() }
+    }
+
+    fn inline(&self, list: Vec<NamedPolicyDto>, path: &str) -> Result<Vec<model::InlinePolicy>, LoadError> {
+        list.into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                Ok(model::InlinePolicy {
+                    document: self.policy(&p.policy_document, &format!("{path}[{i}].PolicyDocument"))?,
+                    name: p.policy_name,
+                })
+            })
+            .collect()
+    }
+
+    fn inventory(&self, s: Snapshot) -> Result<model::Inventory, LoadError> {
+        let organization = s.organization.map(|o| self.organization(o)).transpose()?;
+        let accounts = s
+            .accounts
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| self.account(a, &format!("accounts[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let gaps = s
+            .gaps
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| model::Gap {
+                account: g.account,
+                region: g.region,
+                service: g.service,
+                operation: g.operation,
+                resource: g.resource,
+                error: g.error,
+            })
+            .collect();
+        Ok(model::Inventory { collected_at: s.collected_at, organization, accounts, gaps })
+    }
+
+    fn organization(&self, o: OrgDto) -> Result<model::Organization, LoadError> {
+        let mut policies = Vec::new();
+        for (i, p) in o.policies.into_iter().enumerate() {
+            let path = format!("organization.policies[{i}]");
+            let kind = match p.summary.kind.as_str() {
+                "SERVICE_CONTROL_POLICY" => model::OrgPolicyKind::Scp,
+                "RESOURCE_CONTROL_POLICY" => model::OrgPolicyKind::Rcp,
+                other => {
+                    return Err(self.shape(
+                        format!("{path}.PolicySummary.Type"),
+                        format!("expected `SERVICE_CONTROL_POLICY` or `RESOURCE_CONTROL_POLICY`, found `{other}`"),
+                    ));
+                }
+            };
+            policies.push(model::OrgPolicy {
+                document: self.policy(&p.content, &format!("{path}.Content"))?,
+                name: p.summary.name.unwrap_or_else(|| p.summary.id.clone()),
+                id: p.summary.id,
+                kind,
+                targets: p.targets,
+            });
+        }
+        Ok(model::Organization {
+            id: o.id,
+            management_account_id: o.management_account_id,
+            accounts: o.accounts.into_iter().map(|a| model::OrgAccount { id: a.id, name: a.name }).collect(),
+            parents: o.parents,
+            policies,
+        })
+    }
+
+    fn account(&self, a: AccountDto, path: &str) -> Result<model::Account, LoadError> {
+        if !model::arn::is_account_id(&a.id) {
+            return Err(self.shape(format!("{path}.id"), format!("expected a 12-digit account id, found `{}`", a.id)));
+        }
+        let partition = a.partition.unwrap_or_else(|| "aws".to_string());
+        let iam = a.iam.map(|iam| self.iam(iam, &format!("{path}.iam"))).transpose()?;
+        let mut regions = BTreeMap::new();
+        for (name, r) in a.regions {
+            let rpath = format!("{path}.regions.{name}");
+            let region = self.region(r, &rpath, &partition, &a.id, &name)?;
+            regions.insert(name, region);
+        }
+        let s3_buckets = a
+            .s3_buckets
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        Ok(model::Bucket {
+                            policy: self.opt_policy(b.policy.as_ref(), &format!("{path}.s3_buckets[{i}].Policy"))?,
+                            name: b.name,
+                            region: b.region,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        Ok(model::Account { id: a.id, name: a.name, partition, iam, regions, s3_buckets })
+    }
+
+    fn iam(&self, iam: IamDto, path: &str) -> Result<model::Iam, LoadError> {
+        let mut roles = Vec::new();
+        for (i, r) in iam.role_detail_list.into_iter().enumerate() {
+            let rpath = format!("{path}.RoleDetailList[{i}]");
+            self.arn(&r.arn, &format!("{rpath}.Arn"))?;
+            roles.push(model::Role {
+                name: r.role_name.unwrap_or_else(|| last_segment(&r.arn)),
+                path: r.path.unwrap_or_else(|| "/".to_string()),
+                role_id: r.role_id,
+                trust: self.opt_policy(r.assume_role_policy_document.as_ref(), &format!("{rpath}.AssumeRolePolicyDocument"))?,
+                inline: self.inline(r.role_policy_list, &format!("{rpath}.RolePolicyList"))?,
+                attached: r.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
+                boundary: r.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
+                tags: tags(r.tags),
+                arn: r.arn,
+            });
+        }
+        let mut users = Vec::new();
+        for (i, u) in iam.user_detail_list.into_iter().enumerate() {
+            let upath = format!("{path}.UserDetailList[{i}]");
+            self.arn(&u.arn, &format!("{upath}.Arn"))?;
+            users.push(model::User {
+                name: u.user_name.unwrap_or_else(|| last_segment(&u.arn)),
+                user_id: u.user_id,
+                inline: self.inline(u.user_policy_list, &format!("{upath}.UserPolicyList"))?,
+                attached: u.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
+                groups: u.group_list,
+                boundary: u.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
+                tags: tags(u.tags),
+                arn: u.arn,
+            });
+        }
+        let mut groups = Vec::new();
+        for (i, g) in iam.group_detail_list.into_iter().enumerate() {
+            let gpath = format!("{path}.GroupDetailList[{i}]");
+            groups.push(model::Group {
+                name: g.group_name.unwrap_or_else(|| last_segment(&g.arn)),
+                inline: self.inline(g.group_policy_list, &format!("{gpath}.GroupPolicyList"))?,
+                attached: g.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
+                arn: g.arn,
+            });
+        }
+        let mut policies = Vec::new();
+        for (i, p) in iam.policies.into_iter().enumerate() {
+            let ppath = format!("{path}.Policies[{i}]");
+            let default = p.policy_version_list.iter().enumerate().find(|(_, v)| {
+                v.is_default_version || (v.version_id.is_some() && v.version_id == p.default_version_id)
+            });
+            let document = match default {
+                Some((j, v)) => self.opt_policy(v.document.as_ref(), &format!("{ppath}.PolicyVersionList[{j}].Document"))?,
+                None => None,
+            };
+            policies.push(model::ManagedPolicy {
+                name: p.policy_name.unwrap_or_else(|| last_segment(&p.arn)),
+                arn: p.arn,
+                document,
+            });
+        }
+        Ok(model::Iam { roles, users, groups, policies })
+    }
+
+    fn region(&self, r: RegionDto, path: &str, partition: &str, account: &str, region: &str) -> Result<model::Region, LoadError> {
+        let ecs = r.ecs.map(|e| self.ecs(e, &format!("{path}.ecs"))).transpose()?;
+        let secrets = r
+            .secrets
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let spath = format!("{path}.secrets[{i}]");
+                        self.arn(&s.arn, &format!("{spath}.ARN"))?;
+                        Ok(model::Secret {
+                            name: s.name.unwrap_or_else(|| s.arn.rsplit(':').next().unwrap_or_default().to_string()),
+                            kms_key_id: s.kms_key_id,
+                            policy: self.opt_policy(s.resource_policy.as_ref(), &format!("{spath}.ResourcePolicy"))?,
+                            tags: tags(s.tags),
+                            arn: s.arn,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let ssm_parameters = r.ssm_parameters.map(|list| {
+            list.into_iter()
+                .map(|p| model::SsmParameter {
+                    arn: p.arn.unwrap_or_else(|| ssm_parameter_arn(partition, region, account, &p.name)),
+                    parameter_type: p.parameter_type.unwrap_or_else(|| "String".to_string()),
+                    key_id: p.key_id,
+                    name: p.name,
+                })
+                .collect()
+        });
+        let kms_keys = r
+            .kms_keys
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        let kpath = format!("{path}.kms_keys[{i}]");
+                        self.arn(&k.key_metadata.arn, &format!("{kpath}.KeyMetadata.Arn"))?;
+                        let aliases: Vec<String> = k.aliases.into_iter().map(|a| a.alias_name).collect();
+                        let manager = match k.key_metadata.key_manager.as_deref() {
+                            Some("AWS") => model::KeyManager::Aws,
+                            Some(_) => model::KeyManager::Customer,
+                            None if aliases.iter().any(|a| a.starts_with("alias/aws/")) => model::KeyManager::Aws,
+                            None => model::KeyManager::Customer,
+                        };
+                        Ok(model::KmsKey {
+                            arn: k.key_metadata.arn,
+                            key_id: k.key_metadata.key_id,
+                            manager,
+                            policy: self.opt_policy(k.policy.as_ref(), &format!("{kpath}.Policy"))?,
+                            aliases,
+                            tags: k.tags.into_iter().map(|t| (t.key, t.value)).collect(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let ecr_repositories = r
+            .ecr_repositories
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let epath = format!("{path}.ecr_repositories[{i}]");
+                        let arn = self.arn(&e.repository_arn, &format!("{epath}.repositoryArn"))?;
+                        Ok(model::EcrRepository {
+                            name: e.repository_name.unwrap_or_else(|| arn.resource_name().to_string()),
+                            uri: e.repository_uri,
+                            policy: self.opt_policy(e.policy_text.as_ref(), &format!("{epath}.policyText"))?,
+                            arn: e.repository_arn,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let log_groups = r.log_groups.map(|list| {
+            list.into_iter()
+                .map(|g| {
+                    let arn = match g.arn {
+                        Some(arn) => arn.strip_suffix(":*").unwrap_or(&arn).to_string(),
+                        None => format!("arn:{partition}:logs:{region}:{account}:log-group:{}", g.log_group_name),
+                    };
+                    model::LogGroup { arn, name: g.log_group_name }
+                })
+                .collect()
+        });
+        Ok(model::Region { ecs, secrets, ssm_parameters, kms_keys, ecr_repositories, log_groups })
+    }
+
+    fn ecs(&self, e: EcsDto, path: &str) -> Result<model::Ecs, LoadError> {
+        let clusters = e
+            .clusters
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let arn = self.arn(&c.cluster_arn, &format!("{path}.clusters[{i}].clusterArn"))?;
+                        Ok(model::Cluster { name: c.cluster_name.unwrap_or_else(|| arn.resource_name().to_string()), arn: c.cluster_arn })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let services = e
+            .services
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let arn = self.arn(&s.service_arn, &format!("{path}.services[{i}].serviceArn"))?;
+                        Ok(model::Service {
+                            name: s.service_name.unwrap_or_else(|| last_segment(arn.resource_name())),
+                            arn: s.service_arn,
+                            cluster_arn: s.cluster_arn,
+                            task_definition: s.task_definition,
+                            launch_type: s.launch_type,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let task_definitions = e
+            .task_definitions
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, t)| self.task_definition(t, &format!("{path}.task_definitions[{i}]")))
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let tasks = e
+            .tasks
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        self.arn(&t.task_arn, &format!("{path}.tasks[{i}].taskArn"))?;
+                        let overrides = t.overrides;
+                        Ok(model::Task {
+                            arn: t.task_arn,
+                            cluster_arn: t.cluster_arn,
+                            task_definition_arn: t.task_definition_arn,
+                            task_role_override: overrides.as_ref().and_then(|o| o.task_role_arn.clone()),
+                            execution_role_override: overrides.and_then(|o| o.execution_role_arn),
+                            group: t.group,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        Ok(model::Ecs { clusters, services, task_definitions, tasks })
+    }
+
+    fn task_definition(&self, t: TaskDefinitionDto, path: &str) -> Result<model::TaskDefinition, LoadError> {
+        let arn = self.arn(&t.task_definition_arn, &format!("{path}.taskDefinitionArn"))?;
+        for (field, role) in [("taskRoleArn", &t.task_role_arn), ("executionRoleArn", &t.execution_role_arn)] {
+            if let Some(role) = role {
+                self.arn(role, &format!("{path}.{field}"))?;
+            }
+        }
+        let mut containers = Vec::new();
+        for (i, c) in t.container_definitions.into_iter().enumerate() {
+            if c.name.is_empty() {
+                return Err(self.shape(format!("{path}.containerDefinitions[{i}].name"), "expected a container name"));
+            }
+            let (log_driver, log_options, log_secret_options) = match c.log_configuration {
+                Some(l) => (l.log_driver, l.options, l.secret_options),
+                None => (None, BTreeMap::new(), Vec::new()),
+            };
+            let refs = |list: Vec<SecretRefDto>| {
+                list.into_iter().map(|s| model::SecretRef { name: s.name, value_from: s.value_from }).collect()
+            };
+            containers.push(model::ContainerDefinition {
+                name: c.name,
+                image: c.image,
+                secrets: refs(c.secrets),
+                log_driver,
+                log_options,
+                log_secret_options: refs(log_secret_options),
+                repository_credentials: c.repository_credentials.map(|r| r.credentials_parameter),
+            });
+        }
+        let family = t.family.unwrap_or_else(|| {
+            let name = arn.resource_name();
+            name.rsplit_once(':').map_or(name, |(f, _)| f).to_string()
+        });
+        Ok(model::TaskDefinition {
+            arn: t.task_definition_arn,
+            family,
+            revision: t.revision,
+            task_role_arn: t.task_role_arn,
+            execution_role_arn: t.execution_role_arn,
+            requires_compatibilities: t.requires_compatibilities,
+            containers,
+        })
+    }
+}
+
+/// The ARN of an SSM parameter from its name: the leading `/` is dropped (SAR template
+/// `parameter/${ParameterNameWithoutLeadingSlash}`).
+pub fn ssm_parameter_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:ssm:{region}:{account}:parameter/{}", name.trim_start_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        load_str(text, "snap.json").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn truncated_json_names_file_and_position() {
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": ["#);
+        assert!(e.starts_with("`snap.json` is not valid JSON: EOF while parsing a list"), "{e}");
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn unknown_schema_is_named() {
+        assert_eq!(err(r#"{"schema": "rolechain.graph/v1", "nodes": []}"#), "`snap.json` has schema `rolechain.graph/v1`: expected `rolechain.snapshot/v1`");
+        assert_eq!(err(r#"{"accounts": []}"#), "`snap.json` has schema `(none)`: expected `rolechain.snapshot/v1`");
+    }
+
+    #[test]
+    fn wrong_type_names_json_path() {
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": 5}]}}]}"#);
+        assert!(e.starts_with("`snap.json` at `accounts[0].iam.RoleDetailList[0].Arn`: expected a string, found integer `5`"), "{e}");
+    }
+
+    #[test]
+    fn malformed_arn_names_json_path() {
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": "role/web"}]}}]}"#);
+        assert_eq!(e, "`snap.json` at `accounts[0].iam.RoleDetailList[0].Arn`: `role/web` is not an ARN: expected it to start with `arn:`");
+    }
+
+    #[test]
+    fn policy_that_is_not_a_policy_names_paths() {
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": "arn:aws:iam::111111111111:role/r", "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Permit", "Action": "sts:AssumeRole"}]}}]}}]}"#);
+        assert_eq!(e, "`snap.json` at `accounts[0].iam.RoleDetailList[0].AssumeRolePolicyDocument`: not a policy document: expected `Allow` or `Deny` at `Statement[0].Effect`");
+    }
+
+    #[test]
+    fn ssm_arn_is_derived_without_leading_slash() {
+        assert_eq!(ssm_parameter_arn("aws", "us-east-1", "111111111111", "/prod/db"), "arn:aws:ssm:us-east-1:111111111111:parameter/prod/db");
+        assert_eq!(ssm_parameter_arn("aws", "us-east-1", "111111111111", "prod/db"), "arn:aws:ssm:us-east-1:111111111111:parameter/prod/db");
+    }
+
+    #[test]
+    fn log_group_id_drops_trailing_star_and_policy_names_come_from_arns() {
+        let inv = load_str(
+            r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111",
+              "iam": {"Policies": [{"Arn": "arn:aws:iam::111111111111:policy/team/read", "DefaultVersionId": "v2",
+                 "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": false, "Document": {"Statement": []}},
+                                       {"VersionId": "v2", "IsDefaultVersion": true, "Document": "%7B%22Statement%22%3A%5B%5D%7D"}]}]},
+              "regions": {"us-east-1": {"log_groups": [{"logGroupName": "/ecs/web", "arn": "arn:aws:logs:us-east-1:111111111111:log-group:/ecs/web:*"}]}}}]}"#,
+            "s.json",
+        )
+        .unwrap();
+        let acct = &inv.accounts[0];
+        let p = &acct.iam.as_ref().unwrap().policies[0];
+        assert_eq!(p.name, "read");
+        assert_eq!(p.document.as_ref().unwrap().statements.len(), 0);
+        let lg = &acct.regions["us-east-1"].log_groups.as_ref().unwrap()[0];
+        assert_eq!(lg.arn, "arn:aws:logs:us-east-1:111111111111:log-group:/ecs/web");
+        assert!(acct.regions["us-east-1"].secrets.is_none(), "absent list means not collected");
+    }
+}

@@ -1,0 +1,1232 @@
+//! An indexed view of an inventory, and the evaluation of every kind of hop against it.
+//!
+//! [`World`] answers "may this principal do this to that" for the graph builder and for
+//! `explain`, so both decide hops the same way. It borrows the inventory; building it is linear.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{self, Arn, Diagnostic, Inventory, KeyManager, OrgPolicyKind, PolicyDocument};
+use crate::policy::{
+    self, Blocker, Context, ContextValue, Decision, OpenCondition, OrgLevel, PolicyRef, PolicySet, PolicyType, Reason,
+    Request, RequestPrincipal, RequestResource,
+};
+
+use super::context;
+use super::{EdgeStatus, NodeKind};
+
+/// The service principal that assumes task and execution roles.
+pub const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
+
+/// Services whose resources resource control policies restrict (R2.2). Kept as data.
+pub const RCP_SERVICES: &[&str] = &["s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss"];
+
+/// A principal that makes requests.
+#[derive(Clone, Copy, Debug)]
+pub enum Caller<'a> {
+    /// A session of a role in the snapshot.
+    Role(&'a model::Role),
+    /// A user in the snapshot.
+    User(&'a model::User),
+}
+
+impl<'a> Caller<'a> {
+    /// The node id: the role or user ARN.
+    pub fn id(&self) -> &'a str {
+        match self {
+            Caller::Role(r) => &r.arn,
+            Caller::User(u) => &u.arn,
+        }
+    }
+}
+
+/// A resource that access edges end at.
+#[derive(Clone, Debug)]
+pub struct ResourceInfo<'a> {
+    /// The node id.
+    pub id: String,
+    /// The node kind.
+    pub kind: NodeKind,
+    /// The owning account.
+    pub account: String,
+    /// The region, empty for S3 when unknown.
+    pub region: String,
+    /// The partition.
+    pub partition: String,
+    /// A short label.
+    pub label: String,
+    /// The resource policy, if any.
+    pub policy: Option<&'a PolicyDocument>,
+    /// True when the snapshot holds this resource; false for ones only named by policies or
+    /// task definitions.
+    pub in_snapshot: bool,
+    /// Tags, when the snapshot holds them.
+    pub tags: Option<&'a model::Tags>,
+    /// For secrets and SecureString parameters: the KMS key reference that encrypts the value.
+    pub encryption_key: Option<KeyRef>,
+    /// For KMS keys: AWS-managed.
+    pub aws_managed_key: bool,
+}
+
+/// Which KMS key encrypts a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyRef {
+    /// The AWS-managed key of the service (`aws/secretsmanager`, `aws/ssm`).
+    AwsManaged,
+    /// A key by ARN, resolved from a key id, key ARN, alias name or alias ARN.
+    Key(String),
+    /// A reference that does not resolve to a key in the snapshot.
+    Unresolved(String),
+}
+
+/// The outcome of evaluating a hop: one or more requests, each possibly for several actions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The hop's status.
+    pub status: EdgeStatus,
+    /// The actions allowed, sorted.
+    pub actions: Vec<String>,
+    /// The statements that allowed it (or, when denied, the Deny that blocked it).
+    pub because: Vec<Reason>,
+    /// Open conditions.
+    pub conditions: Vec<OpenCondition>,
+    /// Facts for people: what blocks it, what is not in the snapshot.
+    pub notes: Vec<String>,
+    /// When denied: what blocks it.
+    pub blocked: Option<Block>,
+}
+
+/// What blocks a denied hop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The request that failed, for people: `role/x → kms:Decrypt on key/…`.
+    pub request: String,
+    /// The failing part, from the evaluator; `None` when the hop is structurally impossible.
+    pub blocker: Option<Blocker>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+impl Verdict {
+    fn denied(request: String, blocker: Option<Blocker>, message: String) -> Verdict {
+        Verdict {
+            status: EdgeStatus::Denied,
+            actions: Vec::new(),
+            because: Vec::new(),
+            conditions: Vec::new(),
+            notes: vec![message.clone()],
+            blocked: Some(Block { request, blocker, message }),
+        }
+    }
+
+    fn allowed() -> Verdict {
+        Verdict {
+            status: EdgeStatus::Allowed,
+            actions: Vec::new(),
+            because: Vec::new(),
+            conditions: Vec::new(),
+            notes: Vec::new(),
+            blocked: None,
+        }
+    }
+
+    fn from_decision(decision: &Decision, request: &str, subject: &str) -> Verdict {
+        if decision.is_allowed() {
+            Verdict {
+                status: if decision.conditional { EdgeStatus::Conditional } else { EdgeStatus::Allowed },
+                actions: Vec::new(),
+                because: decision.because.clone(),
+                conditions: decision.conditions.clone(),
+                notes: Vec::new(),
+                blocked: None,
+            }
+        } else {
+            let message = describe_blocker(decision.blocked_by.as_ref(), subject);
+            let mut v = Verdict::denied(request.to_string(), decision.blocked_by.clone(), message);
+            if let Some(Blocker::Deny(reason)) = &decision.blocked_by {
+                v.because.push(reason.clone());
+            }
+            v
+        }
+    }
+
+    /// Both this and `next` must allow: the weaker status wins, proofs join, and the first
+    /// failure is kept.
+    fn and(mut self, next: Verdict) -> Verdict {
+        if self.status == EdgeStatus::Denied {
+            return self;
+        }
+        if next.status == EdgeStatus::Denied {
+            return next;
+        }
+        self.status = self.status.min(next.status);
+        self.because.extend(next.because);
+        self.conditions.extend(next.conditions);
+        self.notes.extend(next.notes);
+        self.normalize();
+        self
+    }
+
+    /// Either this or `other` suffices (two actions of one hop): the stronger status wins.
+    fn or(mut self, other: Verdict) -> Verdict {
+        if other.status == EdgeStatus::Denied {
+            if self.status == EdgeStatus::Denied && self.blocked.is_none() {
+                return other;
+            }
+            return self;
+        }
+        if self.status == EdgeStatus::Denied {
+            return other;
+        }
+        self.status = self.status.max(other.status);
+        self.actions.extend(other.actions);
+        self.because.extend(other.because);
+        self.conditions.extend(other.conditions);
+        self.notes.extend(other.notes);
+        self.normalize();
+        self
+    }
+
+    fn note(mut self, note: impl Into<String>) -> Verdict {
+        self.notes.push(note.into());
+        self.normalize();
+        self
+    }
+
+    fn normalize(&mut self) {
+        for list in [&mut self.actions, &mut self.notes] {
+            list.sort();
+            list.dedup();
+        }
+        self.because.sort();
+        self.because.dedup();
+        self.conditions.sort();
+        self.conditions.dedup();
+    }
+
+    /// Lowers an allowed verdict to conditional, with a note saying why.
+    fn conditional(mut self, note: impl Into<String>) -> Verdict {
+        if self.status == EdgeStatus::Allowed {
+            self.status = EdgeStatus::Conditional;
+        }
+        self.note(note)
+    }
+}
+
+/// A sentence describing a blocker.
+pub fn describe_blocker(blocker: Option<&Blocker>, subject: &str) -> String {
+    match blocker {
+        None => format!("{subject} is not allowed"),
+        Some(Blocker::Deny(r)) => format!(
+            "explicitly denied by statement `{}` of {} policy `{}`",
+            r.statement,
+            r.policy_type.as_str(),
+            r.policy
+        ),
+        Some(Blocker::ScpMissingAllow { target }) => format!("no SCP attached at `{target}` allows it"),
+        Some(Blocker::IdentityMissingAllow) => "no identity policy of the caller allows it".to_string(),
+        Some(Blocker::ResourceMissingAllow { policy_type, policy }) => {
+            let what = match policy_type {
+                PolicyType::Trust => "the trust policy",
+                PolicyType::Key => "the KMS key policy",
+                _ => "the resource policy",
+            };
+            match policy {
+                Some(p) => format!("{what} of `{p}` does not allow the caller"),
+                None => format!("{what} does not allow the caller"),
+            }
+        }
+        Some(Blocker::BoundaryMissingAllow { policy }) => format!("the permissions boundary `{policy}` does not allow it"),
+        Some(Blocker::SessionMissingAllow { policy }) => format!("the session policy `{policy}` does not allow it"),
+        Some(Blocker::AwsManagedKeyCrossAccount) => "an AWS-managed KMS key cannot be used from another account".to_string(),
+    }
+}
+
+/// Well-known AWS-managed policies, used when a snapshot attaches them without their documents.
+const KNOWN_AWS_POLICIES: &[(&str, &str)] = &[
+    (
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ),
+    (
+        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:GetDownloadUrlForLayer","ecr:BatchGetImage","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#,
+    ),
+    (
+        "arn:aws:iam::aws:policy/PowerUserAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},{"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
+    ),
+];
+
+/// One level of an organization chain and the policies attached there.
+type Level<'a> = (&'a str, Vec<&'a model::OrgPolicy>);
+
+/// [`KNOWN_AWS_POLICIES`], parsed once.
+static KNOWN_AWS: std::sync::LazyLock<Vec<(&'static str, PolicyDocument)>> = std::sync::LazyLock::new(|| {
+    KNOWN_AWS_POLICIES
+        .iter()
+        .filter_map(|(arn, text)| PolicyDocument::parse_str(text).ok().map(|doc| (*arn, doc)))
+        .collect()
+});
+
+/// The id of the stand-in identity policy of principals outside the snapshot.
+const NOT_IN_SNAPSHOT: &str = "(not in snapshot)";
+
+/// An identity policy that allows everything: the stand-in for identity policies the snapshot
+/// does not hold, so that only the side it does hold decides.
+static ALLOW_ALL: std::sync::LazyLock<PolicyDocument> = std::sync::LazyLock::new(|| PolicyDocument {
+    version: Some("2012-10-17".to_string()),
+    statements: vec![model::Statement {
+        sid: None,
+        index: 0,
+        effect: model::Effect::Allow,
+        principal: None,
+        not_principal: None,
+        action: Some(vec!["*".to_string()]),
+        not_action: None,
+        resource: Some(vec!["*".to_string()]),
+        not_resource: None,
+        condition: Vec::new(),
+    }],
+});
+
+/// A policy a principal carries, with the id proofs name it by.
+struct Owned<'a> {
+    id: String,
+    doc: &'a PolicyDocument,
+}
+
+/// The indexed inventory.
+pub struct World<'a> {
+    /// The inventory.
+    pub inventory: &'a Inventory,
+    /// Roles by ARN.
+    pub roles: BTreeMap<&'a str, &'a model::Role>,
+    /// Users by ARN.
+    pub users: BTreeMap<&'a str, &'a model::User>,
+    groups: BTreeMap<(&'a str, &'a str), &'a model::Group>,
+    managed: BTreeMap<String, &'a PolicyDocument>,
+    /// Accounts by id.
+    pub accounts: BTreeMap<&'a str, &'a model::Account>,
+    /// Resources by id, sorted.
+    pub resources: BTreeMap<String, ResourceInfo<'a>>,
+    keys_by_id: BTreeMap<(String, String, String), String>,
+    aliases: BTreeMap<(String, String, String), String>,
+    scp_levels: BTreeMap<&'a str, Vec<Level<'a>>>,
+    rcp_levels: BTreeMap<&'a str, Vec<Level<'a>>>,
+    /// What indexing noticed.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or("")
+}
+
+fn arn_partition(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
+}
+
+
+impl<'a> World<'a> {
+    /// Indexes an inventory.
+    ///
+    /// # Complexity
+    /// O(n log n) in the size of the inventory.
+    pub fn new(inventory: &'a Inventory) -> World<'a> {
+        let mut w = World {
+            inventory,
+            roles: BTreeMap::new(),
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            managed: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            keys_by_id: BTreeMap::new(),
+            aliases: BTreeMap::new(),
+            scp_levels: BTreeMap::new(),
+            rcp_levels: BTreeMap::new(),
+            diagnostics: Vec::new(),
+        };
+        for account in &inventory.accounts {
+            w.accounts.insert(&account.id, account);
+            if let Some(iam) = &account.iam {
+                for role in &iam.roles {
+                    w.roles.insert(&role.arn, role);
+                }
+                for user in &iam.users {
+                    w.users.insert(&user.arn, user);
+                }
+                for group in &iam.groups {
+                    w.groups.insert((&account.id, &group.name), group);
+                }
+                for policy in &iam.policies {
+                    if let Some(doc) = &policy.document {
+                        w.managed.insert(policy.arn.clone(), doc);
+                    }
+                }
+            }
+        }
+        w.index_resources();
+        w.index_organization();
+        w
+    }
+
+    fn index_resources(&mut self) {
+        let inventory = self.inventory;
+        for account in &inventory.accounts {
+            let p = account.partition.clone();
+            for (region, r) in &account.regions {
+                for key in r.kms_keys.iter().flatten() {
+                    let k = (account.id.clone(), region.clone(), key.key_id.clone());
+                    self.keys_by_id.insert(k, key.arn.clone());
+                    for alias in &key.aliases {
+                        self.aliases.insert((account.id.clone(), region.clone(), alias.clone()), key.arn.clone());
+                    }
+                    let label = key.aliases.first().cloned().unwrap_or_else(|| format!("key/{}", key.key_id));
+                    self.resources.insert(
+                        key.arn.clone(),
+                        ResourceInfo {
+                            id: key.arn.clone(),
+                            kind: NodeKind::KmsKey,
+                            account: account.id.clone(),
+                            region: region.clone(),
+                            partition: p.clone(),
+                            label,
+                            policy: key.policy.as_ref(),
+                            in_snapshot: true,
+                            tags: Some(&key.tags),
+                            encryption_key: None,
+                            aws_managed_key: key.manager == KeyManager::Aws,
+                        },
+                    );
+                }
+            }
+        }
+        for account in &inventory.accounts {
+            let p = account.partition.clone();
+            for (region, r) in &account.regions {
+                for s in r.secrets.iter().flatten() {
+                    let key = self.resolve_key(s.kms_key_id.as_deref(), &account.id, region, "aws/secretsmanager");
+                    self.resources.insert(
+                        s.arn.clone(),
+                        ResourceInfo {
+                            id: s.arn.clone(),
+                            kind: NodeKind::Secret,
+                            account: account.id.clone(),
+                            region: region.clone(),
+                            partition: p.clone(),
+                            label: s.name.clone(),
+                            policy: s.policy.as_ref(),
+                            in_snapshot: true,
+                            tags: Some(&s.tags),
+                            encryption_key: Some(key),
+                            aws_managed_key: false,
+                        },
+                    );
+                }
+                for param in r.ssm_parameters.iter().flatten() {
+                    let key = (param.parameter_type == "SecureString")
+                        .then(|| self.resolve_key(param.key_id.as_deref(), &account.id, region, "aws/ssm"));
+                    self.resources.insert(
+                        param.arn.clone(),
+                        ResourceInfo {
+                            id: param.arn.clone(),
+                            kind: NodeKind::SsmParameter,
+                            account: account.id.clone(),
+                            region: region.clone(),
+                            partition: p.clone(),
+                            label: param.name.clone(),
+                            policy: None,
+                            in_snapshot: true,
+                            tags: None,
+                            encryption_key: key,
+                            aws_managed_key: false,
+                        },
+                    );
+                }
+                for repo in r.ecr_repositories.iter().flatten() {
+                    self.resources.insert(
+                        repo.arn.clone(),
+                        ResourceInfo {
+                            id: repo.arn.clone(),
+                            kind: NodeKind::EcrRepository,
+                            account: account.id.clone(),
+                            region: region.clone(),
+                            partition: p.clone(),
+                            label: repo.name.clone(),
+                            policy: repo.policy.as_ref(),
+                            in_snapshot: true,
+                            tags: None,
+                            encryption_key: None,
+                            aws_managed_key: false,
+                        },
+                    );
+                }
+                for lg in r.log_groups.iter().flatten() {
+                    self.resources.insert(
+                        lg.arn.clone(),
+                        ResourceInfo {
+                            id: lg.arn.clone(),
+                            kind: NodeKind::LogGroup,
+                            account: account.id.clone(),
+                            region: region.clone(),
+                            partition: p.clone(),
+                            label: lg.name.clone(),
+                            policy: None,
+                            in_snapshot: true,
+                            tags: None,
+                            encryption_key: None,
+                            aws_managed_key: false,
+                        },
+                    );
+                }
+            }
+            for b in account.s3_buckets.iter().flatten() {
+                let id = format!("arn:{p}:s3:::{}", b.name);
+                self.resources.insert(
+                    id.clone(),
+                    ResourceInfo {
+                        id,
+                        kind: NodeKind::S3Bucket,
+                        account: account.id.clone(),
+                        region: b.region.clone().unwrap_or_default(),
+                        partition: p.clone(),
+                        label: b.name.clone(),
+                        policy: b.policy.as_ref(),
+                        in_snapshot: true,
+                        tags: None,
+                        encryption_key: None,
+                        aws_managed_key: false,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Resolves a `KmsKeyId`/`KeyId` reference: key ARN, key id, alias name or alias ARN.
+    fn resolve_key(&self, reference: Option<&str>, account: &str, region: &str, aws_alias: &str) -> KeyRef {
+        let Some(reference) = reference.filter(|r| !r.is_empty()) else {
+            return KeyRef::AwsManaged;
+        };
+        let (acct, reg, local) = match Arn::parse(reference) {
+            Ok(arn) if arn.service == "kms" => (arn.account.clone(), arn.region.clone(), arn.resource.clone()),
+            _ => (account.to_string(), region.to_string(), reference.to_string()),
+        };
+        if let Some(alias) = local.strip_prefix("alias/") {
+            if alias == aws_alias || alias.starts_with("aws/") {
+                return match self.aliases.get(&(acct, reg, local.clone())) {
+                    Some(arn) => KeyRef::Key(arn.clone()),
+                    None => KeyRef::AwsManaged,
+                };
+            }
+            return match self.aliases.get(&(acct, reg, local.clone())) {
+                Some(arn) => KeyRef::Key(arn.clone()),
+                None => KeyRef::Unresolved(reference.to_string()),
+            };
+        }
+        let id = local.strip_prefix("key/").unwrap_or(&local).to_string();
+        match self.keys_by_id.get(&(acct.clone(), reg.clone(), id.clone())) {
+            Some(arn) => KeyRef::Key(arn.clone()),
+            None if reference.starts_with("arn:") => KeyRef::Unresolved(reference.to_string()),
+            None => KeyRef::Unresolved(format!("arn:aws:kms:{reg}:{acct}:key/{id}")),
+        }
+    }
+
+    fn index_organization(&mut self) {
+        let inventory = self.inventory;
+        let Some(org) = &inventory.organization else { return };
+        let mut missing_levels = BTreeSet::new();
+        for account in &inventory.accounts {
+            if org.management_account_id.as_deref() == Some(account.id.as_str()) {
+                continue;
+            }
+            // The chain from the account up to the root, then reversed: root first.
+            let mut chain: Vec<&'a str> = vec![&account.id];
+            let mut cur: &'a str = &account.id;
+            while let Some(parent) = org.parents.get(cur) {
+                if chain.len() > 64 || chain.contains(&parent.as_str()) {
+                    break;
+                }
+                chain.push(parent);
+                cur = parent;
+            }
+            if chain.len() == 1 {
+                // Not in the organization's tree: SCPs and RCPs of this organization do not apply.
+                continue;
+            }
+            chain.reverse();
+            for kind in [OrgPolicyKind::Scp, OrgPolicyKind::Rcp] {
+                let mut levels = Vec::new();
+                for &target in &chain {
+                    let attached: Vec<&'a model::OrgPolicy> =
+                        org.policies.iter().filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target)).collect();
+                    if kind == OrgPolicyKind::Scp && attached.is_empty() {
+                        missing_levels.insert(target.to_string());
+                        continue;
+                    }
+                    levels.push((target, attached));
+                }
+                let map = if kind == OrgPolicyKind::Scp { &mut self.scp_levels } else { &mut self.rcp_levels };
+                map.insert(&account.id, levels);
+            }
+        }
+        for target in missing_levels {
+            self.diagnostics.push(Diagnostic::warning(
+                "scp-level-empty",
+                target,
+                "no SCP is attached at this level in the snapshot; it is treated as allowing everything",
+            ));
+        }
+    }
+
+    /// The identity policies of a caller: inline, attached managed, and group policies.
+    fn identity_policies(&self, caller: Caller<'a>) -> (Vec<Owned<'a>>, Vec<Diagnostic>) {
+        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        let (arn, inline, attached): (&str, &'a [model::InlinePolicy], &'a [String]) = match caller {
+            Caller::Role(r) => (&r.arn, &r.inline, &r.attached),
+            Caller::User(u) => (&u.arn, &u.inline, &u.attached),
+        };
+        for p in inline {
+            out.push(Owned { id: format!("{arn}#{}", p.name), doc: &p.document });
+        }
+        let mut attached_all: Vec<&'a str> = attached.iter().map(String::as_str).collect();
+        if let Caller::User(u) = caller {
+            let account = arn_account(&u.arn);
+            for g in &u.groups {
+                match self.groups.get(&(account, g.as_str())) {
+                    Some(group) => {
+                        for p in &group.inline {
+                            out.push(Owned { id: format!("{}#{}", group.arn, p.name), doc: &p.document });
+                        }
+                        attached_all.extend(group.attached.iter().map(String::as_str));
+                    }
+                    None => diags.push(Diagnostic::warning(
+                        "group-not-in-snapshot",
+                        arn,
+                        format!("group `{g}` is not in the snapshot; its policies are not counted"),
+                    )),
+                }
+            }
+        }
+        for policy_arn in attached_all {
+            match self.managed_policy(policy_arn) {
+                Some(doc) => out.push(Owned { id: policy_arn.to_string(), doc }),
+                None => diags.push(Diagnostic::warning(
+                    "policy-not-in-snapshot",
+                    arn,
+                    format!("attached policy `{policy_arn}` is not in the snapshot; its permissions are not counted"),
+                )),
+            }
+        }
+        (out, diags)
+    }
+
+    fn managed_policy(&self, arn: &str) -> Option<&'a PolicyDocument> {
+        if let Some(doc) = self.managed.get(arn) {
+            return Some(doc);
+        }
+        KNOWN_AWS.iter().find(|(a, _)| *a == arn).map(|(_, d)| d)
+    }
+
+    fn boundary(&self, caller: Caller<'a>) -> Option<Owned<'a>> {
+        let arn = match caller {
+            Caller::Role(r) => r.boundary.as_deref()?,
+            Caller::User(u) => u.boundary.as_deref()?,
+        };
+        // A boundary whose document is missing is treated as absent (with a warning at build).
+        self.managed.get(arn).map(|doc| Owned { id: arn.to_string(), doc })
+    }
+
+    fn scps(&self, caller: Caller<'a>) -> Option<Vec<OrgLevel<'a>>> {
+        if let Caller::Role(r) = caller {
+            if r.is_service_linked() {
+                return None;
+            }
+        }
+        let levels = self.scp_levels.get(arn_account(caller.id()))?;
+        Some(org_levels(levels, PolicyType::Scp))
+    }
+
+    fn rcps(&self, resource_account: &str, service: &str, aws_managed_key: bool) -> Option<Vec<OrgLevel<'a>>> {
+        if aws_managed_key || !RCP_SERVICES.contains(&service) {
+            return None;
+        }
+        let levels = self.rcp_levels.get(resource_account)?;
+        Some(org_levels(levels, PolicyType::Rcp))
+    }
+
+    /// The partition, account and organization facts of the principal, as context keys.
+    fn org_of(&self, account: &str) -> Option<(&'a str, Vec<String>)> {
+        let org = self.inventory.organization.as_ref()?;
+        let mut path = vec![account.to_string()];
+        let mut cur = account;
+        while let Some(parent) = org.parents.get(cur) {
+            if path.len() > 64 || path.contains(parent) {
+                break;
+            }
+            path.push(parent.clone());
+            cur = parent;
+        }
+        let in_org = path.len() > 1 || org.management_account_id.as_deref() == Some(account) || org.accounts.iter().any(|a| a.id == account);
+        if !in_org {
+            return None;
+        }
+        path.reverse();
+        // aws:PrincipalOrgPaths: o-id/r-root/ou-…/ (the account itself is not part of the path).
+        let ous: Vec<&String> = path.iter().filter(|p| !p.chars().all(|c| c.is_ascii_digit())).collect();
+        let mut text = format!("{}/", org.id);
+        for ou in ous {
+            text.push_str(ou);
+            text.push('/');
+        }
+        Some((&org.id, vec![text]))
+    }
+
+    fn caller_context(&self, caller: Caller<'a>) -> Context {
+        let mut ctx = context::base();
+        let account = arn_account(caller.id());
+        match caller {
+            Caller::Role(r) => context::role_principal(&mut ctx, r, account),
+            Caller::User(u) => context::user_principal(&mut ctx, u, account),
+        }
+        context::principal_org(&mut ctx, self.org_of(account));
+        ctx
+    }
+
+    fn resource_context(&self, ctx: &mut Context, resource_account: &str, tags: Option<&model::Tags>) {
+        context::resource(ctx, resource_account, self.org_of(resource_account), tags);
+    }
+
+    fn principal_of(caller: Caller<'_>) -> RequestPrincipal {
+        match caller {
+            Caller::Role(r) => RequestPrincipal::Session { role_arn: r.arn.clone(), session_name: None },
+            Caller::User(u) => RequestPrincipal::User { arn: u.arn.clone() },
+        }
+    }
+
+    fn decide(
+        &self,
+        caller: Caller<'a>,
+        request: &Request,
+        resource_policy: Option<PolicyRef<'_>>,
+        resource_service: &str,
+        aws_managed_key: bool,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Decision {
+        let (identity, d) = self.identity_policies(caller);
+        diags.extend(d);
+        let boundary = self.boundary(caller);
+        let set = PolicySet {
+            identity: identity
+                .iter()
+                .map(|o| PolicyRef { policy_type: PolicyType::Identity, id: &o.id, document: o.doc })
+                .collect(),
+            resource: resource_policy,
+            boundary: boundary.as_ref().map(|o| PolicyRef { policy_type: PolicyType::Boundary, id: &o.id, document: o.doc }),
+            session: None,
+            scps: self.scps(caller),
+            rcps: self.rcps(&request.resource_account, resource_service, aws_managed_key),
+            aws_managed_key,
+        };
+        let decision = policy::evaluate(request, &set);
+        diags.extend(decision.diagnostics.iter().cloned());
+        decision
+    }
+
+    /// Evaluates ECS assuming `role` for a task of `task_arn_prefix`'s account and region (R4.2).
+    pub fn ecs_trust(&self, role_arn: &str, task_account: &str, task_region: &str, partition: &str, diags: &mut Vec<Diagnostic>) -> Verdict {
+        let request_text = format!("{ECS_TASKS} → sts:AssumeRole on `{role_arn}`");
+        let Some(role) = self.roles.get(role_arn) else {
+            return self.role_not_in_snapshot(role_arn, &request_text);
+        };
+        if arn_account(role_arn) != task_account {
+            return Verdict::denied(
+                request_text,
+                None,
+                format!("`{role_arn}` is in another account; ECS can only pass roles of the task's account"),
+            );
+        }
+        let Some(trust) = &role.trust else {
+            return Verdict::denied(request_text, None, format!("`{role_arn}` has no trust policy in the snapshot"));
+        };
+        let mut ctx = context::ecs_service(task_account, task_region, partition);
+        self.resource_context(&mut ctx, arn_account(role_arn), Some(&role.tags));
+        let request = Request {
+            principal: RequestPrincipal::Service(ECS_TASKS.to_string()),
+            action: "sts:AssumeRole".to_string(),
+            resource: RequestResource::Arn(role_arn.to_string()),
+            resource_account: arn_account(role_arn).to_string(),
+            context: ctx,
+        };
+        let set = PolicySet {
+            resource: Some(PolicyRef { policy_type: PolicyType::Trust, id: role_arn, document: trust }),
+            rcps: self.rcps(arn_account(role_arn), "sts", false),
+            ..PolicySet::default()
+        };
+        let decision = policy::evaluate(&request, &set);
+        diags.extend(decision.diagnostics.iter().cloned());
+        Verdict::from_decision(&decision, &request_text, role_arn)
+    }
+
+    fn role_not_in_snapshot(&self, role_arn: &str, request_text: &str) -> Verdict {
+        let account = arn_account(role_arn);
+        match self.accounts.get(account) {
+            Some(a) if a.iam.is_some() => Verdict::denied(
+                request_text.to_string(),
+                None,
+                format!("role `{role_arn}` does not exist in account {account}"),
+            ),
+            _ => Verdict { status: EdgeStatus::Conditional, ..Verdict::allowed() }
+                .note(format!("IAM of account {account} is not in the snapshot; the trust policy of `{role_arn}` is unknown")),
+        }
+    }
+
+    /// Evaluates `caller` assuming `target` (R5.1): the trust policy and the caller's identity side.
+    pub fn assume(&self, caller: Caller<'a>, target: &'a model::Role, diags: &mut Vec<Diagnostic>) -> Verdict {
+        let request_text = format!("`{}` → sts:AssumeRole on `{}`", caller.id(), target.arn);
+        let Some(trust) = &target.trust else {
+            return Verdict::denied(request_text, None, format!("`{}` has no trust policy in the snapshot", target.arn));
+        };
+        if arn_partition(caller.id()) != arn_partition(&target.arn) {
+            return Verdict::denied(request_text, None, "roles cannot be assumed across partitions".to_string());
+        }
+        let mut ctx = self.caller_context(caller);
+        self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
+        ctx.set("aws:SourceAccount", ContextValue::Absent);
+        ctx.set("aws:SourceArn", ContextValue::Absent);
+        let request = Request {
+            principal: Self::principal_of(caller),
+            action: "sts:AssumeRole".to_string(),
+            resource: RequestResource::Arn(target.arn.clone()),
+            resource_account: arn_account(&target.arn).to_string(),
+            context: ctx,
+        };
+        let trust_ref = PolicyRef { policy_type: PolicyType::Trust, id: &target.arn, document: trust };
+        let decision = self.decide(caller, &request, Some(trust_ref), "sts", false, diags);
+        Verdict::from_decision(&decision, &request_text, &target.arn)
+    }
+
+    /// Evaluates a principal outside the snapshot (an account root or a role or user ARN of an
+    /// account the snapshot does not hold) assuming `target`. The trust side is decided; the
+    /// identity side is unknown, so an allowed hop is at best conditional.
+    pub fn assume_external(&self, principal: &str, target: &'a model::Role, diags: &mut Vec<Diagnostic>) -> Verdict {
+        let request_text = format!("`{principal}` → sts:AssumeRole on `{}`", target.arn);
+        let Some(trust) = &target.trust else {
+            return Verdict::denied(request_text, None, format!("`{}` has no trust policy in the snapshot", target.arn));
+        };
+        let account = arn_account(principal).to_string();
+        let partition = arn_partition(principal).to_string();
+        let mut ctx = context::base();
+        ctx.set("aws:PrincipalAccount", ContextValue::Single(account.clone()));
+        ctx.set("aws:PrincipalIsAWSService", ContextValue::Single("false".to_string()));
+        ctx.set("aws:SourceAccount", ContextValue::Absent);
+        ctx.set("aws:SourceArn", ContextValue::Absent);
+        let principal_req = if principal.ends_with(":root") {
+            RequestPrincipal::AccountRoot { partition, account: account.clone() }
+        } else {
+            ctx.set("aws:PrincipalArn", ContextValue::Single(principal.to_string()));
+            if principal.contains(":user/") {
+                RequestPrincipal::User { arn: principal.to_string() }
+            } else {
+                RequestPrincipal::Session { role_arn: principal.to_string(), session_name: None }
+            }
+        };
+        if let Some((id, paths)) = self.org_of(&account) {
+            context::principal_org(&mut ctx, Some((id, paths)));
+        }
+        self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
+        let request = Request {
+            principal: principal_req,
+            action: "sts:AssumeRole".to_string(),
+            resource: RequestResource::Arn(target.arn.clone()),
+            resource_account: arn_account(&target.arn).to_string(),
+            context: ctx,
+        };
+        let unknown_identity = &*ALLOW_ALL;
+        let set = PolicySet {
+            identity: vec![PolicyRef { policy_type: PolicyType::Identity, id: NOT_IN_SNAPSHOT, document: unknown_identity }],
+            resource: Some(PolicyRef { policy_type: PolicyType::Trust, id: &target.arn, document: trust }),
+            rcps: self.rcps(arn_account(&target.arn), "sts", false),
+            ..PolicySet::default()
+        };
+        let decision = policy::evaluate(&request, &set);
+        diags.extend(decision.diagnostics.iter().cloned());
+        let mut verdict = Verdict::from_decision(&decision, &request_text, &target.arn);
+        verdict.because.retain(|r| r.policy != NOT_IN_SNAPSHOT);
+        verdict.conditional(format!("account {account} is not in the snapshot; its identity policies and SCPs must also allow"))
+    }
+
+    /// Evaluates a service principal (other than ECS) assuming `target`: only the trust policy
+    /// and the RCPs of the role's account decide.
+    pub fn service_assume(&self, service: &str, target: &'a model::Role, diags: &mut Vec<Diagnostic>) -> Verdict {
+        let request_text = format!("{service} → sts:AssumeRole on `{}`", target.arn);
+        let Some(trust) = &target.trust else {
+            return Verdict::denied(request_text, None, format!("`{}` has no trust policy in the snapshot", target.arn));
+        };
+        let mut ctx = context::base();
+        ctx.set("aws:PrincipalIsAWSService", ContextValue::Single("true".to_string()));
+        ctx.set("aws:PrincipalServiceName", ContextValue::Single(service.to_string()));
+        ctx.set("aws:PrincipalArn", ContextValue::Absent);
+        ctx.set("aws:PrincipalAccount", ContextValue::Absent);
+        ctx.set("aws:PrincipalOrgID", ContextValue::Absent);
+        ctx.set("sts:ExternalId", ContextValue::Absent);
+        self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
+        let request = Request {
+            principal: RequestPrincipal::Service(service.to_string()),
+            action: "sts:AssumeRole".to_string(),
+            resource: RequestResource::Arn(target.arn.clone()),
+            resource_account: arn_account(&target.arn).to_string(),
+            context: ctx,
+        };
+        let set = PolicySet {
+            resource: Some(PolicyRef { policy_type: PolicyType::Trust, id: &target.arn, document: trust }),
+            rcps: self.rcps(arn_account(&target.arn), "sts", false),
+            ..PolicySet::default()
+        };
+        let decision = policy::evaluate(&request, &set);
+        diags.extend(decision.diagnostics.iter().cloned());
+        Verdict::from_decision(&decision, &request_text, &target.arn)
+    }
+
+    /// The actions evaluated on a resource of this kind when none are given.
+    pub fn default_actions(kind: NodeKind) -> &'static [&'static str] {
+        match kind {
+            NodeKind::Secret => &["secretsmanager:GetSecretValue"],
+            NodeKind::SsmParameter => &["ssm:GetParameter", "ssm:GetParameters"],
+            NodeKind::KmsKey => &["kms:Decrypt"],
+            NodeKind::EcrRepository => &["ecr:BatchGetImage"],
+            NodeKind::S3Bucket => &["s3:GetObject"],
+            NodeKind::LogGroup => &["logs:GetLogEvents", "logs:FilterLogEvents"],
+            _ => &[],
+        }
+    }
+
+    /// The service prefix of a resource kind's actions.
+    pub fn service_of(kind: NodeKind) -> &'static str {
+        match kind {
+            NodeKind::Secret => "secretsmanager",
+            NodeKind::SsmParameter => "ssm",
+            NodeKind::KmsKey => "kms",
+            NodeKind::EcrRepository => "ecr",
+            NodeKind::S3Bucket => "s3",
+            NodeKind::LogGroup => "logs",
+            _ => "",
+        }
+    }
+
+    /// The request resource for an action on a resource (S3 objects and log streams are "some
+    /// resource under" the bucket or group).
+    fn request_resource(resource: &ResourceInfo<'_>, action: &str) -> RequestResource {
+        let name = action.split_once(':').map_or(action, |(_, n)| n);
+        match resource.kind {
+            NodeKind::S3Bucket if name.contains("Object") => RequestResource::Under(format!("{}/", resource.id)),
+            NodeKind::LogGroup if name.eq_ignore_ascii_case("GetLogEvents") || name.eq_ignore_ascii_case("GetLogRecord") => {
+                RequestResource::Under(format!("{}:log-stream:", resource.id))
+            }
+            NodeKind::LogGroup => RequestResource::Arn(format!("{}:*", resource.id)),
+            _ => RequestResource::Arn(resource.id.clone()),
+        }
+    }
+
+    /// Quick exact filter: false when neither the caller's identity policies nor the resource
+    /// policy has any Allow statement that could name `service` (so the decision is surely a deny).
+    pub fn may_allow(&self, caller: Caller<'a>, resource: &ResourceInfo<'_>, service: &str) -> bool {
+        let (identity, _) = self.identity_policies(caller);
+        let mentions = |doc: &PolicyDocument| {
+            doc.statements.iter().any(|s| {
+                s.effect == model::Effect::Allow
+                    && (s.not_action.is_some()
+                        || s.action.iter().flatten().any(|a| {
+                            a == "*" || a.split_once(':').is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
+                        }))
+            })
+        };
+        identity.iter().any(|o| mentions(o.doc)) || resource.policy.is_some_and(mentions)
+    }
+
+    /// Evaluates `caller` acting on `resource` with each of `actions`; the hop allows the actions
+    /// that are allowed. Reading a value under a customer-managed key also needs `kms:Decrypt`
+    /// through the owning service (R4.4).
+    pub fn access(&self, caller: Caller<'a>, resource: &ResourceInfo<'a>, actions: &[String], diags: &mut Vec<Diagnostic>) -> Verdict {
+        let mut result: Option<Verdict> = None;
+        for action in actions {
+            let v = self.access_one(caller, resource, action, diags);
+            let v = if v.status != EdgeStatus::Denied { Verdict { actions: vec![action.clone()], ..v } } else { v };
+            result = Some(match result {
+                None => v,
+                Some(prev) => prev.or(v),
+            });
+        }
+        result.unwrap_or_else(|| {
+            Verdict::denied(
+                format!("`{}` → (no action) on `{}`", caller.id(), resource.id),
+                None,
+                "no queried action applies to this resource type".to_string(),
+            )
+        })
+    }
+
+    fn access_one(&self, caller: Caller<'a>, resource: &ResourceInfo<'a>, action: &str, diags: &mut Vec<Diagnostic>) -> Verdict {
+        let request_text = format!("`{}` → {action} on `{}`", caller.id(), resource.id);
+        if arn_partition(caller.id()) != resource.partition {
+            return Verdict::denied(request_text, None, "access never crosses partitions".to_string());
+        }
+        let mut ctx = self.caller_context(caller);
+        self.resource_context(&mut ctx, &resource.account, resource.tags);
+        context::direct_call(&mut ctx, &resource.region);
+        if resource.kind == NodeKind::KmsKey {
+            ctx.set("kms:CallerAccount", ContextValue::Single(arn_account(caller.id()).to_string()));
+            ctx.set("kms:ViaService", ContextValue::Absent);
+        }
+        let request = Request {
+            principal: Self::principal_of(caller),
+            action: action.to_string(),
+            resource: Self::request_resource(resource, action),
+            resource_account: resource.account.clone(),
+            context: ctx,
+        };
+        let policy_type = if resource.kind == NodeKind::KmsKey { PolicyType::Key } else { PolicyType::Resource };
+        let resource_ref = resource.policy.map(|doc| PolicyRef { policy_type, id: &resource.id, document: doc });
+        let service = Self::service_of(resource.kind);
+        let decision = self.decide(caller, &request, resource_ref, service, resource.aws_managed_key, diags);
+        let mut verdict = Verdict::from_decision(&decision, &request_text, &resource.id);
+        verdict = self.unknown_resource_policy(verdict, caller, resource);
+        if verdict.status == EdgeStatus::Denied {
+            return verdict;
+        }
+        let reads_value = matches!(
+            (resource.kind, action.to_ascii_lowercase().as_str()),
+            (NodeKind::Secret, "secretsmanager:getsecretvalue") | (NodeKind::SsmParameter, "ssm:getparameter" | "ssm:getparameters" | "ssm:getparametersbypath")
+        );
+        if reads_value {
+            if let Some(key) = &resource.encryption_key {
+                verdict = verdict.and(self.decrypt_via(caller, resource, key, diags));
+            }
+        }
+        verdict
+    }
+
+    /// A resource the snapshot does not hold has an unknown policy: where that policy could be
+    /// the missing side, the hop is conditional rather than denied.
+    fn unknown_resource_policy(&self, verdict: Verdict, caller: Caller<'_>, resource: &ResourceInfo<'_>) -> Verdict {
+        if resource.in_snapshot {
+            return verdict;
+        }
+        let missing_resource_side = matches!(
+            verdict.blocked.as_ref().and_then(|b| b.blocker.as_ref()),
+            Some(Blocker::ResourceMissingAllow { .. })
+        );
+        if missing_resource_side {
+            return Verdict { status: EdgeStatus::Conditional, blocked: None, ..Verdict::allowed() }.note(format!(
+                "`{}` is not in the snapshot; access from `{}` depends on its policy",
+                resource.id,
+                caller.id()
+            ));
+        }
+        if verdict.status == EdgeStatus::Denied {
+            return verdict;
+        }
+        verdict.note(format!("`{}` is not in the snapshot; its policy could still deny", resource.id))
+    }
+
+    /// `kms:Decrypt` on the key of a secret or SecureString parameter, called through the service.
+    fn decrypt_via(&self, caller: Caller<'a>, value: &ResourceInfo<'_>, key: &KeyRef, diags: &mut Vec<Diagnostic>) -> Verdict {
+        let caller_account = arn_account(caller.id());
+        let service = Self::service_of(value.kind);
+        match key {
+            KeyRef::AwsManaged => {
+                if caller_account != value.account {
+                    return Verdict::denied(
+                        format!("`{}` → kms:Decrypt on aws/{service} of account {}", caller.id(), value.account),
+                        Some(Blocker::AwsManagedKeyCrossAccount),
+                        format!("`{}` uses the AWS-managed key aws/{service}, which no other account can use", value.id),
+                    );
+                }
+                Verdict::allowed()
+            }
+            KeyRef::Unresolved(reference) => {
+                Verdict::allowed().conditional(format!("KMS key `{reference}` of `{}` is not in the snapshot", value.id))
+            }
+            KeyRef::Key(key_arn) => {
+                let Some(info) = self.resources.get(key_arn) else {
+                    return Verdict::allowed().conditional(format!("KMS key `{key_arn}` is not in the snapshot"));
+                };
+                if info.aws_managed_key && caller_account == info.account && info.policy.is_none() {
+                    return Verdict::allowed();
+                }
+                let request_text = format!("`{}` → kms:Decrypt on `{key_arn}` via {service}", caller.id());
+                let mut ctx = self.caller_context(caller);
+                self.resource_context(&mut ctx, &info.account, info.tags);
+                context::via_service(&mut ctx, service, &value.region, caller_account);
+                let context_key = if value.kind == NodeKind::Secret { "kms:EncryptionContext:SecretARN" } else { "kms:EncryptionContext:PARAMETER_ARN" };
+                ctx.set(context_key, ContextValue::Single(value.id.clone()));
+                let request = Request {
+                    principal: Self::principal_of(caller),
+                    action: "kms:Decrypt".to_string(),
+                    resource: RequestResource::Arn(key_arn.clone()),
+                    resource_account: info.account.clone(),
+                    context: ctx,
+                };
+                let key_ref = info.policy.map(|doc| PolicyRef { policy_type: PolicyType::Key, id: &info.id, document: doc });
+                if key_ref.is_none() {
+                    return Verdict::allowed().conditional(format!("the key policy of `{key_arn}` is not in the snapshot"));
+                }
+                let decision = self.decide(caller, &request, key_ref, "kms", info.aws_managed_key, diags);
+                Verdict::from_decision(&decision, &request_text, key_arn)
+                    .note_if_allowed("KMS grants are not modelled; a grant could allow more")
+            }
+        }
+    }
+
+    /// The injection of a value into a container by the execution role (agent plane, R4.3).
+    pub fn inject(
+        &self,
+        execution_role: Option<&str>,
+        task_account: &str,
+        task_region: &str,
+        partition: &str,
+        resource: &ResourceInfo<'a>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let action = match resource.kind {
+            NodeKind::SsmParameter => "ssm:GetParameters",
+            _ => "secretsmanager:GetSecretValue",
+        };
+        let Some(exec) = execution_role else {
+            return Verdict::denied(
+                format!("ECS agent → {action} on `{}`", resource.id),
+                None,
+                "the task definition has no execution role, so the agent cannot fetch the value".to_string(),
+            );
+        };
+        let trust = self.ecs_trust(exec, task_account, task_region, partition, diags);
+        if trust.status == EdgeStatus::Denied {
+            return trust;
+        }
+        let Some(role) = self.roles.get(exec) else {
+            return trust;
+        };
+        let access = self.access(Caller::Role(role), resource, &[action.to_string()], diags);
+        trust.and(access)
+    }
+
+    /// The image pull of a container by the execution role (agent plane, R4.3).
+    pub fn pull(
+        &self,
+        execution_role: Option<&str>,
+        task_account: &str,
+        task_region: &str,
+        partition: &str,
+        repository: &ResourceInfo<'a>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let Some(exec) = execution_role else {
+            return Verdict::denied(
+                format!("ECS agent → ecr:BatchGetImage on `{}`", repository.id),
+                None,
+                "the task definition has no execution role; on EC2 the container instance role pulls images, which the snapshot does not hold".to_string(),
+            );
+        };
+        let trust = self.ecs_trust(exec, task_account, task_region, partition, diags);
+        if trust.status == EdgeStatus::Denied {
+            return trust;
+        }
+        let Some(role) = self.roles.get(exec) else {
+            return trust;
+        };
+        let caller = Caller::Role(role);
+        // GetAuthorizationToken is wildcard-only and only an identity policy can grant it.
+        let token_text = format!("`{exec}` → ecr:GetAuthorizationToken on `*`");
+        let mut ctx = self.caller_context(caller);
+        context::direct_call(&mut ctx, &repository.region);
+        let request = Request {
+            principal: Self::principal_of(caller),
+            action: "ecr:GetAuthorizationToken".to_string(),
+            resource: RequestResource::Any,
+            resource_account: arn_account(exec).to_string(),
+            context: ctx,
+        };
+        let decision = self.decide(caller, &request, None, "ecr", false, diags);
+        let token = Verdict::from_decision(&decision, &token_text, "*");
+        let mut verdict = trust.and(token);
+        for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
+            verdict = verdict.and(self.access_one(caller, repository, action, diags));
+        }
+        if verdict.status != EdgeStatus::Denied {
+            verdict.actions = vec!["ecr:BatchGetImage".to_string(), "ecr:GetDownloadUrlForLayer".to_string()];
+        }
+        verdict
+    }
+
+    /// Finds a resource node for a reference a task definition or policy makes, resolving partial
+    /// secret ARNs (without the random suffix) and SSM names.
+    pub fn lookup_secret(&self, arn: &str) -> Result<Option<&ResourceInfo<'a>>, Vec<String>> {
+        if let Some(r) = self.resources.get(arn) {
+            return Ok(Some(r));
+        }
+        // A partial ARN resolves only when it names exactly one secret (R4.4).
+        let prefix = format!("{arn}-");
+        let matches: Vec<&ResourceInfo<'a>> = self
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v)
+            .filter(|r| r.kind == NodeKind::Secret && r.id.len() == prefix.len() + 6)
+            .collect();
+        match matches.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one)),
+            many => Err(many.iter().map(|r| r.id.clone()).collect()),
+        }
+    }
+
+    /// A placeholder for a resource that is named but not in the snapshot.
+    pub fn placeholder(&self, id: &str) -> Option<ResourceInfo<'a>> {
+        let arn = Arn::parse(id).ok()?;
+        let (kind, label) = match (arn.service.as_str(), arn.resource_type()) {
+            ("secretsmanager", "secret") => (NodeKind::Secret, arn.resource_name().to_string()),
+            ("ssm", "parameter") => (NodeKind::SsmParameter, format!("/{}", arn.resource_name())),
+            ("kms", "key") => (NodeKind::KmsKey, arn.resource.clone()),
+            ("ecr", "repository") => (NodeKind::EcrRepository, arn.resource_name().to_string()),
+            ("s3", _) if !arn.resource.contains('/') => (NodeKind::S3Bucket, arn.resource.clone()),
+            ("logs", "log-group") => (NodeKind::LogGroup, arn.resource_name().to_string()),
+            _ => return None,
+        };
+        if arn.resource.contains(['*', '?']) || (kind != NodeKind::S3Bucket && arn.account.is_empty()) {
+            return None;
+        }
+        let encryption_key = match kind {
+            NodeKind::Secret => Some(KeyRef::Unresolved(format!("the key of `{id}`"))),
+            _ => None,
+        };
+        Some(ResourceInfo {
+            id: id.to_string(),
+            kind,
+            account: arn.account.clone(),
+            region: arn.region.clone(),
+            partition: arn.partition.clone(),
+            label,
+            policy: None,
+            in_snapshot: false,
+            tags: None,
+            encryption_key,
+            aws_managed_key: false,
+        })
+    }
+}
+
+impl Verdict {
+    fn note_if_allowed(self, note: &str) -> Verdict {
+        if self.status == EdgeStatus::Denied { self } else { self.note(note) }
+    }
+}
+
+fn org_levels<'a>(levels: &[Level<'a>], policy_type: PolicyType) -> Vec<OrgLevel<'a>> {
+    levels
+        .iter()
+        .map(|(target, policies)| OrgLevel {
+            target,
+            policies: policies.iter().map(|p| PolicyRef { policy_type, id: &p.id, document: &p.document }).collect(),
+        })
+        .collect()
+}
