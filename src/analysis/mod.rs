@@ -44,3 +44,40 @@ pub struct Path {
     /// The hops in order.
     pub hops: Vec<Hop>,
 }
+
+mod explain;
+mod search;
+
+pub use explain::{Attempt, Explanation, explain};
+pub use search::{DEFAULT_MAX_DEPTH, Plane, containers, focus, lookup, reach, resolve_sources, who_can};
+
+/// Why a query cannot run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// The id names no node; `suggestions` are the closest ids.
+    #[error("`{id}` is not a node of this snapshot{}", hint(suggestions))]
+    UnknownNode {
+        /// The id given.
+        id: String,
+        /// The closest ids, best first.
+        suggestions: Vec<String>,
+    },
+    /// The node exists but cannot play this role in the query.
+    #[error("`{id}` is a {kind}: expected {expected}")]
+    WrongKind {
+        /// The id given.
+        id: String,
+        /// Its kind.
+        kind: &'static str,
+        /// What the query needs.
+        expected: &'static str,
+    },
+}
+
+fn hint(suggestions: &[String]) -> String {
+    match suggestions {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!("; did you mean one of {}?", many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+    }
+}

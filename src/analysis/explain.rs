@@ -1,0 +1,275 @@
+//! `explain`: why a source does or does not reach a resource.
+//!
+//! For a pair that is connected, the explanation is its paths, each hop with its proof. For one
+//! that is not, every way the source could have reached the target is re-evaluated, and the
+//! failing hop that comes closest is reported first with what blocks it.
+
+use std::collections::BTreeSet;
+
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+
+use super::search::{lookup, reach, resolve_sources};
+use super::{Path, QueryError};
+use crate::graph::world::{Block, Caller, Verdict, World};
+use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind, parse_image_repository};
+use crate::model::{Diagnostic, Inventory};
+use crate::policy::{Blocker, PolicyType};
+
+/// One failed way from the source to the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The kind of the hop that fails.
+    pub hop: EdgeKind,
+    /// The hop's start.
+    pub from: String,
+    /// The hop's end.
+    pub to: String,
+    /// What blocks it.
+    pub block: Block,
+}
+
+impl Attempt {
+    /// A stable word for what blocks it: `explicit-deny`, `scp`, `rcp`, `identity`, `resource`,
+    /// `trust`, `key`, `boundary`, `session`, `aws-managed-key`, or `structure` when the hop
+    /// cannot exist at all (no task role, no execution role, a role that does not exist).
+    pub fn blocked_by(&self) -> &'static str {
+        match &self.block.blocker {
+            None => "structure",
+            Some(Blocker::Deny(r)) => match r.policy_type {
+                PolicyType::Scp => "scp",
+                PolicyType::Rcp => "rcp",
+                _ => "explicit-deny",
+            },
+            Some(Blocker::ScpMissingAllow { .. }) => "scp",
+            Some(Blocker::IdentityMissingAllow) => "identity",
+            Some(Blocker::ResourceMissingAllow { policy_type: PolicyType::Trust, .. }) => "trust",
+            Some(Blocker::ResourceMissingAllow { policy_type: PolicyType::Key, .. }) => "key",
+            Some(Blocker::ResourceMissingAllow { .. }) => "resource",
+            Some(Blocker::BoundaryMissingAllow { .. }) => "boundary",
+            Some(Blocker::SessionMissingAllow { .. }) => "session",
+            Some(Blocker::AwsManagedKeyCrossAccount) => "aws-managed-key",
+        }
+    }
+}
+
+/// The answer to "why, or why not?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The `--from` id.
+    pub from: String,
+    /// The target id.
+    pub to: String,
+    /// The actions asked about.
+    pub actions: Vec<String>,
+    /// The paths that work; empty when the target is not reached.
+    pub paths: Vec<Path>,
+    /// When no path works: the failed attempts, the closest first.
+    pub attempts: Vec<Attempt>,
+    /// What the evaluation noticed on the way.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Explanation {
+    /// True when some path works.
+    pub fn allowed(&self) -> bool {
+        !self.paths.is_empty()
+    }
+}
+
+/// Explains whether `from` reaches `to`.
+///
+/// `graph` must have been built from `inventory` with the same actions.
+///
+/// # Errors
+/// Unknown ids (with the closest ids), a `from` that is not a source, or a `to` that is not a
+/// resource.
+///
+/// # Complexity
+/// The searches of [`reach`], plus one evaluation per (reachable principal, role) pair to find
+/// the assume hop that comes closest.
+pub fn explain(
+    inventory: &Inventory,
+    graph: &AccessGraph,
+    from: &str,
+    to: &str,
+    actions: Option<&[String]>,
+    max_depth: usize,
+) -> Result<Explanation, QueryError> {
+    let sources = resolve_sources(graph, from)?;
+    let target = lookup(graph, to)?;
+    let target_kind = graph.graph[target].kind;
+    if !target_kind.is_resource() {
+        return Err(QueryError::WrongKind { id: to.to_string(), kind: target_kind.as_str(), expected: "a resource" });
+    }
+    let service = World::service_of(target_kind);
+    let actions: Vec<String> = match actions {
+        Some(list) => list.iter().filter(|a| a.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case(service))).cloned().collect(),
+        None => World::default_actions(target_kind).iter().map(|s| s.to_string()).collect(),
+    };
+    let paths = reach(graph, &sources, Some(target), max_depth);
+    let mut explanation =
+        Explanation { from: from.to_string(), to: to.to_string(), actions: actions.clone(), paths, attempts: Vec::new(), diagnostics: Vec::new() };
+    if explanation.allowed() {
+        return Ok(explanation);
+    }
+    let world = World::new(inventory);
+    let mut diags = Vec::new();
+    let mut ranked: Vec<(u8, usize, Attempt)> = Vec::new();
+    let resource = world.resources.get(to).cloned().or_else(|| world.placeholder(to));
+
+    // Principals the sources reach, with their distance.
+    let mut principals: Vec<(usize, NodeIndex)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &s in &sources {
+        let mut frontier = vec![s];
+        let mut depth = 0;
+        while !frontier.is_empty() && depth <= max_depth {
+            let mut next = Vec::new();
+            for n in frontier {
+                if !seen.insert(n) {
+                    continue;
+                }
+                if matches!(graph.graph[n].kind, NodeKind::Role | NodeKind::User) {
+                    principals.push((depth, n));
+                }
+                for e in graph.graph.edges_directed(n, Direction::Outgoing) {
+                    let w = e.weight();
+                    if matches!(w.kind, EdgeKind::TaskRole | EdgeKind::Assumes) && w.status != EdgeStatus::Denied {
+                        next.push(e.target());
+                    }
+                }
+            }
+            frontier = next;
+            depth += 1;
+        }
+    }
+    principals.sort();
+    let reached_any = !principals.is_empty();
+
+    for &s in &sources {
+        let node = &graph.graph[s];
+        if node.kind != NodeKind::Container {
+            continue;
+        }
+        let Some((td_arn, _)) = node.id.rsplit_once('#') else { continue };
+        let Some((td, account, region, partition)) = find_task_definition(inventory, td_arn) else { continue };
+        match &td.task_role_arn {
+            None => ranked.push((
+                if reached_any { 4 } else { 1 },
+                0,
+                Attempt {
+                    hop: EdgeKind::TaskRole,
+                    from: node.id.clone(),
+                    to: "(no task role)".to_string(),
+                    block: Block {
+                        request: format!("`{}` → task role", node.id),
+                        blocker: None,
+                        message: "the task definition names no task role, so its containers get no credentials".to_string(),
+                    },
+                },
+            )),
+            Some(role) => {
+                let v = world.ecs_trust(role, account, region, partition, &mut diags);
+                if let Some(block) = v.blocked {
+                    ranked.push((if reached_any { 4 } else { 1 }, 0, Attempt { hop: EdgeKind::TaskRole, from: node.id.clone(), to: role.clone(), block }));
+                }
+            }
+        }
+        // The agent plane: the definition names the target.
+        let Some(resource) = &resource else { continue };
+        let container = td.containers.iter().find(|c| format!("{td_arn}#{}", c.name) == node.id);
+        for edge in graph.graph.edges_directed(s, Direction::Outgoing) {
+            if edge.target() != target || !matches!(edge.weight().kind, EdgeKind::Injects | EdgeKind::Pulls) {
+                continue;
+            }
+            let kind = edge.weight().kind;
+            let v: Verdict = if kind == EdgeKind::Injects {
+                world.inject(td.execution_role_arn.as_deref(), account, region, partition, resource, &mut diags)
+            } else {
+                let image_repo = container.and_then(|c| c.image.as_deref()).and_then(parse_image_repository);
+                if image_repo.as_deref() != Some(to) {
+                    continue;
+                }
+                world.pull(td.execution_role_arn.as_deref(), account, region, partition, resource, &mut diags)
+            };
+            if let Some(block) = v.blocked {
+                ranked.push((0, 0, Attempt { hop: kind, from: node.id.clone(), to: to.to_string(), block }));
+            }
+        }
+    }
+
+    if let Some(resource) = &resource {
+        let caller_of = |n: NodeIndex| {
+            let id = graph.graph[n].id.as_str();
+            match (world.roles.get(id), world.users.get(id)) {
+                (Some(r), _) => Some(Caller::Role(r)),
+                (None, Some(u)) => Some(Caller::User(u)),
+                _ => None,
+            }
+        };
+        for &(depth, p) in &principals {
+            let Some(caller) = caller_of(p) else { continue };
+            let v = world.access(caller, resource, &actions, &mut diags);
+            if let Some(block) = v.blocked {
+                let rank = if matches!(block.blocker, Some(Blocker::IdentityMissingAllow) | None) { 5 } else { 3 };
+                ranked.push((rank, depth + 1, Attempt { hop: EdgeKind::Accesses, from: caller.id().to_string(), to: to.to_string(), block }));
+            }
+        }
+        // Roles that could read the target but that no reached principal may assume.
+        let reached: BTreeSet<&str> = principals.iter().map(|&(_, p)| graph.graph[p].id.as_str()).collect();
+        for (arn, role) in &world.roles {
+            if reached.contains(arn) {
+                continue;
+            }
+            let could = world.access(Caller::Role(role), resource, &actions, &mut Vec::new());
+            if could.status == EdgeStatus::Denied {
+                continue;
+            }
+            for &(depth, p) in &principals {
+                let Some(caller) = caller_of(p) else { continue };
+                let v = world.assume(caller, role, &mut diags);
+                if let Some(block) = v.blocked {
+                    // Only roles whose trust names the caller, its account or anyone come close.
+                    if names_caller(role, caller.id()) {
+                        ranked.push((2, depth + 1, Attempt { hop: EdgeKind::Assumes, from: caller.id().to_string(), to: arn.to_string(), block }));
+                    }
+                }
+            }
+        }
+    }
+    ranked.sort_by(|a, b| (a.0, a.1, &a.2.from, &a.2.to).cmp(&(b.0, b.1, &b.2.from, &b.2.to)));
+    ranked.dedup_by(|a, b| a.2 == b.2);
+    explanation.attempts = ranked.into_iter().map(|(_, _, a)| a).collect();
+    diags.sort();
+    diags.dedup();
+    explanation.diagnostics = diags;
+    Ok(explanation)
+}
+
+/// True when a role's trust policy names the caller, the caller's account, or anyone.
+fn names_caller(role: &crate::model::Role, caller: &str) -> bool {
+    let account = caller.split(':').nth(4).unwrap_or_default();
+    let Some(trust) = &role.trust else { return false };
+    trust.statements.iter().any(|s| match &s.principal {
+        Some(crate::model::Principal::Wildcard) => true,
+        Some(crate::model::Principal::Map(m)) => m.get("AWS").into_iter().flatten().any(|v| {
+            v == "*" || v == caller || v == account || v.ends_with(&format!(":{account}:root"))
+        }),
+        None => false,
+    })
+}
+
+fn find_task_definition<'a>(inventory: &'a Inventory, arn: &str) -> Option<(&'a crate::model::TaskDefinition, &'a str, &'a str, &'a str)> {
+    for account in &inventory.accounts {
+        for (region, r) in &account.regions {
+            for td in r.ecs.iter().flat_map(|e| e.task_definitions.iter().flatten()) {
+                if td.arn == arn {
+                    return Some((td, &account.id, region, &account.partition));
+                }
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,347 @@
+//! Breadth-first searches over the access graph's hop edges.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use petgraph::Direction;
+use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use super::{Hop, Path, QueryError};
+use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+
+/// The default `--max-depth`: the most hops a path may have.
+pub const DEFAULT_MAX_DEPTH: usize = 10;
+
+/// How a container reaches a resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Plane {
+    /// With the task role's credentials, and the roles they assume.
+    Task,
+    /// Through the ECS agent, which fetches a value or pulls an image with the execution role.
+    Agent,
+}
+
+impl Plane {
+    fn admits(self, kind: EdgeKind) -> bool {
+        match self {
+            Plane::Task => matches!(kind, EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses),
+            Plane::Agent => matches!(kind, EdgeKind::Injects | EdgeKind::Pulls),
+        }
+    }
+}
+
+/// True for node kinds that can start a path.
+fn is_source(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Container | NodeKind::Role | NodeKind::User | NodeKind::ServicePrincipal | NodeKind::ExternalAccount
+    )
+}
+
+/// Edges out of (or into) `n` of the plane at or above `min`, sorted by the other end's id.
+fn hop_edges(g: &AccessGraph, n: NodeIndex, dir: Direction, plane: Plane, min: EdgeStatus) -> Vec<(NodeIndex, EdgeIndex)> {
+    let mut out: Vec<(NodeIndex, EdgeIndex)> = g
+        .graph
+        .edges_directed(n, dir)
+        .filter(|e| plane.admits(e.weight().kind) && e.weight().status >= min)
+        .map(|e| (if dir == Direction::Outgoing { e.target() } else { e.source() }, e.id()))
+        .collect();
+    // INVARIANT: node indices follow sorted id order (graph::build inserts nodes sorted), so
+    // sorting by index is sorting by id, and searches are deterministic.
+    out.sort();
+    out
+}
+
+/// A breadth-first search from `start`, following edges in `dir`, at most `max_depth` hops.
+/// Returns, for each node reached, the edge it was first reached by.
+fn bfs(g: &AccessGraph, start: NodeIndex, dir: Direction, plane: Plane, min: EdgeStatus, max_depth: usize) -> BTreeMap<NodeIndex, EdgeIndex> {
+    let mut parent = BTreeMap::new();
+    let mut depth = BTreeMap::from([(start, 0usize)]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(n) = queue.pop_front() {
+        let d = depth[&n];
+        if d >= max_depth {
+            continue;
+        }
+        for (next, edge) in hop_edges(g, n, dir, plane, min) {
+            if depth.contains_key(&next) {
+                continue;
+            }
+            depth.insert(next, d + 1);
+            parent.insert(next, edge);
+            queue.push_back(next);
+        }
+    }
+    parent
+}
+
+fn hop(g: &AccessGraph, e: EdgeIndex) -> Option<Hop> {
+    let (a, b) = g.graph.edge_endpoints(e)?;
+    let w = &g.graph[e];
+    Some(Hop {
+        from: g.graph[a].id.clone(),
+        to: g.graph[b].id.clone(),
+        kind: w.kind,
+        status: w.status,
+        because: w.because.clone(),
+        conditions: w.conditions.clone(),
+        notes: w.notes.clone(),
+    })
+}
+
+fn path_of(g: &AccessGraph, edges: Vec<EdgeIndex>) -> Option<Path> {
+    let hops: Vec<Hop> = edges.iter().map(|&e| hop(g, e)).collect::<Option<_>>()?;
+    let first = hops.first()?;
+    let last = hops.last()?;
+    let actions = g.graph[*edges.last()?].actions.clone();
+    Some(Path {
+        source: first.from.clone(),
+        target: last.to.clone(),
+        actions,
+        status: hops.iter().map(|h| h.status).min()?,
+        cross_account: edges.iter().any(|&e| g.graph[e].cross_account),
+        hops,
+    })
+}
+
+/// Follows BFS parents from `n` back to the root, giving edges in root-to-`n` order when
+/// the search ran forward, and `n`-to-root order when it ran backward.
+fn chain(g: &AccessGraph, parents: &BTreeMap<NodeIndex, EdgeIndex>, mut n: NodeIndex, dir: Direction) -> Vec<EdgeIndex> {
+    let mut edges = Vec::new();
+    while let Some(&e) = parents.get(&n) {
+        edges.push(e);
+        let Some((a, b)) = g.graph.edge_endpoints(e) else { break };
+        n = if dir == Direction::Outgoing { a } else { b };
+    }
+    if dir == Direction::Outgoing {
+        edges.reverse();
+    }
+    edges
+}
+
+fn sort_paths(paths: &mut [Path]) {
+    paths.sort_by(|a, b| {
+        (&a.source, &a.target, a.hops.len(), a.hops.iter().map(|h| h.kind).collect::<Vec<_>>())
+            .cmp(&(&b.source, &b.target, b.hops.len(), b.hops.iter().map(|h| h.kind).collect::<Vec<_>>()))
+    });
+}
+
+/// The shortest path per (target, plane) from `source`, preferring allowed to conditional.
+fn from_source(g: &AccessGraph, source: NodeIndex, to: Option<NodeIndex>, max_depth: usize, out: &mut Vec<Path>) {
+    for plane in [Plane::Task, Plane::Agent] {
+        let strict = bfs(g, source, Direction::Outgoing, plane, EdgeStatus::Allowed, max_depth);
+        let loose = bfs(g, source, Direction::Outgoing, plane, EdgeStatus::Conditional, max_depth);
+        let targets: BTreeSet<NodeIndex> = loose.keys().copied().filter(|&n| g.graph[n].kind.is_resource()).collect();
+        for t in targets {
+            if to.is_some_and(|to| to != t) {
+                continue;
+            }
+            let parents = if strict.contains_key(&t) { &strict } else { &loose };
+            if let Some(p) = path_of(g, chain(g, parents, t, Direction::Outgoing)) {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// Every resource the sources reach, one shortest path per (source, target, plane).
+///
+/// Allowed paths are preferred: a conditional path is reported only where no allowed path of
+/// the same plane exists within `max_depth` hops.
+///
+/// # Complexity
+/// Two breadth-first searches per source and plane: O(S · (V + E)).
+///
+/// # Example
+/// ```
+/// use rolechain::{analysis, graph, model::Inventory};
+/// let g = graph::build(&Inventory::default(), &graph::BuildOptions::default());
+/// assert!(analysis::reach(&g, &[], None, analysis::DEFAULT_MAX_DEPTH).is_empty());
+/// ```
+pub fn reach(g: &AccessGraph, sources: &[NodeIndex], to: Option<NodeIndex>, max_depth: usize) -> Vec<Path> {
+    let mut out = Vec::new();
+    for &s in sources {
+        from_source(g, s, to, max_depth, &mut out);
+    }
+    sort_paths(&mut out);
+    out
+}
+
+/// Every source with a path to `target`: containers, roles, users, service principals and
+/// external accounts, one shortest path per (source, plane).
+///
+/// One backward breadth-first search from the target finds every source's shortest path at
+/// once: the BFS tree of the reversed graph is a shortest-path tree toward the target.
+///
+/// # Complexity
+/// O(V + E): two backward searches per plane, independent of the number of sources.
+pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> Vec<Path> {
+    let mut out = Vec::new();
+    for plane in [Plane::Task, Plane::Agent] {
+        let strict = bfs(g, target, Direction::Incoming, plane, EdgeStatus::Allowed, max_depth);
+        let loose = bfs(g, target, Direction::Incoming, plane, EdgeStatus::Conditional, max_depth);
+        for &n in loose.keys() {
+            if !is_source(g.graph[n].kind) {
+                continue;
+            }
+            let parents = if strict.contains_key(&n) { &strict } else { &loose };
+            if let Some(p) = path_of(g, chain(g, parents, n, Direction::Incoming)) {
+                out.push(p);
+            }
+        }
+    }
+    sort_paths(&mut out);
+    out
+}
+
+/// The ids closest to `id`, for "did you mean" hints.
+pub(crate) fn closest(g: &AccessGraph, id: &str) -> Vec<String> {
+    let lower = id.to_ascii_lowercase();
+    let tail = lower.rsplit(['/', ':', '#']).next().unwrap_or(&lower).to_string();
+    let mut scored: Vec<(usize, &String)> = g
+        .index
+        .keys()
+        .map(|k| {
+            let kl = k.to_ascii_lowercase();
+            let ktail = kl.rsplit(['/', ':', '#']).next().unwrap_or(&kl);
+            let d = if !tail.is_empty() && (kl.contains(&tail) || ktail == tail) {
+                0
+            } else {
+                edit_distance(&lower, &kl).min(edit_distance(&tail, ktail) + 1)
+            };
+            (d, k)
+        })
+        .collect();
+    scored.sort();
+    let limit = (id.len() / 3).max(3);
+    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, k)| k.clone()).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Looks a node up by id.
+///
+/// # Errors
+/// [`QueryError::UnknownNode`] with the closest ids.
+pub fn lookup(g: &AccessGraph, id: &str) -> Result<NodeIndex, QueryError> {
+    g.index.get(id).copied().ok_or_else(|| QueryError::UnknownNode { id: id.to_string(), suggestions: closest(g, id) })
+}
+
+/// The sources a `--from` id stands for: a container, role, user, service principal or external
+/// account is itself; a task definition stands for its containers; a service for the containers
+/// of the task definition it runs; a cluster for the containers of its services.
+///
+/// # Errors
+/// An unknown id, or a resource or account.
+pub fn resolve_sources(g: &AccessGraph, id: &str) -> Result<Vec<NodeIndex>, QueryError> {
+    let n = lookup(g, id)?;
+    let kind = g.graph[n].kind;
+    if is_source(kind) {
+        return Ok(vec![n]);
+    }
+    if !matches!(kind, NodeKind::Cluster | NodeKind::Service | NodeKind::TaskDefinition) {
+        return Err(QueryError::WrongKind {
+            id: id.to_string(),
+            kind: kind.as_str(),
+            expected: "a container, task definition, service, cluster, role or user",
+        });
+    }
+    // Follow structural edges (runs, defines) down to containers.
+    let mut out = BTreeSet::new();
+    let mut stack = vec![n];
+    let mut seen = BTreeSet::new();
+    while let Some(x) = stack.pop() {
+        if !seen.insert(x) {
+            continue;
+        }
+        for e in g.graph.edges_directed(x, Direction::Outgoing) {
+            match e.weight().kind {
+                EdgeKind::Runs | EdgeKind::Defines => {
+                    if g.graph[e.target()].kind == NodeKind::Container {
+                        out.insert(e.target());
+                    } else {
+                        stack.push(e.target());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Every container of the graph, in id order.
+pub fn containers(g: &AccessGraph) -> Vec<NodeIndex> {
+    g.graph.node_indices().filter(|&n| g.graph[n].kind == NodeKind::Container).collect()
+}
+
+/// The part of the graph on paths to or from `center`, within `depth` hops each way, plus the
+/// ECS structure (task definitions, services, clusters) and accounts that enclose what is kept.
+///
+/// # Complexity
+/// O(V + E).
+pub fn focus(g: &AccessGraph, center: NodeIndex, depth: usize) -> AccessGraph {
+    let mut keep: BTreeSet<NodeIndex> = BTreeSet::from([center]);
+    for dir in [Direction::Outgoing, Direction::Incoming] {
+        for plane in [Plane::Task, Plane::Agent] {
+            keep.extend(bfs(g, center, dir, plane, EdgeStatus::Conditional, depth).keys());
+        }
+    }
+    // A task definition, service or cluster in focus stands for its containers.
+    if matches!(g.graph[center].kind, NodeKind::TaskDefinition | NodeKind::Service | NodeKind::Cluster) {
+        if let Ok(containers) = resolve_sources(g, &g.graph[center].id) {
+            for c in containers {
+                keep.insert(c);
+                for plane in [Plane::Task, Plane::Agent] {
+                    keep.extend(bfs(g, c, Direction::Outgoing, plane, EdgeStatus::Conditional, depth).keys());
+                }
+            }
+        }
+    }
+    // Enclosing structure: parents up the chain, and the denied references of kept containers.
+    let mut stack: Vec<NodeIndex> = keep.iter().copied().collect();
+    while let Some(n) = stack.pop() {
+        if let Some(p) = g.graph[n].parent.as_ref().and_then(|p| g.index.get(p)) {
+            if keep.insert(*p) {
+                stack.push(*p);
+            }
+        }
+    }
+    let accounts: BTreeSet<String> = keep.iter().filter_map(|&n| g.graph[n].account.clone()).collect();
+    for n in g.graph.node_indices() {
+        if g.graph[n].kind == NodeKind::Account && g.graph[n].account.as_ref().is_some_and(|a| accounts.contains(a)) {
+            keep.insert(n);
+        }
+    }
+    subgraph(g, &keep)
+}
+
+/// The induced subgraph on `keep`, with node order (and so determinism) preserved.
+pub(crate) fn subgraph(g: &AccessGraph, keep: &BTreeSet<NodeIndex>) -> AccessGraph {
+    let mut out = AccessGraph { diagnostics: g.diagnostics.clone(), ..AccessGraph::default() };
+    let mut map = BTreeMap::new();
+    for &n in keep {
+        let node = g.graph[n].clone();
+        let ix = out.graph.add_node(node.clone());
+        out.index.insert(node.id, ix);
+        map.insert(n, ix);
+    }
+    for e in g.graph.edge_indices() {
+        let Some((a, b)) = g.graph.edge_endpoints(e) else { continue };
+        if let (Some(&x), Some(&y)) = (map.get(&a), map.get(&b)) {
+            out.graph.add_edge(x, y, g.graph[e].clone());
+        }
+    }
+    out
+}
