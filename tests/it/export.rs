@@ -1,1 +1,857 @@
-//! export tests.
+//! Export tests: DOT, Mermaid and JSON snapshots of a small hand-built graph, checked with the
+//! real Graphviz and Mermaid parsers, plus determinism, JSON round trips and size warnings.
+
+use std::time::{Duration, Instant};
+
+use rolechain::analysis::{Hop, Path};
+use rolechain::export::{decision_json, graph_json, paths_json, to_dot, to_mermaid};
+use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use rolechain::model::{Diagnostic, Effect};
+use rolechain::policy::{Blocker, Decision, Outcome, PolicyType};
+use serde_json::Value;
+
+use crate::support::{
+    GraphBuilder, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses, open_condition,
+    reason,
+};
+
+const PROD: &str = "111111111111";
+const DATA: &str = "222222222222";
+const CLUSTER: &str = "arn:aws:ecs:us-east-1:111111111111:cluster/main";
+const SERVICE: &str = "arn:aws:ecs:us-east-1:111111111111:service/main/web";
+const TASK_DEF: &str = "arn:aws:ecs:us-east-1:111111111111:task-definition/web:7";
+const APP: &str = "arn:aws:ecs:us-east-1:111111111111:task-definition/web:7#app";
+const SIDECAR: &str = "arn:aws:ecs:us-east-1:111111111111:task-definition/web:7#log \"router\"";
+const TASK_ROLE: &str = "arn:aws:iam::111111111111:role/web-task";
+const EXEC_ROLE: &str = "arn:aws:iam::111111111111:role/web-exec";
+const READER: &str = "arn:aws:iam::222222222222:role/reader";
+const PARTNER: &str = "arn:aws:iam::333333333333:root";
+const SECRET: &str =
+    "arn:aws:secretsmanager:us-east-1:222222222222:secret:prod/db\\\"primary\"-AbCdEf";
+const GONE: &str = "arn:aws:secretsmanager:us-east-1:111111111111:secret:gone-XyZ123";
+const PARAM: &str = "arn:aws:ssm:us-east-1:111111111111:parameter/web/api-key";
+const KEY: &str = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const REPO: &str = "arn:aws:ecr:us-east-1:111111111111:repository/web";
+const BUCKET: &str = "arn:aws:s3:::data-exports";
+const LOGS: &str = "arn:aws:logs:us-east-1:111111111111:log-group:/ecs/web";
+
+/// Two accounts and an outside one; a cluster, service, task definition and two containers; a
+/// role chain with a conditional cross-account hop; denied edges; ids with quotes and
+/// backslashes.
+fn representative() -> AccessGraph {
+    let mut b = GraphBuilder::new();
+    b.node(PROD, NodeKind::Account, Some(PROD), "prod", None)
+        .node(
+            DATA,
+            NodeKind::Account,
+            Some(DATA),
+            "data <shared> & \"core\"",
+            None,
+        )
+        .node(CLUSTER, NodeKind::Cluster, Some(PROD), "main", None)
+        .node(SERVICE, NodeKind::Service, Some(PROD), "web", Some(CLUSTER))
+        .node(
+            TASK_DEF,
+            NodeKind::TaskDefinition,
+            Some(PROD),
+            "web:7",
+            Some(SERVICE),
+        )
+        .node(APP, NodeKind::Container, Some(PROD), "app", Some(TASK_DEF))
+        .node(
+            SIDECAR,
+            NodeKind::Container,
+            Some(PROD),
+            "log \"router\"\\1\nnext line",
+            Some(TASK_DEF),
+        )
+        .node(TASK_ROLE, NodeKind::Role, Some(PROD), "web-task", None)
+        .node(EXEC_ROLE, NodeKind::Role, Some(PROD), "web-exec", None)
+        .node(READER, NodeKind::Role, Some(DATA), "reader", None)
+        .node(
+            "ecs-tasks.amazonaws.com",
+            NodeKind::ServicePrincipal,
+            None,
+            "ecs-tasks.amazonaws.com",
+            None,
+        )
+        .node(
+            PARTNER,
+            NodeKind::ExternalAccount,
+            Some("333333333333"),
+            "333333333333",
+            None,
+        )
+        .outside()
+        .node(
+            SECRET,
+            NodeKind::Secret,
+            Some(DATA),
+            "prod/db\\\"primary\"",
+            None,
+        )
+        .node(GONE, NodeKind::Secret, Some(PROD), "gone", None)
+        .outside()
+        .node(
+            PARAM,
+            NodeKind::SsmParameter,
+            Some(PROD),
+            "/web/api-key",
+            None,
+        )
+        .node(KEY, NodeKind::KmsKey, Some(DATA), "alias/data", None)
+        .node(REPO, NodeKind::EcrRepository, Some(PROD), "web", None)
+        .node(BUCKET, NodeKind::S3Bucket, Some(DATA), "data-exports", None)
+        .node(LOGS, NodeKind::LogGroup, Some(PROD), "/ecs/web", None);
+
+    b.edge(CLUSTER, SERVICE, EdgeKind::Runs, EdgeStatus::Allowed);
+    b.edge(SERVICE, TASK_DEF, EdgeKind::Runs, EdgeStatus::Allowed);
+    b.edge(TASK_DEF, APP, EdgeKind::Defines, EdgeStatus::Allowed);
+    b.edge(TASK_DEF, SIDECAR, EdgeKind::Defines, EdgeStatus::Allowed);
+    b.edge(APP, TASK_ROLE, EdgeKind::TaskRole, EdgeStatus::Allowed)
+        .because = vec![reason(PolicyType::Trust, TASK_ROLE, "0", Effect::Allow)];
+    b.edge(SIDECAR, TASK_ROLE, EdgeKind::TaskRole, EdgeStatus::Allowed)
+        .because = vec![reason(PolicyType::Trust, TASK_ROLE, "0", Effect::Allow)];
+    b.edge(
+        TASK_DEF,
+        EXEC_ROLE,
+        EdgeKind::ExecutionRole,
+        EdgeStatus::Allowed,
+    )
+    .because = vec![reason(
+        PolicyType::Trust,
+        EXEC_ROLE,
+        "EcsTasks",
+        Effect::Allow,
+    )];
+    b.edge(
+        "ecs-tasks.amazonaws.com",
+        EXEC_ROLE,
+        EdgeKind::Assumes,
+        EdgeStatus::Allowed,
+    )
+    .because = vec![reason(
+        PolicyType::Trust,
+        EXEC_ROLE,
+        "EcsTasks",
+        Effect::Allow,
+    )];
+    {
+        let e = b.edge(
+            TASK_ROLE,
+            READER,
+            EdgeKind::Assumes,
+            EdgeStatus::Conditional,
+        );
+        e.cross_account = true;
+        e.because = vec![
+            reason(
+                PolicyType::Identity,
+                "arn:aws:iam::111111111111:policy/assume-reader",
+                "AllowAssume",
+                Effect::Allow,
+            ),
+            reason(PolicyType::Trust, READER, "TrustProd", Effect::Allow),
+        ];
+        e.conditions = vec![open_condition(
+            "StringEquals",
+            "sts:ExternalId",
+            &["web-7"],
+            PolicyType::Trust,
+            READER,
+            "TrustProd",
+        )];
+    }
+    {
+        let e = b.edge(PARTNER, READER, EdgeKind::Assumes, EdgeStatus::Denied);
+        e.cross_account = true;
+        e.because = vec![reason(
+            PolicyType::Trust,
+            READER,
+            "NoPartners",
+            Effect::Deny,
+        )];
+        e.notes = vec!["the trust policy of `reader` denies account `333333333333`".to_owned()];
+    }
+    {
+        let e = b.edge(READER, SECRET, EdgeKind::Accesses, EdgeStatus::Allowed);
+        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()];
+        e.because = vec![reason(
+            PolicyType::Identity,
+            "arn:aws:iam::222222222222:role/reader#read",
+            "Read",
+            Effect::Allow,
+        )];
+    }
+    {
+        let e = b.edge(READER, KEY, EdgeKind::Accesses, EdgeStatus::Allowed);
+        e.actions = vec!["kms:Decrypt".to_owned(), "kms:DescribeKey".to_owned()];
+        e.because = vec![
+            reason(
+                PolicyType::Identity,
+                "arn:aws:iam::222222222222:role/reader#read",
+                "Decrypt",
+                Effect::Allow,
+            ),
+            reason(PolicyType::Key, KEY, "0", Effect::Allow),
+        ];
+    }
+    {
+        let e = b.edge(TASK_ROLE, BUCKET, EdgeKind::Accesses, EdgeStatus::Denied);
+        e.cross_account = true;
+        e.because = vec![reason(
+            PolicyType::Resource,
+            BUCKET,
+            "DenyOutside",
+            Effect::Deny,
+        )];
+        e.notes = vec!["the bucket policy denies principals outside the organization".to_owned()];
+    }
+    {
+        let e = b.edge(APP, PARAM, EdgeKind::Injects, EdgeStatus::Allowed);
+        e.actions = vec!["ssm:GetParameters".to_owned()];
+        e.because = vec![reason(
+            PolicyType::Identity,
+            "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess",
+            "0",
+            Effect::Allow,
+        )];
+    }
+    {
+        let e = b.edge(SIDECAR, GONE, EdgeKind::Injects, EdgeStatus::Denied);
+        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()];
+        e.notes = vec!["the secret is not in the snapshot".to_owned()];
+    }
+    {
+        let e = b.edge(APP, REPO, EdgeKind::Pulls, EdgeStatus::Allowed);
+        e.actions = vec![
+            "ecr:BatchGetImage".to_owned(),
+            "ecr:GetDownloadUrlForLayer".to_owned(),
+        ];
+    }
+    {
+        let e = b.edge(EXEC_ROLE, LOGS, EdgeKind::Accesses, EdgeStatus::Allowed);
+        e.actions = vec![
+            "logs:CreateLogStream".to_owned(),
+            "logs:PutLogEvents".to_owned(),
+        ];
+    }
+    b.finish()
+}
+
+/// The two paths of the representative graph that reach the secret and the parameter.
+fn representative_paths() -> Vec<Path> {
+    let graph = representative();
+    let hop = |from: &str, to: &str, kind: EdgeKind| {
+        let (a, _) = graph.node(from).expect("from");
+        let (b, _) = graph.node(to).expect("to");
+        let e = graph.graph.find_edge(a, b).expect("edge");
+        let edge = &graph.graph[e];
+        assert_eq!(edge.kind, kind);
+        Hop {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            kind,
+            status: edge.status,
+            because: edge.because.clone(),
+            conditions: edge.conditions.clone(),
+            notes: edge.notes.clone(),
+        }
+    };
+    vec![
+        Path {
+            source: APP.to_owned(),
+            target: SECRET.to_owned(),
+            actions: vec!["secretsmanager:GetSecretValue".to_owned()],
+            status: EdgeStatus::Conditional,
+            cross_account: true,
+            hops: vec![
+                hop(APP, TASK_ROLE, EdgeKind::TaskRole),
+                hop(TASK_ROLE, READER, EdgeKind::Assumes),
+                hop(READER, SECRET, EdgeKind::Accesses),
+            ],
+        },
+        Path {
+            source: APP.to_owned(),
+            target: PARAM.to_owned(),
+            actions: vec!["ssm:GetParameters".to_owned()],
+            status: EdgeStatus::Allowed,
+            cross_account: false,
+            hops: vec![hop(APP, PARAM, EdgeKind::Injects)],
+        },
+    ]
+}
+
+fn allowed_decision() -> Decision {
+    Decision {
+        outcome: Outcome::Allowed,
+        conditional: true,
+        because: vec![
+            reason(
+                PolicyType::Identity,
+                "arn:aws:iam::111111111111:policy/assume-reader",
+                "AllowAssume",
+                Effect::Allow,
+            ),
+            reason(PolicyType::Trust, READER, "TrustProd", Effect::Allow),
+        ],
+        conditions: vec![open_condition(
+            "StringEquals",
+            "sts:ExternalId",
+            &["web-7"],
+            PolicyType::Trust,
+            READER,
+            "TrustProd",
+        )],
+        blocked_by: None,
+        diagnostics: vec![Diagnostic::warning(
+            "unsupported-operator",
+            READER,
+            "operator `StringFancy` is not supported",
+        )],
+    }
+}
+
+fn denied_decision() -> Decision {
+    let deny = reason(PolicyType::Scp, "p-deny-s3", "DenyOutside", Effect::Deny);
+    Decision {
+        outcome: Outcome::ExplicitDeny,
+        conditional: false,
+        because: vec![deny.clone()],
+        conditions: Vec::new(),
+        blocked_by: Some(Blocker::Deny(deny)),
+        diagnostics: Vec::new(),
+    }
+}
+
+#[test]
+fn dot_snapshot() {
+    let (dot, warnings) = to_dot(&representative());
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_dot_parses(&dot);
+    assert_dot_lays_out(&dot);
+    insta::assert_snapshot!("representative.dot", dot);
+}
+
+#[test]
+fn mermaid_snapshot() {
+    let (text, warnings) = to_mermaid(&representative());
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_mermaid_parses(&[("representative", &text)]);
+    insta::assert_snapshot!("representative.mmd", text);
+}
+
+#[test]
+fn graph_json_snapshot() {
+    insta::assert_snapshot!("representative.graph.json", graph_json(&representative()));
+}
+
+#[test]
+fn paths_json_snapshot() {
+    insta::assert_snapshot!(
+        "representative.paths.json",
+        paths_json(&representative_paths())
+    );
+}
+
+#[test]
+fn decision_json_snapshots() {
+    insta::assert_snapshot!("decision.allowed.json", decision_json(&allowed_decision()));
+    insta::assert_snapshot!("decision.denied.json", decision_json(&denied_decision()));
+}
+
+/// Nodes and edges that sit oddly: a box with nothing in it, a container whose parent is missing,
+/// an edge into a cluster box, an account node with an edge, a parent cycle, nodes without
+/// labels and a graph with no nodes at all.
+fn odd() -> AccessGraph {
+    let mut b = GraphBuilder::new();
+    b.node(
+        "arn:aws:ecs:us-east-1:111111111111:cluster/empty",
+        NodeKind::Cluster,
+        Some(PROD),
+        "empty",
+        None,
+    )
+    .node(
+        "arn:aws:ecs:us-east-1:111111111111:cluster/a",
+        NodeKind::Cluster,
+        Some(PROD),
+        "",
+        None,
+    )
+    .node(
+        "arn:aws:ecs:us-east-1:111111111111:service/a/s",
+        NodeKind::Service,
+        Some(PROD),
+        "s",
+        Some("arn:aws:ecs:us-east-1:111111111111:service/a/t"),
+    )
+    .node(
+        "arn:aws:ecs:us-east-1:111111111111:service/a/t",
+        NodeKind::Service,
+        Some(PROD),
+        "t",
+        Some("arn:aws:ecs:us-east-1:111111111111:service/a/s"),
+    )
+    .node("td#orphan", NodeKind::Container, None, "", Some("td"))
+    .node(PROD, NodeKind::Account, Some(PROD), "prod", None)
+    .node("user \\ \"x\"", NodeKind::User, Some(PROD), "end", None);
+    b.edge(
+        "user \\ \"x\"",
+        "arn:aws:ecs:us-east-1:111111111111:cluster/a",
+        EdgeKind::Accesses,
+        EdgeStatus::Allowed,
+    );
+    b.edge(
+        "user \\ \"x\"",
+        PROD,
+        EdgeKind::Assumes,
+        EdgeStatus::Conditional,
+    );
+    b.edge(
+        "td#orphan",
+        "user \\ \"x\"",
+        EdgeKind::TaskRole,
+        EdgeStatus::Denied,
+    );
+    b.finish()
+}
+
+#[test]
+fn odd_graphs_export_valid_text() {
+    for (name, graph) in [("odd", odd()), ("empty", AccessGraph::default())] {
+        let (dot, _) = to_dot(&graph);
+        assert_dot_parses(&dot);
+        assert_dot_lays_out(&dot);
+        let (text, _) = to_mermaid(&graph);
+        assert_mermaid_parses(&[(name, &text)]);
+        let json: Value = serde_json::from_str(&graph_json(&graph)).expect("graph JSON");
+        assert_eq!(
+            json["nodes"].as_array().map(Vec::len),
+            Some(graph.graph.node_count())
+        );
+    }
+    // Every edge of the odd graph is drawn: none of them is explained by nesting.
+    let (text, _) = to_mermaid(&odd());
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains(" --") || l.contains(" ==") || l.contains(" -."))
+            .count(),
+        3,
+        "{text}"
+    );
+}
+
+#[test]
+fn exports_are_deterministic() {
+    let (a, b) = (representative(), representative());
+    assert_eq!(to_dot(&a), to_dot(&b));
+    assert_eq!(to_mermaid(&a), to_mermaid(&b));
+    assert_eq!(graph_json(&a), graph_json(&b));
+    assert_eq!(
+        paths_json(&representative_paths()),
+        paths_json(&representative_paths())
+    );
+    assert_eq!(
+        decision_json(&allowed_decision()),
+        decision_json(&allowed_decision())
+    );
+    // A larger graph, with many boxes and rank groups, too.
+    let big = generated(40, 3);
+    assert_eq!(to_dot(&big).0, to_dot(&generated(40, 3)).0);
+}
+
+#[test]
+fn graph_json_round_trips() {
+    let graph = representative();
+    let text = graph_json(&graph);
+    assert!(
+        text.ends_with("}\n") && text.contains("\n  \"nodes\": ["),
+        "pretty-printed with a 2-space indent"
+    );
+    let json: Value = serde_json::from_str(&text).expect("graph JSON");
+    assert_eq!(json["schema"], "rolechain.graph/v1");
+
+    let nodes = json["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), graph.graph.node_count());
+    let ids: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["id"].as_str().expect("id"))
+        .collect();
+    assert!(ids.is_sorted(), "nodes sorted by id");
+    for node in nodes {
+        let (_, model) = graph
+            .node(node["id"].as_str().expect("id"))
+            .expect("node id from the graph");
+        assert_eq!(node["kind"], model.kind.as_str());
+        assert_eq!(node["label"], model.label.as_str());
+        assert_eq!(node["account"].as_str(), model.account.as_deref());
+        assert_eq!(node["parent"].as_str(), model.parent.as_deref());
+        assert_eq!(node["in_snapshot"], model.in_snapshot);
+    }
+
+    let edges = json["edges"].as_array().expect("edges");
+    assert_eq!(edges.len(), graph.graph.edge_count());
+    let keys: Vec<(&str, &str, &str)> = edges
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().expect("from"),
+                e["to"].as_str().expect("to"),
+                e["kind"].as_str().expect("kind"),
+            )
+        })
+        .collect();
+    assert!(keys.is_sorted(), "edges sorted by (from, to, kind)");
+    for edge in edges {
+        let (a, _) = graph
+            .node(edge["from"].as_str().expect("from"))
+            .expect("from");
+        let (b, _) = graph.node(edge["to"].as_str().expect("to")).expect("to");
+        let model = &graph.graph[graph.graph.find_edge(a, b).expect("edge")];
+        assert_eq!(edge["kind"], model.kind.as_str());
+        assert_eq!(edge["status"], model.status.as_str());
+        assert_eq!(edge["cross_account"], model.cross_account);
+        assert_eq!(edge["actions"], serde_json::json!(model.actions));
+        assert_eq!(edge["notes"], serde_json::json!(model.notes));
+        assert_eq!(
+            edge["because"].as_array().map(Vec::len),
+            Some(model.because.len())
+        );
+        for (json, reason) in edge["because"]
+            .as_array()
+            .expect("because")
+            .iter()
+            .zip(&model.because)
+        {
+            assert_eq!(json["policy_type"], reason.policy_type.as_str());
+            assert_eq!(json["policy"], reason.policy.as_str());
+            assert_eq!(json["statement"], reason.statement.as_str());
+            assert_eq!(json["effect"], reason.effect.as_str());
+        }
+        for (json, condition) in edge["conditions"]
+            .as_array()
+            .expect("conditions")
+            .iter()
+            .zip(&model.conditions)
+        {
+            assert_eq!(json["operator"], condition.operator.as_str());
+            assert_eq!(json["key"], condition.key.as_str());
+            assert_eq!(json["values"], serde_json::json!(condition.values));
+            assert_eq!(json["policy"], condition.policy.as_str());
+            assert_eq!(json["statement"], condition.statement.as_str());
+        }
+    }
+}
+
+/// The exact key sets of SNAPSHOT-V1 §3 and §4, plus the fields this version adds.
+#[test]
+fn paths_and_decision_json_follow_the_contract() {
+    let keys =
+        |v: &Value| -> Vec<String> { v.as_object().expect("object").keys().cloned().collect() };
+    let paths: Value =
+        serde_json::from_str(&paths_json(&representative_paths())).expect("paths JSON");
+    assert_eq!(keys(&paths), ["paths", "schema"]);
+    assert_eq!(paths["schema"], "rolechain.paths/v1");
+    let first = &paths["paths"][0];
+    assert_eq!(
+        keys(first),
+        [
+            "actions",
+            "cross_account",
+            "hops",
+            "source",
+            "status",
+            "target"
+        ]
+    );
+    assert_eq!(first["source"], APP);
+    assert_eq!(first["status"], "conditional");
+    assert_eq!(first["cross_account"], true);
+    let hop = &first["hops"][1];
+    assert_eq!(
+        keys(hop),
+        [
+            "because",
+            "conditions",
+            "from",
+            "kind",
+            "notes",
+            "status",
+            "to"
+        ]
+    );
+    assert_eq!(hop["kind"], "assumes");
+    assert_eq!(
+        keys(&hop["conditions"][0]),
+        [
+            "effect",
+            "key",
+            "operator",
+            "policy",
+            "policy_type",
+            "statement",
+            "values"
+        ]
+    );
+    assert_eq!(hop["conditions"][0]["key"], "sts:ExternalId");
+    assert_eq!(
+        keys(&hop["because"][0]),
+        ["effect", "policy", "policy_type", "statement"]
+    );
+    assert_eq!(
+        paths["paths"][1]["target"], PARAM,
+        "paths keep the order given"
+    );
+
+    let allowed: Value =
+        serde_json::from_str(&decision_json(&allowed_decision())).expect("decision JSON");
+    assert_eq!(
+        keys(&allowed),
+        [
+            "because",
+            "blocked_by",
+            "conditional",
+            "conditions",
+            "decision",
+            "diagnostics",
+            "schema"
+        ]
+    );
+    assert_eq!(allowed["schema"], "rolechain.decision/v1");
+    assert_eq!(allowed["decision"], "allowed");
+    assert_eq!(allowed["conditional"], true);
+    assert_eq!(allowed["blocked_by"], Value::Null);
+    assert_eq!(allowed["diagnostics"][0]["code"], "unsupported-operator");
+
+    let denied: Value =
+        serde_json::from_str(&decision_json(&denied_decision())).expect("decision JSON");
+    assert_eq!(denied["decision"], "explicit_deny");
+    assert_eq!(denied["blocked_by"]["kind"], "deny");
+    assert_eq!(denied["blocked_by"]["reason"]["policy_type"], "scp");
+    for (outcome, name) in [
+        (Outcome::ImplicitDeny, "implicit_deny"),
+        (Outcome::ExplicitDeny, "explicit_deny"),
+    ] {
+        let decision = Decision {
+            outcome,
+            blocked_by: Some(Blocker::IdentityMissingAllow),
+            ..denied_decision()
+        };
+        let json: Value = serde_json::from_str(&decision_json(&decision)).expect("decision JSON");
+        assert_eq!(json["decision"], name);
+        assert_eq!(
+            json["blocked_by"],
+            serde_json::json!({"kind": "identity_missing_allow"})
+        );
+    }
+}
+
+/// A generated organization: `services` ECS services in each of three accounts, each with
+/// `containers` containers, a task role, an execution role, and resources the roles reach, some
+/// through a cross-account role.
+fn generated(services: usize, containers: usize) -> AccessGraph {
+    let mut b = GraphBuilder::new();
+    let accounts = ["111111111111", "222222222222", "333333333333"];
+    for (a, account) in accounts.iter().enumerate() {
+        b.node(
+            account,
+            NodeKind::Account,
+            Some(account),
+            &format!("acct-{a}"),
+            None,
+        );
+        let cluster = format!("arn:aws:ecs:us-east-1:{account}:cluster/c{a}");
+        b.node(
+            &cluster,
+            NodeKind::Cluster,
+            Some(account),
+            &format!("c{a}"),
+            None,
+        );
+        let shared = format!("arn:aws:iam::{account}:role/shared");
+        b.node(&shared, NodeKind::Role, Some(account), "shared", None);
+        for s in 0..services {
+            let service = format!("arn:aws:ecs:us-east-1:{account}:service/c{a}/svc{s}");
+            let task_def = format!("arn:aws:ecs:us-east-1:{account}:task-definition/svc{s}:1");
+            let task_role = format!("arn:aws:iam::{account}:role/svc{s}-task");
+            let exec_role = format!("arn:aws:iam::{account}:role/svc{s}-exec");
+            let secret = format!("arn:aws:secretsmanager:us-east-1:{account}:secret:svc{s}-AbCdEf");
+            let bucket = format!("arn:aws:s3:::{account}-svc{s}");
+            b.node(
+                &service,
+                NodeKind::Service,
+                Some(account),
+                &format!("svc{s}"),
+                Some(&cluster),
+            )
+            .node(
+                &task_def,
+                NodeKind::TaskDefinition,
+                Some(account),
+                &format!("svc{s}:1"),
+                Some(&service),
+            )
+            .node(
+                &task_role,
+                NodeKind::Role,
+                Some(account),
+                &format!("svc{s}-task"),
+                None,
+            )
+            .node(
+                &exec_role,
+                NodeKind::Role,
+                Some(account),
+                &format!("svc{s}-exec"),
+                None,
+            )
+            .node(
+                &secret,
+                NodeKind::Secret,
+                Some(account),
+                &format!("svc{s}"),
+                None,
+            )
+            .node(
+                &bucket,
+                NodeKind::S3Bucket,
+                Some(account),
+                &format!("{account}-svc{s}"),
+                None,
+            );
+            b.edge(&cluster, &service, EdgeKind::Runs, EdgeStatus::Allowed);
+            b.edge(&service, &task_def, EdgeKind::Runs, EdgeStatus::Allowed);
+            b.edge(
+                &task_def,
+                &exec_role,
+                EdgeKind::ExecutionRole,
+                EdgeStatus::Allowed,
+            );
+            b.edge(&task_role, &bucket, EdgeKind::Accesses, EdgeStatus::Allowed);
+            b.edge(
+                &task_role,
+                &shared,
+                EdgeKind::Assumes,
+                if s % 3 == 0 {
+                    EdgeStatus::Conditional
+                } else {
+                    EdgeStatus::Allowed
+                },
+            );
+            let next = accounts[(a + 1) % accounts.len()];
+            b.edge(
+                &task_role,
+                &format!("arn:aws:iam::{next}:role/shared"),
+                EdgeKind::Assumes,
+                EdgeStatus::Denied,
+            )
+            .cross_account = true;
+            b.edge(&shared, &secret, EdgeKind::Accesses, EdgeStatus::Allowed);
+            for c in 0..containers {
+                let container = format!("{task_def}#c{c}");
+                b.node(
+                    &container,
+                    NodeKind::Container,
+                    Some(account),
+                    &format!("c{c}"),
+                    Some(&task_def),
+                );
+                b.edge(
+                    &task_def,
+                    &container,
+                    EdgeKind::Defines,
+                    EdgeStatus::Allowed,
+                );
+                b.edge(
+                    &container,
+                    &task_role,
+                    EdgeKind::TaskRole,
+                    EdgeStatus::Allowed,
+                );
+                b.edge(&container, &secret, EdgeKind::Injects, EdgeStatus::Allowed);
+            }
+        }
+    }
+    b.finish()
+}
+
+#[test]
+fn size_warnings_trigger_on_large_graphs() {
+    let small = generated(4, 2);
+    assert!(to_dot(&small).1.is_empty());
+    assert!(to_mermaid(&small).1.is_empty());
+
+    // 3 accounts × 60 services × (6 nodes + 4 containers): over 1,800 nodes and 2,600 edges.
+    let large = generated(60, 4);
+    assert!(large.graph.node_count() > 500 && large.graph.edge_count() > 1_500);
+    let (dot, warnings) = to_dot(&large);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].code, "large-diagram");
+    assert!(
+        warnings[0].message.contains("--focus") && warnings[0].message.contains("sfdp"),
+        "{}",
+        warnings[0]
+    );
+    assert_dot_parses(&dot);
+    let (_, warnings) = to_mermaid(&large);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].message.contains("--focus"), "{}", warnings[0]);
+}
+
+/// A graph of about 1,000 nodes but under 500 edges: many resources that nothing reaches yet.
+fn wide(nodes: usize) -> AccessGraph {
+    let mut b = GraphBuilder::new();
+    let role = "arn:aws:iam::111111111111:role/reader";
+    b.node(role, NodeKind::Role, Some(PROD), "reader", None);
+    for i in 0..nodes - 1 {
+        let id = format!("arn:aws:ssm:us-east-1:111111111111:parameter/app/p{i:04}");
+        b.node(
+            &id,
+            NodeKind::SsmParameter,
+            Some(PROD),
+            &format!("/app/p{i:04}"),
+            None,
+        );
+        if i % 3 == 0 {
+            b.edge(role, &id, EdgeKind::Accesses, EdgeStatus::Allowed)
+                .actions = vec!["ssm:GetParameter".to_owned()];
+        }
+    }
+    b.finish()
+}
+
+#[test]
+fn thousand_node_mermaid_parses_quickly() {
+    let graph = wide(1_000);
+    let (text, warnings) = to_mermaid(&graph);
+    // Over 50,000 characters: Mermaid would parse it but not render it with default settings.
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let start = Instant::now();
+    assert_mermaid_parses(&[("wide", &text)]);
+    // Starting node and loading Mermaid takes about a second of this.
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "parsing took {:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn dot_lays_out_a_few_hundred_nodes_in_seconds() {
+    let graph = generated(12, 3);
+    assert!(
+        graph.graph.node_count() > 300,
+        "{}",
+        graph.graph.node_count()
+    );
+    let (dot, warnings) = to_dot(&graph);
+    assert!(warnings.is_empty());
+    let start = Instant::now();
+    assert_dot_lays_out(&dot);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "dot took {:?}",
+        start.elapsed()
+    );
+}

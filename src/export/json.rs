@@ -1,0 +1,525 @@
+//! Versioned JSON output: the whole graph, a list of paths, and one decision.
+//!
+//! Model types are not `Serialize`; this module maps them into private DTOs whose field names
+//! are the wire format below. Every document is pretty-printed with a two-space indent and ends
+//! with a newline. The same input always gives the same bytes.
+//!
+//! # Wire format
+//!
+//! Each document is one JSON object whose `schema` field names its version. A later version may
+//! add fields to any object; it never renames or drops one. Readers must ignore fields they do
+//! not know.
+//!
+//! ## Graph: `rolechain.graph/v1`
+//!
+//! Written by [`graph_json`]:
+//!
+//! ```json
+//! {
+//!   "schema": "rolechain.graph/v1",
+//!   "nodes": [ <node>, … ],
+//!   "edges": [ <edge>, … ]
+//! }
+//! ```
+//!
+//! `nodes` is sorted by `id`; `edges` is sorted by `from`, then `to`, then `kind`.
+//!
+//! ## Node
+//!
+//! ```json
+//! {
+//!   "id": "arn:aws:iam::111111111111:role/web-task",
+//!   "kind": "role",
+//!   "account": "111111111111",
+//!   "label": "web-task",
+//!   "parent": null,
+//!   "in_snapshot": true
+//! }
+//! ```
+//!
+//! - `id` is the node id of SNAPSHOT-V1 §2: an ARN, `<task definition ARN>#<container>`, a
+//!   service principal's name or `arn:aws:iam::<id>:root`.
+//! - `kind` is one of `account`, `cluster`, `service`, `task-definition`, `container`, `role`,
+//!   `user`, `service-principal`, `external-account`, `secret`, `ssm-parameter`, `kms-key`,
+//!   `ecr-repository`, `s3-bucket`, `log-group`.
+//! - `account` is the owning account id, or `null` when there is none (service principals).
+//! - `label` is a short name for people.
+//! - `parent` is the id of the node it is drawn inside (service → cluster, task definition →
+//!   service, container → task definition), or `null`.
+//! - `in_snapshot` is false for nodes that a policy or task definition names but the snapshot
+//!   does not hold.
+//!
+//! ## Edge
+//!
+//! ```json
+//! {
+//!   "from": "arn:aws:iam::111111111111:role/web-task",
+//!   "to": "arn:aws:secretsmanager:us-east-1:222222222222:secret:prod/db-AbCdEf",
+//!   "kind": "accesses",
+//!   "status": "conditional",
+//!   "cross_account": true,
+//!   "actions": ["secretsmanager:GetSecretValue"],
+//!   "because": [ <reason>, … ],
+//!   "conditions": [ <condition>, … ],
+//!   "notes": []
+//! }
+//! ```
+//!
+//! - `from` and `to` are node ids.
+//! - `kind` is one of `runs`, `defines`, `task-role`, `execution-role`, `assumes`, `accesses`,
+//!   `injects`, `pulls`.
+//! - `status` is `allowed`, `conditional` (allowed if the open `conditions` hold) or `denied`.
+//! - `cross_account` is true when the two ends are in different accounts.
+//! - `actions` lists, sorted, the actions the edge allows (`accesses`, `injects`, `pulls`).
+//! - `because` lists the statements that allowed the edge, or for a denied edge the Deny.
+//! - `notes` are further facts in words, such as what blocks a denied edge.
+//!
+//! ## Paths: `rolechain.paths/v1`
+//!
+//! Written by [`paths_json`], and printed by `who-can` and `reach` with `--format json`
+//! (SNAPSHOT-V1 §3):
+//!
+//! ```json
+//! {
+//!   "schema": "rolechain.paths/v1",
+//!   "paths": [ <path>, … ]
+//! }
+//! ```
+//!
+//! The paths keep the order they are given in; callers sort them by `source`, then `target`.
+//!
+//! ## Path
+//!
+//! ```json
+//! {
+//!   "source": "arn:aws:ecs:us-east-1:111111111111:task-definition/web:7#app",
+//!   "target": "arn:aws:secretsmanager:us-east-1:222222222222:secret:prod/db-AbCdEf",
+//!   "actions": ["secretsmanager:GetSecretValue"],
+//!   "status": "allowed",
+//!   "cross_account": true,
+//!   "hops": [ <hop>, … ]
+//! }
+//! ```
+//!
+//! - `actions` lists, sorted, the queried actions that this path allows.
+//! - `status` is `allowed` or `conditional`, the weakest status of the hops.
+//! - `cross_account` is true when some hop crosses an account boundary.
+//!
+//! ## Hop
+//!
+//! ```json
+//! {
+//!   "from": "arn:aws:iam::111111111111:role/web-task",
+//!   "to": "arn:aws:iam::222222222222:role/reader",
+//!   "kind": "assumes",
+//!   "status": "allowed",
+//!   "because": [ <reason>, … ],
+//!   "conditions": [ <condition>, … ],
+//!   "notes": []
+//! }
+//! ```
+//!
+//! `kind` and `status` are spelled as for edges; a hop is never `denied`.
+//!
+//! ## Decision: `rolechain.decision/v1`
+//!
+//! Written by [`decision_json`], and printed by `simulate` (SNAPSHOT-V1 §4):
+//!
+//! ```json
+//! {
+//!   "schema": "rolechain.decision/v1",
+//!   "decision": "allowed",
+//!   "conditional": false,
+//!   "because": [ <reason>, … ],
+//!   "conditions": [ <condition>, … ],
+//!   "blocked_by": null,
+//!   "diagnostics": [ <diagnostic>, … ]
+//! }
+//! ```
+//!
+//! - `decision` is `allowed`, `implicit_deny` or `explicit_deny`.
+//! - `conditional` is true when the decision is `allowed` but depends on open `conditions`,
+//!   possible denies included.
+//! - `because` lists the statements that decided it: the allowing statements, or the Deny.
+//! - `blocked_by` is `null` for an allowed request, and otherwise a [blocker](#blocker).
+//!
+//! ## Reason
+//!
+//! ```json
+//! { "policy_type": "trust", "policy": "arn:aws:iam::222222222222:role/reader", "statement": "0", "effect": "Allow" }
+//! ```
+//!
+//! - `policy_type` is one of `identity`, `resource`, `trust`, `key`, `boundary`, `session`,
+//!   `scp`, `rcp`.
+//! - `policy` is the policy's id: a managed policy ARN, `<role ARN>#<inline policy name>`, the
+//!   ARN of the resource that carries the policy, or an organization policy id.
+//! - `statement` is the statement's `Sid`, or its zero-based index as a string.
+//! - `effect` is `Allow` or `Deny`.
+//!
+//! ## Condition
+//!
+//! A condition the snapshot cannot decide:
+//!
+//! ```json
+//! {
+//!   "operator": "StringEquals",
+//!   "key": "sts:ExternalId",
+//!   "values": ["partner-7"],
+//!   "policy": "arn:aws:iam::222222222222:role/reader",
+//!   "statement": "TrustPartner",
+//!   "effect": "Allow",
+//!   "policy_type": "trust"
+//! }
+//! ```
+//!
+//! `operator` and `key` are as written in the policy. With `effect` `Allow` the access needs the
+//! condition to hold; with `Deny` the access is denied if it holds.
+//!
+//! ## Blocker
+//!
+//! What blocks a denied request, tagged by `kind`:
+//!
+//! - `{"kind": "deny", "reason": <reason>}`: an applicable Deny statement.
+//! - `{"kind": "scp_missing_allow", "target": "ou-a1b2-11111111"}`: an SCP level (root, OU or
+//!   account id) with no applicable Allow.
+//! - `{"kind": "identity_missing_allow"}`: no identity policy allows, where one is needed.
+//! - `{"kind": "resource_missing_allow", "policy_type": "resource", "policy": "arn:…"}`: the
+//!   resource, trust or key policy does not allow the principal where it must; `policy` may be
+//!   `null`.
+//! - `{"kind": "boundary_missing_allow", "policy": "arn:…"}`: the permissions boundary does not
+//!   allow.
+//! - `{"kind": "session_missing_allow", "policy": "…"}`: the session policy does not allow.
+//! - `{"kind": "aws_managed_key_cross_account"}`: an AWS-managed KMS key used from another
+//!   account.
+//!
+//! ## Diagnostic
+//!
+//! ```json
+//! { "severity": "warning", "code": "unsupported-operator", "subject": "arn:…", "message": "…" }
+//! ```
+//!
+//! `severity` is `warning` or `info`; `code` is a stable kebab-case code.
+
+use serde::Serialize;
+
+use crate::analysis::{Hop, Path};
+use crate::graph::{AccessGraph, Edge, Node};
+use crate::model::{Diagnostic, Severity};
+use crate::policy::{Blocker, Decision, OpenCondition, Reason};
+
+/// The `schema` of [`graph_json`].
+pub const GRAPH_SCHEMA: &str = "rolechain.graph/v1";
+/// The `schema` of [`paths_json`].
+pub const PATHS_SCHEMA: &str = "rolechain.paths/v1";
+/// The `schema` of [`decision_json`].
+pub const DECISION_SCHEMA: &str = "rolechain.decision/v1";
+
+#[derive(Serialize)]
+struct GraphDto<'a> {
+    schema: &'static str,
+    nodes: Vec<NodeDto<'a>>,
+    edges: Vec<EdgeDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct NodeDto<'a> {
+    id: &'a str,
+    kind: &'static str,
+    account: Option<&'a str>,
+    label: &'a str,
+    parent: Option<&'a str>,
+    in_snapshot: bool,
+}
+
+#[derive(Serialize)]
+struct EdgeDto<'a> {
+    from: &'a str,
+    to: &'a str,
+    kind: &'static str,
+    status: &'static str,
+    cross_account: bool,
+    actions: &'a [String],
+    because: Vec<ReasonDto<'a>>,
+    conditions: Vec<ConditionDto<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct PathsDto<'a> {
+    schema: &'static str,
+    paths: Vec<PathDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct PathDto<'a> {
+    source: &'a str,
+    target: &'a str,
+    actions: &'a [String],
+    status: &'static str,
+    cross_account: bool,
+    hops: Vec<HopDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct HopDto<'a> {
+    from: &'a str,
+    to: &'a str,
+    kind: &'static str,
+    status: &'static str,
+    because: Vec<ReasonDto<'a>>,
+    conditions: Vec<ConditionDto<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct DecisionDto<'a> {
+    schema: &'static str,
+    decision: &'static str,
+    conditional: bool,
+    because: Vec<ReasonDto<'a>>,
+    conditions: Vec<ConditionDto<'a>>,
+    blocked_by: Option<BlockerDto<'a>>,
+    diagnostics: Vec<DiagnosticDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReasonDto<'a> {
+    policy_type: &'static str,
+    policy: &'a str,
+    statement: &'a str,
+    effect: &'static str,
+}
+
+#[derive(Serialize)]
+struct ConditionDto<'a> {
+    operator: &'a str,
+    key: &'a str,
+    values: &'a [String],
+    policy: &'a str,
+    statement: &'a str,
+    effect: &'static str,
+    policy_type: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum BlockerDto<'a> {
+    Deny {
+        reason: ReasonDto<'a>,
+    },
+    ScpMissingAllow {
+        target: &'a str,
+    },
+    IdentityMissingAllow,
+    ResourceMissingAllow {
+        policy_type: &'static str,
+        policy: Option<&'a str>,
+    },
+    BoundaryMissingAllow {
+        policy: &'a str,
+    },
+    SessionMissingAllow {
+        policy: &'a str,
+    },
+    AwsManagedKeyCrossAccount,
+}
+
+#[derive(Serialize)]
+struct DiagnosticDto<'a> {
+    severity: &'static str,
+    code: &'static str,
+    subject: &'a str,
+    message: &'a str,
+}
+
+impl<'a> NodeDto<'a> {
+    fn new(node: &'a Node) -> Self {
+        NodeDto {
+            id: &node.id,
+            kind: node.kind.as_str(),
+            account: node.account.as_deref(),
+            label: &node.label,
+            parent: node.parent.as_deref(),
+            in_snapshot: node.in_snapshot,
+        }
+    }
+}
+
+impl<'a> EdgeDto<'a> {
+    fn new(from: &'a str, to: &'a str, edge: &'a Edge) -> Self {
+        EdgeDto {
+            from,
+            to,
+            kind: edge.kind.as_str(),
+            status: edge.status.as_str(),
+            cross_account: edge.cross_account,
+            actions: &edge.actions,
+            because: reasons(&edge.because),
+            conditions: conditions(&edge.conditions),
+            notes: &edge.notes,
+        }
+    }
+}
+
+impl<'a> PathDto<'a> {
+    fn new(path: &'a Path) -> Self {
+        PathDto {
+            source: &path.source,
+            target: &path.target,
+            actions: &path.actions,
+            status: path.status.as_str(),
+            cross_account: path.cross_account,
+            hops: path.hops.iter().map(HopDto::new).collect(),
+        }
+    }
+}
+
+impl<'a> HopDto<'a> {
+    fn new(hop: &'a Hop) -> Self {
+        HopDto {
+            from: &hop.from,
+            to: &hop.to,
+            kind: hop.kind.as_str(),
+            status: hop.status.as_str(),
+            because: reasons(&hop.because),
+            conditions: conditions(&hop.conditions),
+            notes: &hop.notes,
+        }
+    }
+}
+
+impl<'a> ReasonDto<'a> {
+    fn new(reason: &'a Reason) -> Self {
+        ReasonDto {
+            policy_type: reason.policy_type.as_str(),
+            policy: &reason.policy,
+            statement: &reason.statement,
+            effect: reason.effect.as_str(),
+        }
+    }
+}
+
+impl<'a> ConditionDto<'a> {
+    fn new(condition: &'a OpenCondition) -> Self {
+        ConditionDto {
+            operator: &condition.operator,
+            key: &condition.key,
+            values: &condition.values,
+            policy: &condition.policy,
+            statement: &condition.statement,
+            effect: condition.effect.as_str(),
+            policy_type: condition.policy_type.as_str(),
+        }
+    }
+}
+
+impl<'a> BlockerDto<'a> {
+    fn new(blocker: &'a Blocker) -> Self {
+        match blocker {
+            Blocker::Deny(reason) => BlockerDto::Deny {
+                reason: ReasonDto::new(reason),
+            },
+            Blocker::ScpMissingAllow { target } => BlockerDto::ScpMissingAllow { target },
+            Blocker::IdentityMissingAllow => BlockerDto::IdentityMissingAllow,
+            Blocker::ResourceMissingAllow {
+                policy_type,
+                policy,
+            } => BlockerDto::ResourceMissingAllow {
+                policy_type: policy_type.as_str(),
+                policy: policy.as_deref(),
+            },
+            Blocker::BoundaryMissingAllow { policy } => BlockerDto::BoundaryMissingAllow { policy },
+            Blocker::SessionMissingAllow { policy } => BlockerDto::SessionMissingAllow { policy },
+            Blocker::AwsManagedKeyCrossAccount => BlockerDto::AwsManagedKeyCrossAccount,
+        }
+    }
+}
+
+impl<'a> DiagnosticDto<'a> {
+    fn new(diagnostic: &'a Diagnostic) -> Self {
+        DiagnosticDto {
+            severity: match diagnostic.severity {
+                Severity::Info => "info",
+                Severity::Warning => "warning",
+            },
+            code: diagnostic.code,
+            subject: &diagnostic.subject,
+            message: &diagnostic.message,
+        }
+    }
+}
+
+fn reasons(reasons: &[Reason]) -> Vec<ReasonDto<'_>> {
+    reasons.iter().map(ReasonDto::new).collect()
+}
+
+fn conditions(conditions: &[OpenCondition]) -> Vec<ConditionDto<'_>> {
+    conditions.iter().map(ConditionDto::new).collect()
+}
+
+/// Pretty-prints with a two-space indent and a final newline.
+fn to_pretty<T: Serialize>(value: &T) -> String {
+    // INVARIANT: the DTOs hold only strings, booleans, sequences and structs with string keys,
+    // so serializing them into a string cannot fail and the fallback is never taken.
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The whole graph as a `rolechain.graph/v1` document: nodes sorted by id, edges sorted by
+/// (from, to, kind).
+///
+/// # Example
+///
+/// ```
+/// let graph = rolechain::graph::AccessGraph::default();
+/// let json = rolechain::export::graph_json(&graph);
+/// assert!(json.starts_with("{\n  \"schema\": \"rolechain.graph/v1\""));
+/// ```
+pub fn graph_json(graph: &AccessGraph) -> String {
+    let g = &graph.graph;
+    let nodes = graph
+        .index
+        .values()
+        .map(|&ix| NodeDto::new(&g[ix]))
+        .collect();
+    let edges = super::sorted_edges(graph)
+        .into_iter()
+        .filter_map(|e| {
+            let (from, to) = g.edge_endpoints(e)?;
+            Some(EdgeDto::new(&g[from].id, &g[to].id, &g[e]))
+        })
+        .collect();
+    to_pretty(&GraphDto {
+        schema: GRAPH_SCHEMA,
+        nodes,
+        edges,
+    })
+}
+
+/// Paths as a `rolechain.paths/v1` document (SNAPSHOT-V1 §3), in the order given.
+///
+/// The caller sorts them by source, then target, as the contract requires.
+pub fn paths_json(paths: &[Path]) -> String {
+    to_pretty(&PathsDto {
+        schema: PATHS_SCHEMA,
+        paths: paths.iter().map(PathDto::new).collect(),
+    })
+}
+
+/// One decision as a `rolechain.decision/v1` document (SNAPSHOT-V1 §4).
+pub fn decision_json(decision: &Decision) -> String {
+    to_pretty(&DecisionDto {
+        schema: DECISION_SCHEMA,
+        decision: decision.outcome.as_str(),
+        conditional: decision.conditional,
+        because: reasons(&decision.because),
+        conditions: conditions(&decision.conditions),
+        blocked_by: decision.blocked_by.as_ref().map(BlockerDto::new),
+        diagnostics: decision
+            .diagnostics
+            .iter()
+            .map(DiagnosticDto::new)
+            .collect(),
+    })
+}
