@@ -4,6 +4,7 @@
 //! The serde shapes of AWS responses live here and nowhere else: the rest of the crate sees
 //! only [`crate::model`] values.
 
+pub mod request;
 pub mod snapshot;
 
 pub use snapshot::{LoadError, SNAPSHOT_SCHEMA, load_file, load_str};
