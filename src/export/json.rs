@@ -523,3 +523,56 @@ pub fn decision_json(decision: &Decision) -> String {
             .collect(),
     })
 }
+
+/// The schema name of `explain --format json`.
+pub const EXPLANATION_SCHEMA: &str = "rolechain.explanation/v1";
+
+#[derive(Serialize)]
+struct ExplanationDto<'a> {
+    schema: &'static str,
+    from: &'a str,
+    to: &'a str,
+    actions: &'a [String],
+    allowed: bool,
+    paths: Vec<PathDto<'a>>,
+    attempts: Vec<AttemptDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct AttemptDto<'a> {
+    hop: &'static str,
+    from: &'a str,
+    to: &'a str,
+    blocked_by: &'static str,
+    blocker: Option<BlockerDto<'a>>,
+    request: &'a str,
+    message: &'a str,
+}
+
+/// An explanation as a `rolechain.explanation/v1` document: `allowed`, the working `paths`
+/// (as in `rolechain.paths/v1`), and, when none works, the failed `attempts`, closest first,
+/// each with the hop kind, its ends, `blocked_by` (a stable word such as `trust`, `key`,
+/// `identity`, `explicit-deny`), the evaluator's blocker, the failing request and a sentence.
+pub fn explanation_json(explanation: &crate::analysis::Explanation) -> String {
+    to_pretty(&ExplanationDto {
+        schema: EXPLANATION_SCHEMA,
+        from: &explanation.from,
+        to: &explanation.to,
+        actions: &explanation.actions,
+        allowed: explanation.allowed(),
+        paths: explanation.paths.iter().map(PathDto::new).collect(),
+        attempts: explanation
+            .attempts
+            .iter()
+            .map(|a| AttemptDto {
+                hop: a.hop.as_str(),
+                from: &a.from,
+                to: &a.to,
+                blocked_by: a.blocked_by(),
+                blocker: a.block.blocker.as_ref().map(BlockerDto::new),
+                request: &a.block.request,
+                message: &a.block.message,
+            })
+            .collect(),
+    })
+}

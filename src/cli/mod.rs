@@ -1,0 +1,280 @@
+//! Command-line glue: clap arguments are resolved into settings, one command runs, and its
+//! output goes to stdout (data) or stderr (warnings, hints, errors).
+//!
+//! Only this module prints. Exit codes: 0 success, 1 findings, 2 errors.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod commands;
+mod output;
+mod text;
+
+/// Evaluated IAM reachability for AWS ECS: which containers reach which secrets, keys and
+/// buckets, across accounts, with the statement that allows each hop.
+#[derive(Debug, Parser)]
+#[command(name = "rolechain", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Print no warnings, hints or progress.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Also print informational notes.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+    /// When to use colour in text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Never show a progress bar.
+    #[arg(long, global = true)]
+    no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Output formats; each command accepts a subset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    Text,
+    /// Versioned JSON, the machine contract.
+    Json,
+    /// Graphviz DOT.
+    Dot,
+    /// Mermaid flowchart.
+    Mermaid,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every container, role, user and other principal with a path to a resource.
+    WhoCan(WhoCanArgs),
+    /// List what a container, task definition, service, role or user reaches (every container
+    /// when --from is not given).
+    Reach(ReachArgs),
+    /// Draw the graph as DOT, Mermaid or JSON.
+    Graph(GraphArgs),
+    /// Explain why a source reaches a resource, or the first hop that blocks it.
+    Explain(ExplainArgs),
+    /// Decide one authorization request given with all its policies (rolechain.request/v1).
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    /// The snapshot file (rolechain.snapshot/v1).
+    #[arg(long, env = "ROLECHAIN_SNAPSHOT", value_name = "FILE")]
+    snapshot: PathBuf,
+    /// Actions to evaluate instead of each resource type's defaults (repeatable).
+    #[arg(long = "action", value_name = "ACTION")]
+    actions: Vec<String>,
+    /// The most hops a path may have.
+    #[arg(long, value_name = "N", default_value_t = rolechain::analysis::DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
+}
+
+#[derive(Debug, Args)]
+struct WhoCanArgs {
+    /// The resource's ARN (node id).
+    resource: String,
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// text or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ReachArgs {
+    /// A container, task definition, service, cluster, role or user id.
+    #[arg(long, value_name = "ID")]
+    from: Option<String>,
+    /// Only paths to this resource.
+    #[arg(long, value_name = "ARN")]
+    to: Option<String>,
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// text or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct GraphArgs {
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// dot, mermaid or json.
+    #[arg(long, value_enum, default_value_t = Format::Dot)]
+    format: Format,
+    /// Keep only what lies on paths to or from this node.
+    #[arg(long, value_name = "ID")]
+    focus: Option<String>,
+    /// With --focus: how many hops each way (default: --max-depth).
+    #[arg(long, value_name = "N")]
+    depth: Option<usize>,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// A container, task definition, service, role or user id.
+    #[arg(long, value_name = "ID")]
+    from: String,
+    /// The resource's ARN.
+    #[arg(long, value_name = "ARN")]
+    to: String,
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// text or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// The request file (rolechain.request/v1).
+    request: PathBuf,
+    /// Treat context keys not given as unknown: statements that depend on them are conditional.
+    #[arg(long)]
+    unknown_as_conditional: bool,
+    /// json (default) or text.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+}
+
+/// How the command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It did what was asked.
+    Success,
+    /// It ran, and reports findings (reserved for checks).
+    #[allow(dead_code, reason = "reserved for commands that report findings, such as policy checks")]
+    Findings,
+    /// It could not do what was asked.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        match s {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Findings => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Where output and messages go.
+pub struct Printer {
+    quiet: bool,
+    verbose: bool,
+    color: bool,
+}
+
+impl Printer {
+    #[allow(clippy::print_stderr, reason = "the printer is where the CLI writes messages")]
+    fn warn(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{}", self.paint("warning", "33", message));
+        }
+    }
+
+    #[allow(clippy::print_stderr, reason = "the printer is where the CLI writes messages")]
+    fn note(&self, message: &str) {
+        if self.verbose && !self.quiet {
+            eprintln!("{}", self.paint("note", "36", message));
+        }
+    }
+
+    #[allow(clippy::print_stderr, reason = "the printer is where the CLI writes messages")]
+    fn hint(&self, message: &str) {
+        if !self.quiet {
+            eprintln!("{}", self.paint("hint", "36", message));
+        }
+    }
+
+    #[allow(clippy::print_stderr, reason = "errors always print")]
+    fn error(&self, message: &str) {
+        eprintln!("{}", self.paint("rolechain: error", "31", message));
+    }
+
+    fn paint(&self, label: &str, code: &str, message: &str) -> String {
+        if self.color { format!("\x1b[1;{code}m{label}\x1b[0m: {message}") } else { format!("{label}: {message}") }
+    }
+
+    /// Prints the build's diagnostics: warnings always (unless quiet), notes when verbose.
+    fn diagnostics(&self, diagnostics: &[rolechain::model::Diagnostic]) {
+        for d in diagnostics {
+            let text = format!("[{}] {}: {}", d.code, d.subject, d.message);
+            match d.severity {
+                rolechain::model::Severity::Warning => self.warn(&text),
+                rolechain::model::Severity::Info => self.note(&text),
+            }
+        }
+    }
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    run(std::env::args_os()).into()
+}
+
+fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Success };
+        }
+    };
+    let color = match cli.global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let printer = Printer { quiet: cli.global.quiet, verbose: cli.global.verbose, color };
+    let _ = cli.global.no_progress;
+    match commands::run(cli.command, &printer) {
+        Ok(status) => status,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitStatus::Success;
+            }
+            printer.error(&format!("{err:#}"));
+            if let Some(hint) = commands::hint_for(&err) {
+                printer.hint(&hint);
+            }
+            ExitStatus::Error
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Writes data to stdout, flushing so that a closed pipe is noticed here.
+fn write_stdout(data: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(data.as_bytes())?;
+    out.flush()
+}
