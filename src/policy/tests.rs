@@ -1,0 +1,1 @@
+//! Evaluation unit tests, named after the IAM-SEMANTICS rule they check.
