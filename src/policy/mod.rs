@@ -11,10 +11,17 @@ use std::collections::BTreeMap;
 
 use crate::model::{Diagnostic, Effect, PolicyDocument};
 
+mod condition;
 mod eval;
 pub mod glob;
+pub mod matching;
+mod principal;
+mod variables;
 
-pub use eval::evaluate;
+#[cfg(test)]
+mod tests;
+
+pub use eval::{evaluate, kms_action_works_cross_account};
 
 /// Kleene truth value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
