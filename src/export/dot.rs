@@ -23,7 +23,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::{
-    AccountGroup, BoxGroup, Group, Layout, Line, account_title, box_title, display_label, subtitle,
+    AccountGroup, BoxGroup, Group, Layout, Line, account_title, box_subtitle, display_label,
+    subtitle,
 };
 use crate::graph::{AccessGraph, Edge, EdgeStatus, Node, NodeKind};
 use crate::model::Diagnostic;
@@ -168,6 +169,14 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         c = quote(PLAIN)
     );
 
+    let styles: BTreeSet<EdgeStyle> = layout
+        .edges
+        .iter()
+        .map(|&e| EdgeStyle::of(&graph.graph[e]))
+        .collect();
+    // The legend comes first, which puts it at the top left.
+    write_legend(&mut out, graph, &layout, &styles);
+
     // Box numbers run across the whole document, so every cluster name is unique.
     let mut boxes = 0;
     for (i, account) in layout.accounts.iter().enumerate() {
@@ -191,14 +200,12 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         out.push_str(" }\n");
     }
 
-    let mut styles: BTreeSet<EdgeStyle> = BTreeSet::new();
     for &e in &layout.edges {
         let Some((a, b)) = graph.graph.edge_endpoints(e) else {
             continue;
         };
         let edge = &graph.graph[e];
         let style = EdgeStyle::of(edge);
-        styles.insert(style);
         let _ = writeln!(
             out,
             "  {} -> {} [{}];",
@@ -208,7 +215,6 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         );
     }
 
-    write_legend(&mut out, graph, &layout, &styles);
     out.push_str("}\n");
 
     let mut warnings = Vec::new();
@@ -302,7 +308,11 @@ fn write_box(
     let _ = writeln!(
         out,
         "{indent}  label={}; tooltip={}; fontsize=11; style={}; fillcolor={}; color={};",
-        two_lines(&box_title(node), &node.id),
+        format!(
+            "<<B>{}</B><BR/><FONT POINT-SIZE=\"8\" COLOR=\"#555555\">{}</FONT>>",
+            html(display_label(node)),
+            html(&box_subtitle(node))
+        ),
         quote(&node.id),
         quote(style),
         quote(fill),
@@ -365,21 +375,50 @@ impl EdgeStyle {
         }
     }
 
-    fn describe(self) -> String {
-        let mut text = String::from(match self.line {
-            Line::Structure => "runs / defines",
-            Line::Trust => "trust",
-            Line::Permission => "permission",
-        });
-        match self.status {
-            EdgeStatus::Denied => text.push_str(", denied"),
-            EdgeStatus::Conditional => text.push_str(", conditional"),
-            EdgeStatus::Allowed => {}
+    /// The legend's samples: one per feature that some drawn edge has, each alone on a
+    /// permission edge, so the reader learns each feature once.
+    fn samples(styles: &BTreeSet<EdgeStyle>) -> Vec<(&'static str, EdgeStyle)> {
+        let sample = |line, status, cross_account| EdgeStyle {
+            line,
+            status,
+            cross_account,
+        };
+        let mut samples = Vec::new();
+        let has = |f: &dyn Fn(&EdgeStyle) -> bool| styles.iter().any(f);
+        if has(&|s| s.line == Line::Permission) {
+            samples.push((
+                "permission",
+                sample(Line::Permission, EdgeStatus::Allowed, false),
+            ));
         }
-        if self.cross_account {
-            text.push_str(", cross-account");
+        if has(&|s| s.line == Line::Trust) {
+            samples.push(("trust", sample(Line::Trust, EdgeStatus::Allowed, false)));
         }
-        text
+        if has(&|s| s.status == EdgeStatus::Conditional) {
+            samples.push((
+                "conditional",
+                sample(Line::Permission, EdgeStatus::Conditional, false),
+            ));
+        }
+        if has(&|s| s.cross_account) {
+            samples.push((
+                "cross-account",
+                sample(Line::Permission, EdgeStatus::Allowed, true),
+            ));
+        }
+        if has(&|s| s.status == EdgeStatus::Denied) {
+            samples.push((
+                "denied",
+                sample(Line::Permission, EdgeStatus::Denied, false),
+            ));
+        }
+        if has(&|s| s.line == Line::Structure) {
+            samples.push((
+                "runs / defines",
+                sample(Line::Structure, EdgeStatus::Allowed, false),
+            ));
+        }
+        samples
     }
 
     /// The attributes that give the style, without the label.
@@ -490,56 +529,48 @@ fn write_legend(
         quote("#ffffff"),
         quote("#c8c8c8")
     );
-    out.push_str("    node [fontsize=9, margin=\"0.08,0.03\"];\n");
-    let mut column: Vec<String> = Vec::new();
-    for kind in NodeKind::ALL {
-        if !kinds.contains(&kind) {
-            continue;
+    out.push_str("    node [fontsize=9, height=0.3, margin=\"0.06,0.02\"];\n");
+    // Kinds in rows of two (more would stretch the legend across the main ranks): invisible edges keep each row on one line.
+    let samples: Vec<NodeKind> = NodeKind::ALL
+        .into_iter()
+        .filter(|k| kinds.contains(k))
+        .collect();
+    for row in samples.chunks(2) {
+        let mut ids = Vec::new();
+        for &kind in row {
+            let look = look(kind);
+            let id = quote(&format!("{LEGEND}{}", kind.as_str()));
+            let style = if kind == NodeKind::Container {
+                "filled,rounded"
+            } else {
+                "filled"
+            };
+            let _ = writeln!(
+                out,
+                "    {id} [label={}, shape={}, style={}, fillcolor={}, color={}];",
+                quote(kind.as_str()),
+                look.shape,
+                quote(style),
+                quote(look.fill),
+                quote(look.stroke)
+            );
+            ids.push(id);
         }
-        let look = look(kind);
-        let id = format!("{LEGEND}{}", kind.as_str());
-        let style = if kind == NodeKind::Container {
-            "filled,rounded"
-        } else {
-            "filled"
-        };
-        let _ = writeln!(
-            out,
-            "    {} [label={}, shape={}, style={}, fillcolor={}, color={}];",
-            quote(&id),
-            quote(kind.as_str()),
-            look.shape,
-            quote(style),
-            quote(look.fill),
-            quote(look.stroke)
-        );
-        column.push(id);
-    }
-    for (i, style) in styles.iter().enumerate() {
-        let from = format!("{LEGEND}edge {i} from");
-        let to = format!("{LEGEND}edge {i} to");
-        let _ = writeln!(
-            out,
-            "    {} [label=\"\", shape=point, width=0.05, color={c}, style=filled]; {} [label=\"\", shape=point, width=0.05, color={c}, style=filled];",
-            quote(&from),
-            quote(&to),
-            c = quote("#bbbbbb")
-        );
-        let _ = writeln!(
-            out,
-            "    {} -> {} [{}, label={}];",
-            quote(&from),
-            quote(&to),
-            style.attributes(),
-            quote(&style.describe())
-        );
-    }
-    if column.len() > 1 {
-        out.push_str("    { rank=same;");
-        for id in &column {
-            let _ = write!(out, " {};", quote(id));
+        if ids.len() > 1 {
+            let _ = writeln!(out, "    {} [style=invis];", ids.join(" -> "));
         }
-        out.push_str(" }\n");
+    }
+    // Edge styles: a short sample edge from a dot to the style's description.
+    for (i, (text, style)) in EdgeStyle::samples(styles).into_iter().enumerate() {
+        let from = quote(&format!("{LEGEND}edge {i}"));
+        let to = quote(&format!("{LEGEND}edge {i} text"));
+        let _ = writeln!(
+            out,
+            "    {from} [label=\"\", shape=point, width=0.04, color={c}]; {to} [label={}, shape=plaintext, style=\"\"];",
+            quote(text),
+            c = quote("#888888")
+        );
+        let _ = writeln!(out, "    {from} -> {to} [{}];", style.attributes());
     }
     out.push_str("  }\n");
 }

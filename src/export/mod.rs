@@ -343,12 +343,22 @@ fn account_title(account: &AccountGroup) -> String {
     title
 }
 
-/// The title of a cluster or service box: `ECS cluster prod`, `ECS service web`.
-fn box_title(node: &Node) -> String {
+/// What a cluster or service box is: `ECS cluster` or `ECS service`, marked when the snapshot
+/// does not hold it.
+fn box_subtitle(node: &Node) -> String {
     let what = match node.kind {
         NodeKind::Cluster => "ECS cluster",
         NodeKind::Service => "ECS service",
         other => other.as_str(),
     };
-    format!("{what} {}", display_label(node))
+    if node.in_snapshot {
+        what.to_owned()
+    } else {
+        format!("{what}, not in snapshot")
+    }
+}
+
+/// The title of a cluster or service box: `ECS cluster prod`, `ECS service web`.
+fn box_title(node: &Node) -> String {
+    format!("{} {}", box_subtitle(node), display_label(node))
 }
