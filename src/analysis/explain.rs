@@ -173,7 +173,7 @@ pub fn explain(
             Some(role) => {
                 let v = world.ecs_trust(role, account, region, partition, &mut diags);
                 if let Some(block) = v.blocked {
-                    ranked.push((if reached_any { 4 } else { 1 }, 0, Attempt { hop: EdgeKind::TaskRole, from: node.id.clone(), to: role.clone(), block }));
+                    ranked.push((if reached_any { 3 } else { 1 }, 0, Attempt { hop: EdgeKind::TaskRole, from: node.id.clone(), to: role.clone(), block }));
                 }
             }
         }
@@ -213,7 +213,7 @@ pub fn explain(
             let Some(caller) = caller_of(p) else { continue };
             let v = world.access(caller, resource, &actions, &mut diags);
             if let Some(block) = v.blocked {
-                let rank = if matches!(block.blocker, Some(Blocker::IdentityMissingAllow) | None) { 5 } else { 3 };
+                let rank = closeness(&block);
                 ranked.push((rank, depth + 1, Attempt { hop: EdgeKind::Accesses, from: caller.id().to_string(), to: to.to_string(), block }));
             }
         }
@@ -233,19 +233,39 @@ pub fn explain(
                 if let Some(block) = v.blocked {
                     // Only roles whose trust names the caller, its account or anyone come close.
                     if names_caller(role, caller.id()) {
-                        ranked.push((2, depth + 1, Attempt { hop: EdgeKind::Assumes, from: caller.id().to_string(), to: arn.to_string(), block }));
+                        ranked.push((closeness(&block), depth + 1, Attempt { hop: EdgeKind::Assumes, from: caller.id().to_string(), to: arn.to_string(), block }));
                     }
                 }
             }
         }
     }
-    ranked.sort_by(|a, b| (a.0, a.1, &a.2.from, &a.2.to).cmp(&(b.0, b.1, &b.2.from, &b.2.to)));
+    // Closest first: what the definition itself names, then hops the caller's own policies
+    // attempt (something other than a missing identity Allow blocks them), then the rest. Among
+    // equals, the nearest hop; then, for hops the caller attempts, its direct access before a
+    // detour, and for hops it does not, the assume of a role that could reach the target (the
+    // route the policies were written for) before a direct access it never had.
+    ranked.sort_by(|a, b| {
+        let key = |r: &(u8, usize, Attempt)| {
+            let detour_first = r.0 >= 4;
+            (r.0, r.1, (r.2.hop == EdgeKind::Accesses) == detour_first, r.2.from.clone(), r.2.to.clone())
+        };
+        key(a).cmp(&key(b))
+    });
     ranked.dedup_by(|a, b| a.2 == b.2);
     explanation.attempts = ranked.into_iter().map(|(_, _, a)| a).collect();
     diags.sort();
     diags.dedup();
     explanation.diagnostics = diags;
     Ok(explanation)
+}
+
+/// How close a failed hop comes: 2 when the caller's own identity policy allows it and something
+/// else blocks it, 4 when the caller's identity policies do not even try.
+fn closeness(block: &Block) -> u8 {
+    match block.blocker {
+        Some(Blocker::IdentityMissingAllow) | None => 4,
+        _ => 2,
+    }
 }
 
 /// True when a role's trust policy names the caller, the caller's account, or anyone.

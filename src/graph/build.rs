@@ -429,7 +429,9 @@ impl<'a> Builder<'_, 'a> {
             for s in doc.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
                 for r in s.resource.iter().flatten() {
                     if !world.resources.contains_key(r) && !named.contains_key(r) {
-                        if let Some(p) = world.placeholder(r) {
+                        // Only where the snapshot did not collect that kind of resource there:
+                        // otherwise the named resource does not exist.
+                        if let Some(p) = world.placeholder(r).filter(|p| !world.collected(p.kind, &p.account, &p.region)) {
                             named.insert(r.clone(), p);
                         }
                     }

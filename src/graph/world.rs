@@ -1180,6 +1180,24 @@ impl<'a> World<'a> {
         }
     }
 
+    /// True when the snapshot holds the list of resources of this kind for that account and
+    /// region, so a resource missing from it does not exist.
+    pub fn collected(&self, kind: NodeKind, account: &str, region: &str) -> bool {
+        let Some(a) = self.accounts.get(account) else { return false };
+        if kind == NodeKind::S3Bucket {
+            return a.s3_buckets.is_some();
+        }
+        let Some(r) = a.regions.get(region) else { return false };
+        match kind {
+            NodeKind::Secret => r.secrets.is_some(),
+            NodeKind::SsmParameter => r.ssm_parameters.is_some(),
+            NodeKind::KmsKey => r.kms_keys.is_some(),
+            NodeKind::EcrRepository => r.ecr_repositories.is_some(),
+            NodeKind::LogGroup => r.log_groups.is_some(),
+            _ => false,
+        }
+    }
+
     /// A placeholder for a resource that is named but not in the snapshot.
     pub fn placeholder(&self, id: &str) -> Option<ResourceInfo<'a>> {
         let arn = Arn::parse(id).ok()?;
