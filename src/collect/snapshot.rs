@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::model::arn::ssm_parameter_arn;
 use crate::model::{self, Arn, PolicyDocument, PolicyError};
 
 /// The schema name a snapshot must carry.
@@ -900,12 +901,6 @@ impl Converter<'_> {
             containers,
         })
     }
-}
-
-/// The ARN of an SSM parameter from its name: the leading `/` is dropped (SAR template
-/// `parameter/${ParameterNameWithoutLeadingSlash}`).
-pub fn ssm_parameter_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
-    format!("arn:{partition}:ssm:{region}:{account}:parameter/{}", name.trim_start_matches('/'))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use petgraph::graph::DiGraph;
 use super::ecs::{ValueFrom, parse_image_repository, parse_value_from};
 use super::world::{Caller, ECS_TASKS, ResourceInfo, Verdict, World};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
-use crate::collect::snapshot::ssm_parameter_arn;
-use crate::model::{self, Diagnostic, Inventory, Principal, arn::account_root};
+use crate::model::arn::{account_root, ssm_parameter_arn};
+use crate::model::{self, Diagnostic, Inventory, Principal};
 
 /// Options for [`build`].
 #[derive(Clone, Debug, Default)]

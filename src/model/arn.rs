@@ -99,6 +99,12 @@ pub fn account_root(partition: &str, account: &str) -> String {
     format!("arn:{partition}:iam::{account}:root")
 }
 
+/// The ARN of an SSM parameter from its name: the leading `/` is dropped (SAR template
+/// `parameter/${ParameterNameWithoutLeadingSlash}`).
+pub fn ssm_parameter_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:ssm:{region}:{account}:parameter/{}", name.trim_start_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,1 +1,98 @@
-//! tidy tests.
+//! Tidiness rules the compiler cannot check: layer direction, module docs, and test hygiene.
+
+use std::path::{Path, PathBuf};
+
+use crate::support;
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn files_under(rel: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    rust_files(&support::root().join(rel), &mut out);
+    out
+}
+
+/// The core layers do no I/O, know nothing of the SDK or the CLI, and do not print.
+#[test]
+fn core_layers_stay_pure() {
+    let forbidden = ["crate::collect", "crate::cli", "aws_sdk_", "aws_config", "aws_smithy", "aws_types", "println!", "eprintln!", "std::fs", "std::io::stdout", "std::process"];
+    let mut violations = Vec::new();
+    for layer in ["model", "policy", "graph", "analysis", "export"] {
+        for file in files_under(&format!("src/{layer}")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                for f in forbidden {
+                    if code.contains(f) {
+                        violations.push(format!("{}:{}: `{f}`", file.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "the core must not use these:\n{}", violations.join("\n"));
+}
+
+/// Layers use only the layers before them: model → policy → graph → analysis → export.
+#[test]
+fn layers_depend_only_on_earlier_layers() {
+    let order = ["model", "policy", "graph", "analysis", "export"];
+    let mut violations = Vec::new();
+    for (i, layer) in order.iter().enumerate() {
+        for file in files_under(&format!("src/{layer}")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for later in &order[i + 1..] {
+                if text.contains(&format!("crate::{later}")) {
+                    violations.push(format!("{} uses crate::{later}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// Every Rust file says why it exists in a `//!` doc at its top.
+#[test]
+fn every_file_starts_with_a_module_doc() {
+    let mut missing = Vec::new();
+    for dir in ["src", "tests/it", "benches", "examples"] {
+        if !support::root().join(dir).is_dir() {
+            continue;
+        }
+        for file in files_under(dir) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            if !text.trim_start().starts_with("//!") {
+                missing.push(file.display().to_string());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "files without a `//!` doc:\n{}", missing.join("\n"));
+}
+
+/// No test is skipped or expects a panic.
+#[test]
+fn no_ignored_or_should_panic_tests() {
+    let mut found = Vec::new();
+    for dir in ["src", "tests"] {
+        for file in files_under(dir) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for attr in ["#[ignore", "#[should_panic"] {
+                // This file names them in order to forbid them.
+                if text.contains(attr) && !file.ends_with("tidy.rs") {
+                    found.push(format!("{}: {attr}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
