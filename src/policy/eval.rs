@@ -26,7 +26,7 @@
 
 use super::condition::eval_clause;
 use super::glob;
-use super::matching::{ArnRules, action_matches, arn_fields_match, arn_prefix_coverage, split_arn};
+use super::matching::{ArnRules, RequestAction, arn_fields_match, arn_prefix_coverage, split_arn};
 use super::principal::{Caller, PrincipalMatch, match_principal, not_principal_applies};
 use super::variables::{Mode, Subst, has_variable, substitute};
 use super::{
@@ -187,6 +187,7 @@ struct Evaluator<'r, 's, 'a> {
     request: &'r Request,
     policies: &'s PolicySet<'a>,
     caller: Caller<'r>,
+    action: Option<RequestAction<'r>>,
     resource: ResourceView<'r>,
     diagnostics: Vec<Diagnostic>,
 }
@@ -202,6 +203,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             request,
             policies,
             caller: Caller::new(&request.principal),
+            action: RequestAction::new(&request.action),
             resource,
             diagnostics: Vec::new(),
         }
@@ -214,9 +216,13 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
     // ----- statements -----
 
     fn eval_statement(&mut self, policy: PolicyRef<'a>, st: &'a Statement) -> StmtMatch {
+        let matches = |p: &String| match &self.action {
+            Some(action) => action.matched_by(p),
+            None => p == "*",
+        };
         let action = match (&st.action, &st.not_action) {
-            (Some(list), _) => list.iter().any(|p| action_matches(p, &self.request.action)),
-            (None, Some(list)) => !list.iter().any(|p| action_matches(p, &self.request.action)),
+            (Some(list), _) => list.iter().any(matches),
+            (None, Some(list)) => !list.iter().any(matches),
             (None, None) => false,
         };
         if !action {
@@ -255,7 +261,13 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             return PrincipalMatch::EVERYONE;
         }
         match (&st.principal, &st.not_principal) {
-            (Some(p), _) => match_principal(p, &self.caller, policy.id, &mut self.diagnostics),
+            (Some(p), _) => match_principal(
+                p,
+                &self.caller,
+                policy.policy_type == PolicyType::Trust,
+                policy.id,
+                &mut self.diagnostics,
+            ),
             (None, Some(np)) => {
                 let mut applies =
                     not_principal_applies(np, &self.caller, policy.id, &mut self.diagnostics);
@@ -494,7 +506,9 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                 .collect(),
             _ => Vec::new(),
         };
+        // RCPs do not apply to AWS-managed KMS keys (R2.2).
         let rcps: Vec<Sides<'a>> = match &policies.rcps {
+            Some(_) if policies.aws_managed_key => Vec::new(),
             Some(levels) => levels
                 .iter()
                 .map(|l| self.eval_policies(&l.policies))
@@ -530,14 +544,14 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
         let scp_ok = scps.iter().fold(Tri::True, |acc, s| acc.and(s.allow.tri));
         let managed_block = policies.aws_managed_key && cross;
 
-        // The ways to allow, each with the sides it uses.
-        let mut paths: Vec<(Tri, Vec<(Side<'a>, SideId)>)> = Vec::new();
+        // The ways to allow, each with the sides it uses (fixed arrays: this runs per request).
+        let mut paths: [Option<Path<'a>>; 3] = [None, None, None];
         let kms_ok = !cross || kms_action_works_cross_account(&self.request.action);
+        let (boundary_side, session_side) =
+            (Some((pb, SideId::Boundary)), Some((sp, SideId::Session)));
         if service {
-            paths.push((
-                rp.unlimited.tri,
-                vec![(rp.unlimited, SideId::Resource(Class::Unlimited))],
-            ));
+            let unlimited = Some((rp.unlimited, SideId::Resource(Class::Unlimited)));
+            paths[0] = Some((rp.unlimited.tri, [unlimited, None, None, None]));
         } else if cross {
             let (rp_side, class) = [
                 (rp.unlimited, Class::Unlimited),
@@ -554,39 +568,42 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                 .and(pb.tri)
                 .and(sp.tri)
                 .and(Tri::from(kms_ok));
-            paths.push((
-                tri,
-                vec![
-                    (id, SideId::Identity),
-                    (rp_side, SideId::Resource(class)),
-                    (pb, SideId::Boundary),
-                    (sp, SideId::Session),
-                ],
-            ));
+            let sides = [
+                Some((id, SideId::Identity)),
+                Some((rp_side, SideId::Resource(class))),
+                boundary_side,
+                session_side,
+            ];
+            paths[0] = Some((tri, sides));
         } else {
-            let mut via_identity = vec![(id, SideId::Identity)];
-            let mut tri = id.tri;
-            if trust_required {
-                via_identity.push((rp.account, SideId::Resource(Class::Account)));
-                tri = tri.and(rp.account.tri);
-            }
-            via_identity.push((pb, SideId::Boundary));
-            via_identity.push((sp, SideId::Session));
-            paths.push((tri.and(pb.tri).and(sp.tri), via_identity));
-            paths.push((
-                rp.unlimited.tri,
-                vec![(rp.unlimited, SideId::Resource(Class::Unlimited))],
-            ));
-            paths.push((
-                rp.limited.tri.and(pb.tri).and(sp.tri),
-                vec![
-                    (rp.limited, SideId::Resource(Class::Limited)),
-                    (pb, SideId::Boundary),
-                    (sp, SideId::Session),
+            let (trust_tri, trust_side) = if trust_required {
+                (
+                    rp.account.tri,
+                    Some((rp.account, SideId::Resource(Class::Account))),
+                )
+            } else {
+                (Tri::True, None)
+            };
+            let tri = id.tri.and(trust_tri).and(pb.tri).and(sp.tri);
+            paths[0] = Some((
+                tri,
+                [
+                    Some((id, SideId::Identity)),
+                    trust_side,
+                    boundary_side,
+                    session_side,
                 ],
             ));
+            let unlimited = Some((rp.unlimited, SideId::Resource(Class::Unlimited)));
+            paths[1] = Some((rp.unlimited.tri, [unlimited, None, None, None]));
+            let limited = Some((rp.limited, SideId::Resource(Class::Limited)));
+            let tri = rp.limited.tri.and(pb.tri).and(sp.tri);
+            paths[2] = Some((tri, [limited, boundary_side, session_side, None]));
         }
-        let core = paths.iter().fold(Tri::False, |acc, p| acc.or(p.0));
+        let core = paths
+            .iter()
+            .flatten()
+            .fold(Tri::False, |acc, p| acc.or(p.0));
         let final_tri = deny
             .tri
             .not()
@@ -606,11 +623,12 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             Tri::True | Tri::Unknown => {
                 decision.conditional = final_tri == Tri::Unknown;
                 let mut because = Vec::new();
-                for (tri, sides) in &paths {
+                for (tri, sides) in paths.iter().flatten() {
                     if *tri == core {
                         because.extend(
                             sides
                                 .iter()
+                                .flatten()
                                 .filter_map(|(s, _)| s.best)
                                 .map(|b| reason(b, Effect::Allow)),
                         );
@@ -628,11 +646,11 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                         self.open_denies(&mut open, service);
                     }
                     if core == Tri::Unknown {
-                        for (tri, sides) in &paths {
+                        for (tri, sides) in paths.iter().flatten() {
                             if *tri != Tri::Unknown {
                                 continue;
                             }
-                            for (side, id) in sides {
+                            for (side, id) in sides.iter().flatten() {
                                 if side.tri == Tri::Unknown {
                                     self.open_allows(*id, &mut open);
                                 }
@@ -745,7 +763,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                 all.extend(levels.iter().flat_map(|l| l.policies.iter().copied()));
             }
         }
-        if let Some(levels) = &policies.rcps {
+        if let (Some(levels), false) = (&policies.rcps, policies.aws_managed_key) {
             all.extend(levels.iter().flat_map(|l| l.policies.iter().copied()));
         }
         for policy in all {
@@ -855,6 +873,9 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
         }
     }
 }
+
+/// One way to allow: its truth value and the sides it uses.
+type Path<'a> = (Tri, [Option<(Side<'a>, SideId)>; 4]);
 
 /// Which side of the decision a set of statements forms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

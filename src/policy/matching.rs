@@ -13,18 +13,40 @@ use super::glob;
 /// and the names are matched as a case-insensitive glob. Patterns or actions without a
 /// `service:` prefix, with an empty name, or with whitespace never match.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    if pattern == "*" {
-        return true;
+    match RequestAction::new(action) {
+        Some(action) => action.matched_by(pattern),
+        None => pattern == "*",
     }
-    let (Some((pservice, pname)), Some((aservice, aname))) =
-        (pattern.split_once(':'), action.split_once(':'))
-    else {
-        return false;
-    };
-    if pname.is_empty() || aname.is_empty() || has_whitespace(pattern) || has_whitespace(action) {
-        return false;
+}
+
+/// A request action split once into service and name, for matching against many patterns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestAction<'a> {
+    service: &'a str,
+    name: &'a str,
+}
+
+impl<'a> RequestAction<'a> {
+    /// Splits `service:Name`; `None` when the action has no service, no name, or whitespace
+    /// (such an action is matched only by `*`).
+    pub fn new(action: &'a str) -> Option<RequestAction<'a>> {
+        let (service, name) = action.split_once(':')?;
+        (!name.is_empty() && !has_whitespace(action)).then_some(RequestAction { service, name })
     }
-    pservice.eq_ignore_ascii_case(aservice) && glob::matches_ignore_case(pname, aname)
+
+    /// True when the action pattern matches (R1.2).
+    pub fn matched_by(&self, pattern: &str) -> bool {
+        if pattern == "*" {
+            return true;
+        }
+        let Some((pservice, pname)) = pattern.split_once(':') else {
+            return false;
+        };
+        !pname.is_empty()
+            && !has_whitespace(pattern)
+            && pservice.eq_ignore_ascii_case(self.service)
+            && glob::matches_ignore_case(pname, self.name)
+    }
 }
 
 fn has_whitespace(s: &str) -> bool {
@@ -49,7 +71,8 @@ pub fn split_arn(arn: &str) -> Option<[&str; 6]> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArnRules {
     /// The `Resource` element: partition, region and account are globs that ignore case; the
-    /// service must be equal ignoring case (no wildcards); the resource field is a
+    /// service must be equal ignoring case (no wildcards, except that a service field of exactly
+    /// `*`, which padding a short ARN produces, matches every service); the resource field is a
     /// case-sensitive glob.
     Resource,
     /// `ArnLike`/`ArnEquals`: every field is a case-sensitive glob.
@@ -60,7 +83,7 @@ pub enum ArnRules {
 fn field_matches(rules: ArnRules, index: usize, pattern: &str, value: &str, escapes: bool) -> bool {
     match (rules, index) {
         (_, 0) => pattern == value,
-        (ArnRules::Resource, 2) => pattern.eq_ignore_ascii_case(value),
+        (ArnRules::Resource, 2) => pattern == "*" || pattern.eq_ignore_ascii_case(value),
         (ArnRules::Resource, _) => glob::matches_with(pattern, value, true, escapes),
         (ArnRules::Condition, _) => glob::matches_with(pattern, value, false, escapes),
     }
@@ -114,6 +137,7 @@ pub fn arn_prefix_coverage(
     let coverage = match (rules, last) {
         (_, 5) => glob::prefix_coverage_with(pattern[5], partial, false, escapes),
         (_, 0) => Tri::from("arn".starts_with(partial)).and(Tri::Unknown),
+        (ArnRules::Resource, 2) if pattern[2] == "*" => Tri::Unknown,
         (ArnRules::Resource, 2) => {
             let p = pattern[2];
             Tri::from(

@@ -4,8 +4,8 @@
 //! combines with identity policies and permissions boundaries (R2.4):
 //! - *unlimited direct*: the session ARN, the user ARN when the user itself asks, `*`, or the
 //!   service principal. Not limited by an implicit deny in identity policies or boundaries.
-//! - *limited direct*: the role ARN, which covers every session of the role. Limited by the
-//!   boundary and session policy, not by identity policies.
+//! - *limited direct*: the role ARN, which covers every session of the role (and, in trust
+//!   policies, a user ARN). Limited by the boundary and session policy, not by identity policies.
 //! - *account*: the account id or `arn:…:iam::A:root`. Never grants on its own.
 //!
 //! Choices where the spec leaves room:
@@ -324,9 +324,14 @@ fn for_each_entry<'p>(principal: &'p Principal, mut f: impl FnMut(&'p str, &'p s
 }
 
 /// Matches a `Principal` element against the caller.
+///
+/// `user_limited` classes a user-ARN match as limited (by the boundary) instead of unlimited:
+/// trust policies need it (R2.6, "check the user's permissions boundary"), while other resource
+/// policies grant a named user regardless of its boundary (R2.4).
 pub fn match_principal(
     principal: &Principal,
     caller: &Caller<'_>,
+    user_limited: bool,
     subject: &str,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> PrincipalMatch {
@@ -338,6 +343,7 @@ pub fn match_principal(
         match entry {
             Entry::Role { .. } => m.limited = m.limited.or(n.role),
             Entry::Account { .. } => m.account = m.account.or(n.account),
+            Entry::User(_) if user_limited => m.limited = m.limited.or(n.itself),
             _ => m.unlimited = m.unlimited.or(n.itself),
         }
     });

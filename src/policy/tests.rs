@@ -555,6 +555,19 @@ fn r1_3_short_arn_is_padded_in_identity_policies_with_a_warning() {
 }
 
 #[test]
+fn r1_3_short_arn_padding_keeps_fields_apart() {
+    let c = |r: &str| {
+        case("s3:GetObject", "arn:aws:s3:::b/k")
+            .owned_by(A)
+            .identity(allow("s3:GetObject", r))
+    };
+    // `arn:aws` pads to `arn:aws:*:*:*:*`, which covers every service.
+    check(&c("arn:aws"), "allowed");
+    check(&c("arn:aws:ec2"), "implicit");
+    check(&c("arn:aws-cn"), "implicit");
+}
+
+#[test]
 fn r1_3_short_arn_in_resource_policy_needs_a_wildcard() {
     let p = |r: &str| {
         policy(
@@ -1106,6 +1119,16 @@ fn r2_2_rcp_deny_blocks_and_rcp_allow_is_implicit() {
 }
 
 #[test]
+fn r2_2_rcps_do_not_apply_to_aws_managed_keys() {
+    let p = policy(json!([key_statement(json!("*"))]));
+    let c = case("kms:Decrypt", KEY)
+        .key_policy(p)
+        .rcp("r-root", vec![deny("kms:*", "*")]);
+    check(&c.clone(), "explicit");
+    check(&c.aws_managed_key(), "allowed");
+}
+
+#[test]
 fn r2_2_rcps_apply_to_service_principals() {
     let ecs = RequestPrincipal::Service("ecs-tasks.amazonaws.com".into());
     let trust = policy(
@@ -1483,6 +1506,25 @@ fn r2_6_cross_account_trust_naming_the_role_still_needs_identity() {
             .trust(grant_assume(json!({"AWS": ROLE})))
             .identity(allow("sts:AssumeRole", ROLE_B)),
         "allowed",
+    );
+}
+
+#[test]
+fn r2_6_user_arn_trust_is_limited_by_the_users_boundary() {
+    let alice = RequestPrincipal::User {
+        arn: "arn:aws:iam::111111111111:user/alice".into(),
+    };
+    let target = "arn:aws:iam::111111111111:role/target";
+    let c = case("sts:AssumeRole", target).by(alice).trust(grant_assume(
+        json!({"AWS": "arn:aws:iam::111111111111:user/alice"}),
+    ));
+    check(&c.clone(), "allowed");
+    let d = check(&c.boundary(allow("s3:*", "*")), "implicit");
+    assert_eq!(
+        d.blocked_by,
+        Some(Blocker::BoundaryMissingAllow {
+            policy: "boundary".into()
+        })
     );
 }
 
