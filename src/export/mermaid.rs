@@ -51,17 +51,19 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The brackets around a node kind's label.
+/// The brackets around a node kind's label, which give its shape.
+///
+/// Circles are avoided: Mermaid sizes them to the label's width, so they come out huge. The
+/// kinds that share the plain box are told apart by their class colours.
 fn brackets(kind: NodeKind) -> (&'static str, &'static str) {
     match kind {
-        NodeKind::Account => (">", "]"),
-        NodeKind::Cluster | NodeKind::Service => ("[", "]"),
+        NodeKind::Account | NodeKind::Cluster | NodeKind::Service => ("[", "]"),
         NodeKind::TaskDefinition => ("[[", "]]"),
         NodeKind::Container => ("(", ")"),
         NodeKind::Role => ("{{", "}}"),
         NodeKind::User => ("([", "])"),
-        NodeKind::ServicePrincipal => ("((", "))"),
-        NodeKind::ExternalAccount => ("(((", ")))"),
+        NodeKind::ServicePrincipal => (">", "]"),
+        NodeKind::ExternalAccount => ("[", "]"),
         NodeKind::Secret => ("[(", ")]"),
         NodeKind::SsmParameter => ("[/", "/]"),
         NodeKind::KmsKey => ("[/", "\\]"),
