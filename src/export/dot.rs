@@ -307,12 +307,10 @@ fn write_box(
     );
     let _ = writeln!(
         out,
-        "{indent}  label={}; tooltip={}; fontsize=11; style={}; fillcolor={}; color={};",
-        format!(
-            "<<B>{}</B><BR/><FONT POINT-SIZE=\"8\" COLOR=\"#555555\">{}</FONT>>",
-            html(display_label(node)),
-            html(&box_subtitle(node))
-        ),
+        "{indent}  label=<<B>{}</B><BR/><FONT POINT-SIZE=\"8\" COLOR=\"#555555\">{}</FONT>>; \
+         tooltip={}; fontsize=11; style={}; fillcolor={}; color={};",
+        html(display_label(node)),
+        html(&box_subtitle(node)),
         quote(&node.id),
         quote(style),
         quote(fill),

@@ -5,6 +5,11 @@
     dead_code,
     reason = "each test module uses a different subset of the helpers"
 )]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail the test that calls them by panicking"
+)]
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
