@@ -139,6 +139,11 @@ fn two_lines(title: &str, second: &str) -> String {
 /// [`MAX_READABLE_EDGES`] edges, which `dot` lays out slowly and people cannot read; they
 /// suggest `--focus` or the `sfdp` layout.
 ///
+/// # Complexity
+///
+/// O((n + e) log(n + e)) time and O(n + e) space for n nodes and e edges: edges are sorted once,
+/// and nodes are looked up in ordered maps.
+///
 /// # Example
 ///
 /// ```

@@ -43,6 +43,8 @@ fn escape(text: &str) -> String {
             '\\' => out.push_str("#92;"),
             '`' => out.push_str("#96;"),
             '|' => out.push_str("#124;"),
+            // `%%{…}%%` anywhere in the text is a directive that reconfigures Mermaid.
+            '%' => out.push_str("#37;"),
             '\n' => out.push_str("<br/>"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
@@ -206,6 +208,11 @@ impl Writer<'_> {
 ///
 /// The warnings say when the text breaks Mermaid's default limits ([`MAX_EDGES`] edges,
 /// [`MAX_TEXT_SIZE`] characters), so that Mermaid would refuse it; they suggest `--focus`.
+///
+/// # Complexity
+///
+/// O((n + e) log(n + e)) time and O(n + e) space for n nodes and e edges: edges are sorted once,
+/// and nodes are looked up in ordered maps.
 ///
 /// # Example
 ///
