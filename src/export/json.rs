@@ -469,6 +469,11 @@ fn to_pretty<T: Serialize>(value: &T) -> String {
 /// The whole graph as a `rolechain.graph/v1` document: nodes sorted by id, edges sorted by
 /// (from, to, kind).
 ///
+/// # Complexity
+///
+/// O((n + e) log(n + e)) time and O(n + e) space for n nodes and e edges: edges are sorted once,
+/// and nodes are looked up in ordered maps.
+///
 /// # Example
 ///
 /// ```

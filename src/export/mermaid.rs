@@ -43,6 +43,8 @@ fn escape(text: &str) -> String {
             '\\' => out.push_str("#92;"),
             '`' => out.push_str("#96;"),
             '|' => out.push_str("#124;"),
+            // `%%{…}%%` anywhere in the text is a directive that reconfigures Mermaid.
+            '%' => out.push_str("#37;"),
             '\n' => out.push_str("<br/>"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
@@ -51,17 +53,19 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The brackets around a node kind's label.
+/// The brackets around a node kind's label, which give its shape.
+///
+/// Circles are avoided: Mermaid sizes them to the label's width, so they come out huge. The
+/// kinds that share the plain box are told apart by their class colours.
 fn brackets(kind: NodeKind) -> (&'static str, &'static str) {
     match kind {
-        NodeKind::Account => (">", "]"),
-        NodeKind::Cluster | NodeKind::Service => ("[", "]"),
+        NodeKind::Account | NodeKind::Cluster | NodeKind::Service => ("[", "]"),
         NodeKind::TaskDefinition => ("[[", "]]"),
         NodeKind::Container => ("(", ")"),
         NodeKind::Role => ("{{", "}}"),
         NodeKind::User => ("([", "])"),
-        NodeKind::ServicePrincipal => ("((", "))"),
-        NodeKind::ExternalAccount => ("(((", ")))"),
+        NodeKind::ServicePrincipal => (">", "]"),
+        NodeKind::ExternalAccount => ("[", "]"),
         NodeKind::Secret => ("[(", ")]"),
         NodeKind::SsmParameter => ("[/", "/]"),
         NodeKind::KmsKey => ("[/", "\\]"),
@@ -204,6 +208,11 @@ impl Writer<'_> {
 ///
 /// The warnings say when the text breaks Mermaid's default limits ([`MAX_EDGES`] edges,
 /// [`MAX_TEXT_SIZE`] characters), so that Mermaid would refuse it; they suggest `--focus`.
+///
+/// # Complexity
+///
+/// O((n + e) log(n + e)) time and O(n + e) space for n nodes and e edges: edges are sorted once,
+/// and nodes are looked up in ordered maps.
 ///
 /// # Example
 ///

@@ -4,7 +4,7 @@
 //! exporters also return warnings (for example when a graph is too large to read). Nothing here
 //! writes to a file or a terminal; the CLI does that.
 //!
-//! The diagrams share one layout, computed by [`Layout::new`]: accounts become boxes, ECS
+//! The diagrams share one layout, computed by `Layout::new`: accounts become boxes, ECS
 //! clusters and services become boxes nested inside them, and every other node sits in the
 //! innermost box its [`Node::parent`] chain leads to. Structural edges that the nesting already
 //! shows (a cluster runs a service drawn inside it) are not drawn again.

@@ -1,6 +1,11 @@
 //! Export tests: DOT, Mermaid and JSON snapshots of a small hand-built graph, checked with the
 //! real Graphviz and Mermaid parsers, plus determinism, JSON round trips and size warnings.
 
+#![allow(
+    clippy::expect_used,
+    reason = "graph builders fail the test by panicking"
+)]
+
 use std::time::{Duration, Instant};
 
 use rolechain::analysis::{Hop, Path};
@@ -395,7 +400,13 @@ fn odd() -> AccessGraph {
     )
     .node("td#orphan", NodeKind::Container, None, "", Some("td"))
     .node(PROD, NodeKind::Account, Some(PROD), "prod", None)
-    .node("user \\ \"x\"", NodeKind::User, Some(PROD), "end", None);
+    .node(
+        "user \\ \"x\"",
+        NodeKind::User,
+        Some(PROD),
+        "end %%{init: {\"theme\": \"dark\"}}%%",
+        None,
+    );
     b.edge(
         "user \\ \"x\"",
         "arn:aws:ecs:us-east-1:111111111111:cluster/a",
@@ -433,6 +444,10 @@ fn odd_graphs_export_valid_text() {
     }
     // Every edge of the odd graph is drawn: none of them is explained by nesting.
     let (text, _) = to_mermaid(&odd());
+    assert!(
+        !text.contains("%%"),
+        "a label cannot smuggle in a Mermaid directive:\n{text}"
+    );
     assert_eq!(
         text.lines()
             .filter(|l| l.contains(" --") || l.contains(" ==") || l.contains(" -."))

@@ -5,9 +5,14 @@
     dead_code,
     reason = "each test module uses a different subset of the helpers"
 )]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail the test that calls them by panicking"
+)]
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
@@ -224,11 +229,4 @@ pub fn assert_mermaid_parses(diagrams: &[(&str, &str)]) {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// Writes `text` into a file under `dir`, for looking at failures.
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("writing a file");
-    path
 }

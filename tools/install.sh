@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the export tests and diagram rendering need, and nothing else:
+# - Graphviz (`dot`, `nop`), whose parser checks every DOT output;
+# - Node's Mermaid checker in tools/mermaid (mermaid, jsdom, mermaid-cli) from its lockfile;
+# - with --render, Debian's Chromium, which mermaid-cli drives to render PNG and SVG.
+#
+# Usage: bash tools/install.sh [--render]
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+render=no
+[[ "${1:-}" == "--render" ]] && render=yes
+
+apt_packages=()
+command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+if [[ "$render" == yes ]] && ! [[ -x /usr/bin/chromium ]]; then
+  apt_packages+=(chromium)
+fi
+if ((${#apt_packages[@]})); then
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "install.sh: missing ${apt_packages[*]}; install them with apt-get as root" >&2
+    exit 2
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}"
+fi
+
+# Puppeteer would download its own browser; the Debian one is used instead.
+# A copy of the lockfile in node_modules records what was installed from.
+stamp="$here/mermaid/node_modules/.installed-from-package-lock.json"
+if ! cmp -s "$here/mermaid/package-lock.json" "$stamp"; then
+  PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix "$here/mermaid" --no-audit --no-fund
+  cp "$here/mermaid/package-lock.json" "$stamp"
+fi
