@@ -44,8 +44,14 @@ impl Attempt {
             },
             Some(Blocker::ScpMissingAllow { .. }) => "scp",
             Some(Blocker::IdentityMissingAllow) => "identity",
-            Some(Blocker::ResourceMissingAllow { policy_type: PolicyType::Trust, .. }) => "trust",
-            Some(Blocker::ResourceMissingAllow { policy_type: PolicyType::Key, .. }) => "key",
+            Some(Blocker::ResourceMissingAllow {
+                policy_type: PolicyType::Trust,
+                ..
+            }) => "trust",
+            Some(Blocker::ResourceMissingAllow {
+                policy_type: PolicyType::Key,
+                ..
+            }) => "key",
             Some(Blocker::ResourceMissingAllow { .. }) => "resource",
             Some(Blocker::BoundaryMissingAllow { .. }) => "boundary",
             Some(Blocker::SessionMissingAllow { .. }) => "session",
@@ -101,23 +107,47 @@ pub fn explain(
     let target = lookup(graph, to)?;
     let target_kind = graph.graph[target].kind;
     if !target_kind.is_resource() {
-        return Err(QueryError::WrongKind { id: to.to_string(), kind: target_kind.as_str(), expected: "a resource" });
+        return Err(QueryError::WrongKind {
+            id: to.to_string(),
+            kind: target_kind.as_str(),
+            expected: "a resource",
+        });
     }
     let service = World::service_of(target_kind);
     let actions: Vec<String> = match actions {
-        Some(list) => list.iter().filter(|a| a.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case(service))).cloned().collect(),
-        None => World::default_actions(target_kind).iter().map(|s| s.to_string()).collect(),
+        Some(list) => list
+            .iter()
+            .filter(|a| {
+                a.split_once(':')
+                    .is_some_and(|(s, _)| s.eq_ignore_ascii_case(service))
+            })
+            .cloned()
+            .collect(),
+        None => World::default_actions(target_kind)
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     };
     let paths = reach(graph, &sources, Some(target), max_depth);
-    let mut explanation =
-        Explanation { from: from.to_string(), to: to.to_string(), actions: actions.clone(), paths, attempts: Vec::new(), diagnostics: Vec::new() };
+    let mut explanation = Explanation {
+        from: from.to_string(),
+        to: to.to_string(),
+        actions: actions.clone(),
+        paths,
+        attempts: Vec::new(),
+        diagnostics: Vec::new(),
+    };
     if explanation.allowed() {
         return Ok(explanation);
     }
     let world = World::new(inventory);
     let mut diags = Vec::new();
     let mut ranked: Vec<(u8, usize, Attempt)> = Vec::new();
-    let resource = world.resources.get(to).cloned().or_else(|| world.placeholder(to));
+    let resource = world
+        .resources
+        .get(to)
+        .cloned()
+        .or_else(|| world.placeholder(to));
 
     // Principals the sources reach, with their distance.
     let mut principals: Vec<(usize, NodeIndex)> = Vec::new();
@@ -136,7 +166,9 @@ pub fn explain(
                 }
                 for e in graph.graph.edges_directed(n, Direction::Outgoing) {
                     let w = e.weight();
-                    if matches!(w.kind, EdgeKind::TaskRole | EdgeKind::Assumes) && w.status != EdgeStatus::Denied {
+                    if matches!(w.kind, EdgeKind::TaskRole | EdgeKind::Assumes)
+                        && w.status != EdgeStatus::Denied
+                    {
                         next.push(e.target());
                     }
                 }
@@ -153,8 +185,12 @@ pub fn explain(
         if node.kind != NodeKind::Container {
             continue;
         }
-        let Some((td_arn, _)) = node.id.rsplit_once('#') else { continue };
-        let Some((td, account, region, partition)) = find_task_definition(inventory, td_arn) else { continue };
+        let Some((td_arn, _)) = node.id.rsplit_once('#') else {
+            continue;
+        };
+        let Some((td, account, region, partition)) = find_task_definition(inventory, td_arn) else {
+            continue;
+        };
         match &td.task_role_arn {
             None => ranked.push((
                 if reached_any { 4 } else { 1 },
@@ -179,23 +215,53 @@ pub fn explain(
         }
         // The agent plane: the definition names the target.
         let Some(resource) = &resource else { continue };
-        let container = td.containers.iter().find(|c| format!("{td_arn}#{}", c.name) == node.id);
+        let container = td
+            .containers
+            .iter()
+            .find(|c| format!("{td_arn}#{}", c.name) == node.id);
         for edge in graph.graph.edges_directed(s, Direction::Outgoing) {
-            if edge.target() != target || !matches!(edge.weight().kind, EdgeKind::Injects | EdgeKind::Pulls) {
+            if edge.target() != target
+                || !matches!(edge.weight().kind, EdgeKind::Injects | EdgeKind::Pulls)
+            {
                 continue;
             }
             let kind = edge.weight().kind;
             let v: Verdict = if kind == EdgeKind::Injects {
-                world.inject(td.execution_role_arn.as_deref(), account, region, partition, resource, &mut diags)
+                world.inject(
+                    td.execution_role_arn.as_deref(),
+                    account,
+                    region,
+                    partition,
+                    resource,
+                    &mut diags,
+                )
             } else {
-                let image_repo = container.and_then(|c| c.image.as_deref()).and_then(parse_image_repository);
+                let image_repo = container
+                    .and_then(|c| c.image.as_deref())
+                    .and_then(parse_image_repository);
                 if image_repo.as_deref() != Some(to) {
                     continue;
                 }
-                world.pull(td.execution_role_arn.as_deref(), account, region, partition, resource, &mut diags)
+                world.pull(
+                    td.execution_role_arn.as_deref(),
+                    account,
+                    region,
+                    partition,
+                    resource,
+                    &mut diags,
+                )
             };
             if let Some(block) = v.blocked {
-                ranked.push((0, 0, Attempt { hop: kind, from: node.id.clone(), to: to.to_string(), block }));
+                ranked.push((
+                    0,
+                    0,
+                    Attempt {
+                        hop: kind,
+                        from: node.id.clone(),
+                        to: to.to_string(),
+                        block,
+                    },
+                ));
             }
         }
     }
@@ -214,11 +280,68 @@ pub fn explain(
             let v = world.access(caller, resource, &actions, &mut diags);
             if let Some(block) = v.blocked {
                 let rank = closeness(&block);
-                ranked.push((rank, depth + 1, Attempt { hop: EdgeKind::Accesses, from: caller.id().to_string(), to: to.to_string(), block }));
+                ranked.push((
+                    rank,
+                    depth + 1,
+                    Attempt {
+                        hop: EdgeKind::Accesses,
+                        from: caller.id().to_string(),
+                        to: to.to_string(),
+                        block,
+                    },
+                ));
+            }
+        }
+        // Principals outside the snapshot and service principals: the roles whose trust names
+        // them and that could read the target.
+        for &s in &sources {
+            let node = &graph.graph[s];
+            let outside = match node.kind {
+                NodeKind::ExternalAccount | NodeKind::ServicePrincipal => true,
+                NodeKind::Role => !node.in_snapshot,
+                _ => false,
+            };
+            if !outside {
+                continue;
+            }
+            for (arn, role) in &world.roles {
+                let named = if node.kind == NodeKind::ServicePrincipal {
+                    names_service(role, &node.id)
+                } else {
+                    names_caller(role, &node.id)
+                };
+                if !named
+                    || world
+                        .access(Caller::Role(role), resource, &actions, &mut Vec::new())
+                        .status
+                        == EdgeStatus::Denied
+                {
+                    continue;
+                }
+                let v = if node.kind == NodeKind::ServicePrincipal {
+                    world.service_assume(&node.id, role, &mut diags)
+                } else {
+                    world.assume_external(&node.id, role, &mut diags)
+                };
+                if let Some(block) = v.blocked {
+                    ranked.push((
+                        closeness(&block),
+                        1,
+                        Attempt {
+                            hop: EdgeKind::Assumes,
+                            from: node.id.clone(),
+                            to: arn.to_string(),
+                            block,
+                        },
+                    ));
+                }
             }
         }
         // Roles that could read the target but that no reached principal may assume.
-        let reached: BTreeSet<&str> = principals.iter().map(|&(_, p)| graph.graph[p].id.as_str()).collect();
+        let reached: BTreeSet<&str> = principals
+            .iter()
+            .map(|&(_, p)| graph.graph[p].id.as_str())
+            .collect();
         for (arn, role) in &world.roles {
             if reached.contains(arn) {
                 continue;
@@ -233,7 +356,16 @@ pub fn explain(
                 if let Some(block) = v.blocked {
                     // Only roles whose trust names the caller, its account or anyone come close.
                     if names_caller(role, caller.id()) {
-                        ranked.push((closeness(&block), depth + 1, Attempt { hop: EdgeKind::Assumes, from: caller.id().to_string(), to: arn.to_string(), block }));
+                        ranked.push((
+                            closeness(&block),
+                            depth + 1,
+                            Attempt {
+                                hop: EdgeKind::Assumes,
+                                from: caller.id().to_string(),
+                                to: arn.to_string(),
+                                block,
+                            },
+                        ));
                     }
                 }
             }
@@ -247,7 +379,13 @@ pub fn explain(
     ranked.sort_by(|a, b| {
         let key = |r: &(u8, usize, Attempt)| {
             let detour_first = r.0 >= 4;
-            (r.0, r.1, (r.2.hop == EdgeKind::Accesses) == detour_first, r.2.from.clone(), r.2.to.clone())
+            (
+                r.0,
+                r.1,
+                (r.2.hop == EdgeKind::Accesses) == detour_first,
+                r.2.from.clone(),
+                r.2.to.clone(),
+            )
         };
         key(a).cmp(&key(b))
     });
@@ -271,7 +409,9 @@ fn closeness(block: &Block) -> u8 {
 /// True when a role's trust policy names the caller, the caller's account, or anyone.
 fn names_caller(role: &crate::model::Role, caller: &str) -> bool {
     let account = caller.split(':').nth(4).unwrap_or_default();
-    let Some(trust) = &role.trust else { return false };
+    let Some(trust) = &role.trust else {
+        return false;
+    };
     trust.statements.iter().any(|s| match &s.principal {
         Some(crate::model::Principal::Wildcard) => true,
         Some(crate::model::Principal::Map(m)) => m.get("AWS").into_iter().flatten().any(|v| {
@@ -281,10 +421,30 @@ fn names_caller(role: &crate::model::Role, caller: &str) -> bool {
     })
 }
 
-fn find_task_definition<'a>(inventory: &'a Inventory, arn: &str) -> Option<(&'a crate::model::TaskDefinition, &'a str, &'a str, &'a str)> {
+/// True when a role's trust policy names this service principal.
+fn names_service(role: &crate::model::Role, service: &str) -> bool {
+    let Some(trust) = &role.trust else {
+        return false;
+    };
+    trust.statements.iter().any(|s| match &s.principal {
+        Some(crate::model::Principal::Map(m)) => {
+            m.get("Service").into_iter().flatten().any(|v| v == service)
+        }
+        _ => false,
+    })
+}
+
+fn find_task_definition<'a>(
+    inventory: &'a Inventory,
+    arn: &str,
+) -> Option<(&'a crate::model::TaskDefinition, &'a str, &'a str, &'a str)> {
     for account in &inventory.accounts {
         for (region, r) in &account.regions {
-            for td in r.ecs.iter().flat_map(|e| e.task_definitions.iter().flatten()) {
+            for td in r
+                .ecs
+                .iter()
+                .flat_map(|e| e.task_definitions.iter().flatten())
+            {
                 if td.arn == arn {
                     return Some((td, &account.id, region, &account.partition));
                 }

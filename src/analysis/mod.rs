@@ -49,7 +49,9 @@ mod explain;
 mod search;
 
 pub use explain::{Attempt, Explanation, explain};
-pub use search::{DEFAULT_MAX_DEPTH, Plane, containers, focus, lookup, reach, resolve_sources, who_can};
+pub use search::{
+    DEFAULT_MAX_DEPTH, Plane, containers, focus, lookup, reach, resolve_sources, who_can,
+};
 
 /// Why a query cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +80,12 @@ fn hint(suggestions: &[String]) -> String {
     match suggestions {
         [] => String::new(),
         [one] => format!("; did you mean `{one}`?"),
-        many => format!("; did you mean one of {}?", many.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }

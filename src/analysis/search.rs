@@ -24,7 +24,10 @@ pub enum Plane {
 impl Plane {
     fn admits(self, kind: EdgeKind) -> bool {
         match self {
-            Plane::Task => matches!(kind, EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses),
+            Plane::Task => matches!(
+                kind,
+                EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses
+            ),
             Plane::Agent => matches!(kind, EdgeKind::Injects | EdgeKind::Pulls),
         }
     }
@@ -34,17 +37,36 @@ impl Plane {
 fn is_source(kind: NodeKind) -> bool {
     matches!(
         kind,
-        NodeKind::Container | NodeKind::Role | NodeKind::User | NodeKind::ServicePrincipal | NodeKind::ExternalAccount
+        NodeKind::Container
+            | NodeKind::Role
+            | NodeKind::User
+            | NodeKind::ServicePrincipal
+            | NodeKind::ExternalAccount
     )
 }
 
 /// Edges out of (or into) `n` of the plane at or above `min`, sorted by the other end's id.
-fn hop_edges(g: &AccessGraph, n: NodeIndex, dir: Direction, plane: Plane, min: EdgeStatus) -> Vec<(NodeIndex, EdgeIndex)> {
+fn hop_edges(
+    g: &AccessGraph,
+    n: NodeIndex,
+    dir: Direction,
+    plane: Plane,
+    min: EdgeStatus,
+) -> Vec<(NodeIndex, EdgeIndex)> {
     let mut out: Vec<(NodeIndex, EdgeIndex)> = g
         .graph
         .edges_directed(n, dir)
         .filter(|e| plane.admits(e.weight().kind) && e.weight().status >= min)
-        .map(|e| (if dir == Direction::Outgoing { e.target() } else { e.source() }, e.id()))
+        .map(|e| {
+            (
+                if dir == Direction::Outgoing {
+                    e.target()
+                } else {
+                    e.source()
+                },
+                e.id(),
+            )
+        })
         .collect();
     // INVARIANT: node indices follow sorted id order (graph::build inserts nodes sorted), so
     // sorting by index is sorting by id, and searches are deterministic.
@@ -54,7 +76,14 @@ fn hop_edges(g: &AccessGraph, n: NodeIndex, dir: Direction, plane: Plane, min: E
 
 /// A breadth-first search from `start`, following edges in `dir`, at most `max_depth` hops.
 /// Returns, for each node reached, the edge it was first reached by.
-fn bfs(g: &AccessGraph, start: NodeIndex, dir: Direction, plane: Plane, min: EdgeStatus, max_depth: usize) -> BTreeMap<NodeIndex, EdgeIndex> {
+fn bfs(
+    g: &AccessGraph,
+    start: NodeIndex,
+    dir: Direction,
+    plane: Plane,
+    min: EdgeStatus,
+    max_depth: usize,
+) -> BTreeMap<NodeIndex, EdgeIndex> {
     let mut parent = BTreeMap::new();
     let mut depth = BTreeMap::from([(start, 0usize)]);
     let mut queue = VecDeque::from([start]);
@@ -106,11 +135,18 @@ fn path_of(g: &AccessGraph, edges: Vec<EdgeIndex>) -> Option<Path> {
 
 /// Follows BFS parents from `n` back to the root, giving edges in root-to-`n` order when
 /// the search ran forward, and `n`-to-root order when it ran backward.
-fn chain(g: &AccessGraph, parents: &BTreeMap<NodeIndex, EdgeIndex>, mut n: NodeIndex, dir: Direction) -> Vec<EdgeIndex> {
+fn chain(
+    g: &AccessGraph,
+    parents: &BTreeMap<NodeIndex, EdgeIndex>,
+    mut n: NodeIndex,
+    dir: Direction,
+) -> Vec<EdgeIndex> {
     let mut edges = Vec::new();
     while let Some(&e) = parents.get(&n) {
         edges.push(e);
-        let Some((a, b)) = g.graph.edge_endpoints(e) else { break };
+        let Some((a, b)) = g.graph.edge_endpoints(e) else {
+            break;
+        };
         n = if dir == Direction::Outgoing { a } else { b };
     }
     if dir == Direction::Outgoing {
@@ -121,22 +157,60 @@ fn chain(g: &AccessGraph, parents: &BTreeMap<NodeIndex, EdgeIndex>, mut n: NodeI
 
 fn sort_paths(paths: &mut [Path]) {
     paths.sort_by(|a, b| {
-        (&a.source, &a.target, a.hops.len(), a.hops.iter().map(|h| h.kind).collect::<Vec<_>>())
-            .cmp(&(&b.source, &b.target, b.hops.len(), b.hops.iter().map(|h| h.kind).collect::<Vec<_>>()))
+        (
+            &a.source,
+            &a.target,
+            a.hops.len(),
+            a.hops.iter().map(|h| h.kind).collect::<Vec<_>>(),
+        )
+            .cmp(&(
+                &b.source,
+                &b.target,
+                b.hops.len(),
+                b.hops.iter().map(|h| h.kind).collect::<Vec<_>>(),
+            ))
     });
 }
 
 /// The shortest path per (target, plane) from `source`, preferring allowed to conditional.
-fn from_source(g: &AccessGraph, source: NodeIndex, to: Option<NodeIndex>, max_depth: usize, out: &mut Vec<Path>) {
+fn from_source(
+    g: &AccessGraph,
+    source: NodeIndex,
+    to: Option<NodeIndex>,
+    max_depth: usize,
+    out: &mut Vec<Path>,
+) {
     for plane in [Plane::Task, Plane::Agent] {
-        let strict = bfs(g, source, Direction::Outgoing, plane, EdgeStatus::Allowed, max_depth);
-        let loose = bfs(g, source, Direction::Outgoing, plane, EdgeStatus::Conditional, max_depth);
-        let targets: BTreeSet<NodeIndex> = loose.keys().copied().filter(|&n| g.graph[n].kind.is_resource()).collect();
+        let strict = bfs(
+            g,
+            source,
+            Direction::Outgoing,
+            plane,
+            EdgeStatus::Allowed,
+            max_depth,
+        );
+        let loose = bfs(
+            g,
+            source,
+            Direction::Outgoing,
+            plane,
+            EdgeStatus::Conditional,
+            max_depth,
+        );
+        let targets: BTreeSet<NodeIndex> = loose
+            .keys()
+            .copied()
+            .filter(|&n| g.graph[n].kind.is_resource())
+            .collect();
         for t in targets {
             if to.is_some_and(|to| to != t) {
                 continue;
             }
-            let parents = if strict.contains_key(&t) { &strict } else { &loose };
+            let parents = if strict.contains_key(&t) {
+                &strict
+            } else {
+                &loose
+            };
             if let Some(p) = path_of(g, chain(g, parents, t, Direction::Outgoing)) {
                 out.push(p);
             }
@@ -158,7 +232,12 @@ fn from_source(g: &AccessGraph, source: NodeIndex, to: Option<NodeIndex>, max_de
 /// let g = graph::build(&Inventory::default(), &graph::BuildOptions::default());
 /// assert!(analysis::reach(&g, &[], None, analysis::DEFAULT_MAX_DEPTH).is_empty());
 /// ```
-pub fn reach(g: &AccessGraph, sources: &[NodeIndex], to: Option<NodeIndex>, max_depth: usize) -> Vec<Path> {
+pub fn reach(
+    g: &AccessGraph,
+    sources: &[NodeIndex],
+    to: Option<NodeIndex>,
+    max_depth: usize,
+) -> Vec<Path> {
     let mut out = Vec::new();
     for &s in sources {
         from_source(g, s, to, max_depth, &mut out);
@@ -178,13 +257,31 @@ pub fn reach(g: &AccessGraph, sources: &[NodeIndex], to: Option<NodeIndex>, max_
 pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> Vec<Path> {
     let mut out = Vec::new();
     for plane in [Plane::Task, Plane::Agent] {
-        let strict = bfs(g, target, Direction::Incoming, plane, EdgeStatus::Allowed, max_depth);
-        let loose = bfs(g, target, Direction::Incoming, plane, EdgeStatus::Conditional, max_depth);
+        let strict = bfs(
+            g,
+            target,
+            Direction::Incoming,
+            plane,
+            EdgeStatus::Allowed,
+            max_depth,
+        );
+        let loose = bfs(
+            g,
+            target,
+            Direction::Incoming,
+            plane,
+            EdgeStatus::Conditional,
+            max_depth,
+        );
         for &n in loose.keys() {
             if !is_source(g.graph[n].kind) {
                 continue;
             }
-            let parents = if strict.contains_key(&n) { &strict } else { &loose };
+            let parents = if strict.contains_key(&n) {
+                &strict
+            } else {
+                &loose
+            };
             if let Some(p) = path_of(g, chain(g, parents, n, Direction::Incoming)) {
                 out.push(p);
             }
@@ -197,7 +294,11 @@ pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> Vec<Path
 /// The ids closest to `id`, for "did you mean" hints.
 pub(crate) fn closest(g: &AccessGraph, id: &str) -> Vec<String> {
     let lower = id.to_ascii_lowercase();
-    let tail = lower.rsplit(['/', ':', '#']).next().unwrap_or(&lower).to_string();
+    let tail = lower
+        .rsplit(['/', ':', '#'])
+        .next()
+        .unwrap_or(&lower)
+        .to_string();
     let mut scored: Vec<(usize, &String)> = g
         .index
         .keys()
@@ -214,7 +315,12 @@ pub(crate) fn closest(g: &AccessGraph, id: &str) -> Vec<String> {
         .collect();
     scored.sort();
     let limit = (id.len() / 3).max(3);
-    scored.into_iter().filter(|(d, _)| *d <= limit).take(3).map(|(_, k)| k.clone()).collect()
+    scored
+        .into_iter()
+        .filter(|(d, _)| *d <= limit)
+        .take(3)
+        .map(|(_, k)| k.clone())
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -223,7 +329,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, &cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -235,7 +343,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// # Errors
 /// [`QueryError::UnknownNode`] with the closest ids.
 pub fn lookup(g: &AccessGraph, id: &str) -> Result<NodeIndex, QueryError> {
-    g.index.get(id).copied().ok_or_else(|| QueryError::UnknownNode { id: id.to_string(), suggestions: closest(g, id) })
+    g.index
+        .get(id)
+        .copied()
+        .ok_or_else(|| QueryError::UnknownNode {
+            id: id.to_string(),
+            suggestions: closest(g, id),
+        })
 }
 
 /// The sources a `--from` id stands for: a container, role, user, service principal or external
@@ -250,7 +364,10 @@ pub fn resolve_sources(g: &AccessGraph, id: &str) -> Result<Vec<NodeIndex>, Quer
     if is_source(kind) {
         return Ok(vec![n]);
     }
-    if !matches!(kind, NodeKind::Cluster | NodeKind::Service | NodeKind::TaskDefinition) {
+    if !matches!(
+        kind,
+        NodeKind::Cluster | NodeKind::Service | NodeKind::TaskDefinition
+    ) {
         return Err(QueryError::WrongKind {
             id: id.to_string(),
             kind: kind.as_str(),
@@ -283,7 +400,10 @@ pub fn resolve_sources(g: &AccessGraph, id: &str) -> Result<Vec<NodeIndex>, Quer
 
 /// Every container of the graph, in id order.
 pub fn containers(g: &AccessGraph) -> Vec<NodeIndex> {
-    g.graph.node_indices().filter(|&n| g.graph[n].kind == NodeKind::Container).collect()
+    g.graph
+        .node_indices()
+        .filter(|&n| g.graph[n].kind == NodeKind::Container)
+        .collect()
 }
 
 /// The part of the graph on paths to or from `center`, within `depth` hops each way, plus the
@@ -299,12 +419,25 @@ pub fn focus(g: &AccessGraph, center: NodeIndex, depth: usize) -> AccessGraph {
         }
     }
     // A task definition, service or cluster in focus stands for its containers.
-    if matches!(g.graph[center].kind, NodeKind::TaskDefinition | NodeKind::Service | NodeKind::Cluster) {
+    if matches!(
+        g.graph[center].kind,
+        NodeKind::TaskDefinition | NodeKind::Service | NodeKind::Cluster
+    ) {
         if let Ok(containers) = resolve_sources(g, &g.graph[center].id) {
             for c in containers {
                 keep.insert(c);
                 for plane in [Plane::Task, Plane::Agent] {
-                    keep.extend(bfs(g, c, Direction::Outgoing, plane, EdgeStatus::Conditional, depth).keys());
+                    keep.extend(
+                        bfs(
+                            g,
+                            c,
+                            Direction::Outgoing,
+                            plane,
+                            EdgeStatus::Conditional,
+                            depth,
+                        )
+                        .keys(),
+                    );
                 }
             }
         }
@@ -318,9 +451,17 @@ pub fn focus(g: &AccessGraph, center: NodeIndex, depth: usize) -> AccessGraph {
             }
         }
     }
-    let accounts: BTreeSet<String> = keep.iter().filter_map(|&n| g.graph[n].account.clone()).collect();
+    let accounts: BTreeSet<String> = keep
+        .iter()
+        .filter_map(|&n| g.graph[n].account.clone())
+        .collect();
     for n in g.graph.node_indices() {
-        if g.graph[n].kind == NodeKind::Account && g.graph[n].account.as_ref().is_some_and(|a| accounts.contains(a)) {
+        if g.graph[n].kind == NodeKind::Account
+            && g.graph[n]
+                .account
+                .as_ref()
+                .is_some_and(|a| accounts.contains(a))
+        {
             keep.insert(n);
         }
     }
@@ -329,7 +470,10 @@ pub fn focus(g: &AccessGraph, center: NodeIndex, depth: usize) -> AccessGraph {
 
 /// The induced subgraph on `keep`, with node order (and so determinism) preserved.
 pub(crate) fn subgraph(g: &AccessGraph, keep: &BTreeSet<NodeIndex>) -> AccessGraph {
-    let mut out = AccessGraph { diagnostics: g.diagnostics.clone(), ..AccessGraph::default() };
+    let mut out = AccessGraph {
+        diagnostics: g.diagnostics.clone(),
+        ..AccessGraph::default()
+    };
     let mut map = BTreeMap::new();
     for &n in keep {
         let node = g.graph[n].clone();
@@ -338,7 +482,9 @@ pub(crate) fn subgraph(g: &AccessGraph, keep: &BTreeSet<NodeIndex>) -> AccessGra
         map.insert(n, ix);
     }
     for e in g.graph.edge_indices() {
-        let Some((a, b)) = g.graph.edge_endpoints(e) else { continue };
+        let Some((a, b)) = g.graph.edge_endpoints(e) else {
+            continue;
+        };
         if let (Some(&x), Some(&y)) = (map.get(&a), map.get(&b)) {
             out.graph.add_edge(x, y, g.graph[e].clone());
         }

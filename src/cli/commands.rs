@@ -19,7 +19,11 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
             let (_, g) = load(&args.snapshot, printer)?;
             let target = analysis::lookup(&g, &args.resource)?;
             if !g.graph[target].kind.is_resource() {
-                bail!(QueryError::WrongKind { id: args.resource, kind: g.graph[target].kind.as_str(), expected: "a resource" });
+                bail!(QueryError::WrongKind {
+                    id: args.resource,
+                    kind: g.graph[target].kind.as_str(),
+                    expected: "a resource"
+                });
             }
             let paths = analysis::who_can(&g, target, args.snapshot.max_depth);
             let out = match format {
@@ -35,7 +39,11 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
                 Some(id) => analysis::resolve_sources(&g, id)?,
                 None => analysis::containers(&g),
             };
-            let to = args.to.as_deref().map(|id| analysis::lookup(&g, id)).transpose()?;
+            let to = args
+                .to
+                .as_deref()
+                .map(|id| analysis::lookup(&g, id))
+                .transpose()?;
             let paths = analysis::reach(&g, &sources, to, args.snapshot.max_depth);
             let out = match format {
                 Format::Json => export::paths_json(&paths),
@@ -44,7 +52,11 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
             write_stdout(&out)?;
         }
         Command::Graph(args) => {
-            let format = check_format(args.format, &[Format::Dot, Format::Mermaid, Format::Json], "graph")?;
+            let format = check_format(
+                args.format,
+                &[Format::Dot, Format::Mermaid, Format::Json],
+                "graph",
+            )?;
             let (_, g) = load(&args.snapshot, printer)?;
             let g = match &args.focus {
                 Some(id) => {
@@ -67,8 +79,16 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Explain(args) => {
             let format = check_format(args.format, &[Format::Text, Format::Json], "explain")?;
             let (inventory, g) = load(&args.snapshot, printer)?;
-            let actions = (!args.snapshot.actions.is_empty()).then_some(args.snapshot.actions.as_slice());
-            let explanation = analysis::explain(&inventory, &g, &args.from, &args.to, actions, args.snapshot.max_depth)?;
+            let actions =
+                (!args.snapshot.actions.is_empty()).then_some(args.snapshot.actions.as_slice());
+            let explanation = analysis::explain(
+                &inventory,
+                &g,
+                &args.from,
+                &args.to,
+                actions,
+                args.snapshot.max_depth,
+            )?;
             printer.diagnostics(&explanation.diagnostics);
             let out = match format {
                 Format::Json => export::json::explanation_json(&explanation),
@@ -95,8 +115,15 @@ fn check_format(format: Format, allowed: &[Format], command: &str) -> anyhow::Re
     if allowed.contains(&format) {
         return Ok(format);
     }
-    let names: Vec<String> = allowed.iter().map(|f| format!("`{}`", format_name(*f))).collect();
-    bail!("`{command}` cannot print `{}`: expected {}", format_name(format), names.join(" or "))
+    let names: Vec<String> = allowed
+        .iter()
+        .map(|f| format!("`{}`", format_name(*f)))
+        .collect();
+    bail!(
+        "`{command}` cannot print `{}`: expected {}",
+        format_name(format),
+        names.join(" or ")
+    )
 }
 
 fn format_name(f: Format) -> &'static str {
@@ -111,10 +138,17 @@ fn format_name(f: Format) -> &'static str {
 /// Loads the snapshot and builds the graph, printing the build's warnings.
 fn load(args: &SnapshotArgs, printer: &Printer) -> anyhow::Result<(Inventory, AccessGraph)> {
     let inventory = collect::load_file(&args.snapshot)?;
-    let options = BuildOptions { actions: (!args.actions.is_empty()).then(|| args.actions.clone()) };
+    let options = BuildOptions {
+        actions: (!args.actions.is_empty()).then(|| args.actions.clone()),
+    };
     for action in args.actions.iter() {
-        if action.split_once(':').is_none_or(|(s, n)| s.is_empty() || n.is_empty()) {
-            bail!("`{action}` is not an action: expected `service:Action`, such as `secretsmanager:GetSecretValue`");
+        if action
+            .split_once(':')
+            .is_none_or(|(s, n)| s.is_empty() || n.is_empty())
+        {
+            bail!(
+                "`{action}` is not an action: expected `service:Action`, such as `secretsmanager:GetSecretValue`"
+            );
         }
     }
     let g = graph::build(&inventory, &options);

@@ -167,7 +167,10 @@ pub enum ExitStatus {
     /// It did what was asked.
     Success,
     /// It ran, and reports findings (reserved for checks).
-    #[allow(dead_code, reason = "reserved for commands that report findings, such as policy checks")]
+    #[allow(
+        dead_code,
+        reason = "reserved for commands that report findings, such as policy checks"
+    )]
     Findings,
     /// It could not do what was asked.
     Error,
@@ -191,21 +194,30 @@ pub struct Printer {
 }
 
 impl Printer {
-    #[allow(clippy::print_stderr, reason = "the printer is where the CLI writes messages")]
+    #[allow(
+        clippy::print_stderr,
+        reason = "the printer is where the CLI writes messages"
+    )]
     fn warn(&self, message: &str) {
         if !self.quiet {
             eprintln!("{}", self.paint("warning", "33", message));
         }
     }
 
-    #[allow(clippy::print_stderr, reason = "the printer is where the CLI writes messages")]
+    #[allow(
+        clippy::print_stderr,
+        reason = "the printer is where the CLI writes messages"
+    )]
     fn note(&self, message: &str) {
         if self.verbose && !self.quiet {
             eprintln!("{}", self.paint("note", "36", message));
         }
     }
 
-    #[allow(clippy::print_stderr, reason = "the printer is where the CLI writes messages")]
+    #[allow(
+        clippy::print_stderr,
+        reason = "the printer is where the CLI writes messages"
+    )]
     fn hint(&self, message: &str) {
         if !self.quiet {
             eprintln!("{}", self.paint("hint", "36", message));
@@ -218,7 +230,11 @@ impl Printer {
     }
 
     fn paint(&self, label: &str, code: &str, message: &str) -> String {
-        if self.color { format!("\x1b[1;{code}m{label}\x1b[0m: {message}") } else { format!("{label}: {message}") }
+        if self.color {
+            format!("\x1b[1;{code}m{label}\x1b[0m: {message}")
+        } else {
+            format!("{label}: {message}")
+        }
     }
 
     /// Prints the build's diagnostics: warnings always (unless quiet), notes when verbose.
@@ -243,15 +259,26 @@ fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Success };
+            return if e.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Success
+            };
         }
     };
     let color = match cli.global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
     };
-    let printer = Printer { quiet: cli.global.quiet, verbose: cli.global.verbose, color };
+    let printer = Printer {
+        quiet: cli.global.quiet,
+        verbose: cli.global.verbose,
+        color,
+    };
     let _ = cli.global.no_progress;
     match commands::run(cli.command, &printer) {
         Ok(status) => status,
@@ -269,7 +296,10 @@ fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Writes data to stdout, flushing so that a closed pipe is noticed here.

@@ -14,17 +14,45 @@ fn label(g: &AccessGraph, id: &str) -> String {
 }
 
 fn reason(r: &Reason) -> String {
-    format!("{} `{}` statement `{}`", r.policy_type.as_str(), r.policy, r.statement)
+    format!(
+        "{} `{}` statement `{}`",
+        r.policy_type.as_str(),
+        r.policy,
+        r.statement
+    )
 }
 
 fn condition(c: &OpenCondition) -> String {
-    let lead = if c.effect == rolechain::model::Effect::Deny { "denied if" } else { "if" };
-    format!("{lead} {} {} {:?} ({} `{}` statement `{}`)", c.operator, c.key, c.values, c.policy_type.as_str(), c.policy, c.statement)
+    let lead = if c.effect == rolechain::model::Effect::Deny {
+        "denied if"
+    } else {
+        "if"
+    };
+    format!(
+        "{lead} {} {} {:?} ({} `{}` statement `{}`)",
+        c.operator,
+        c.key,
+        c.values,
+        c.policy_type.as_str(),
+        c.policy,
+        c.statement
+    )
 }
 
 fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
-    let status = if h.status == EdgeStatus::Conditional { " (conditional)" } else { "" };
-    let _ = writeln!(out, "    {}. {:<10} {} → {}{status}", i + 1, h.kind.as_str(), label(g, &h.from), label(g, &h.to));
+    let status = if h.status == EdgeStatus::Conditional {
+        " (conditional)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "    {}. {:<10} {} → {}{status}",
+        i + 1,
+        h.kind.as_str(),
+        label(g, &h.from),
+        label(g, &h.to)
+    );
     for r in &h.because {
         let _ = writeln!(out, "         because {}", reason(r));
     }
@@ -42,7 +70,12 @@ fn path(out: &mut String, g: &AccessGraph, p: &Path, show_source: bool) {
         flags.push("cross-account".to_string());
     }
     let head = if show_source { &p.source } else { &p.target };
-    let _ = writeln!(out, "  {head}  [{}]  {}", flags.join(", "), p.actions.join(", "));
+    let _ = writeln!(
+        out,
+        "  {head}  [{}]  {}",
+        flags.join(", "),
+        p.actions.join(", ")
+    );
     for (i, h) in p.hops.iter().enumerate() {
         hop(out, g, i, h);
     }
@@ -91,7 +124,11 @@ pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path]) -> String {
 pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path]) -> String {
     let mut out = String::new();
     if paths.is_empty() {
-        let _ = writeln!(out, "{} reaches no resource", from.unwrap_or("no container"));
+        let _ = writeln!(
+            out,
+            "{} reaches no resource",
+            from.unwrap_or("no container")
+        );
         return out;
     }
     let mut current: Option<&str> = None;
@@ -105,8 +142,14 @@ pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path]) -> String {
         }
         path(&mut out, g, p, false);
     }
-    let sources: std::collections::BTreeSet<&str> = paths.iter().map(|p| p.source.as_str()).collect();
-    let _ = writeln!(out, "\n{} path(s) from {} source(s)", paths.len(), sources.len());
+    let sources: std::collections::BTreeSet<&str> =
+        paths.iter().map(|p| p.source.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "\n{} path(s) from {} source(s)",
+        paths.len(),
+        sources.len()
+    );
     out
 }
 
@@ -115,8 +158,19 @@ pub fn explanation(g: &AccessGraph, e: &Explanation) -> String {
     let mut out = String::new();
     let actions = e.actions.join(", ");
     if e.allowed() {
-        let status = e.paths.iter().map(|p| p.status).max().unwrap_or(EdgeStatus::Allowed);
-        let _ = writeln!(out, "yes: {} reaches {} ({actions}), {}", e.from, e.to, status.as_str());
+        let status = e
+            .paths
+            .iter()
+            .map(|p| p.status)
+            .max()
+            .unwrap_or(EdgeStatus::Allowed);
+        let _ = writeln!(
+            out,
+            "yes: {} reaches {} ({actions}), {}",
+            e.from,
+            e.to,
+            status.as_str()
+        );
         for p in &e.paths {
             out.push('\n');
             path(&mut out, g, p, true);
@@ -125,16 +179,37 @@ pub fn explanation(g: &AccessGraph, e: &Explanation) -> String {
     }
     let _ = writeln!(out, "no: {} does not reach {} ({actions})", e.from, e.to);
     let Some(first) = e.attempts.first() else {
-        let _ = writeln!(out, "\nnothing connects them: no principal it can become is named by a policy of the target");
+        let _ = writeln!(
+            out,
+            "\nnothing connects them: no principal it can become is named by a policy of the target"
+        );
         return out;
     };
-    let _ = writeln!(out, "\nfirst failing hop: {} {} → {}", first.hop.as_str(), label(g, &first.from), label(g, &first.to));
-    let _ = writeln!(out, "  blocked by ({}): {}", first.blocked_by(), first.block.message);
+    let _ = writeln!(
+        out,
+        "\nfirst failing hop: {} {} → {}",
+        first.hop.as_str(),
+        label(g, &first.from),
+        label(g, &first.to)
+    );
+    let _ = writeln!(
+        out,
+        "  blocked by ({}): {}",
+        first.blocked_by(),
+        first.block.message
+    );
     let _ = writeln!(out, "  request: {}", first.block.request);
     if e.attempts.len() > 1 {
         let _ = writeln!(out, "\nother ways that fail:");
         for a in &e.attempts[1..] {
-            let _ = writeln!(out, "  - {} {} → {}: {}", a.hop.as_str(), label(g, &a.from), label(g, &a.to), a.block.message);
+            let _ = writeln!(
+                out,
+                "  - {} {} → {}: {}",
+                a.hop.as_str(),
+                label(g, &a.from),
+                label(g, &a.to),
+                a.block.message
+            );
         }
     }
     out
@@ -145,7 +220,9 @@ pub fn decision(request: &Request, d: &Decision) -> String {
     let mut out = String::new();
     let verdict = match (d.outcome, d.conditional) {
         (rolechain::policy::Outcome::Allowed, false) => "allowed".to_string(),
-        (rolechain::policy::Outcome::Allowed, true) => "allowed, if the open conditions hold".to_string(),
+        (rolechain::policy::Outcome::Allowed, true) => {
+            "allowed, if the open conditions hold".to_string()
+        }
         (o, _) => o.as_str().replace('_', " "),
     };
     let _ = writeln!(out, "{}: {verdict}", request.action);
@@ -156,7 +233,11 @@ pub fn decision(request: &Request, d: &Decision) -> String {
         let _ = writeln!(out, "  {}", condition(c));
     }
     if let Some(b) = &d.blocked_by {
-        let _ = writeln!(out, "  blocked: {}", rolechain::graph::world::describe_blocker(Some(b), "the request"));
+        let _ = writeln!(
+            out,
+            "  blocked: {}",
+            rolechain::graph::world::describe_blocker(Some(b), "the request")
+        );
     }
     out
 }

@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::{self, PolicyDocument, arn::is_account_id};
-use crate::policy::{Context, ContextValue, OrgLevel, PolicyRef, PolicySet, PolicyType, Request, RequestPrincipal, RequestResource};
+use crate::policy::{
+    Context, ContextValue, OrgLevel, PolicyRef, PolicySet, PolicyType, Request, RequestPrincipal,
+    RequestResource,
+};
 
 /// The schema name a request must carry.
 pub const REQUEST_SCHEMA: &str = "rolechain.request/v1";
@@ -99,10 +102,30 @@ impl SimulateInput {
     /// file, such as `identity_policies[0]` or `scps[1][0]`.
     pub fn policy_set(&self) -> PolicySet<'_> {
         PolicySet {
-            identity: self.identity.iter().map(|(id, doc)| PolicyRef { policy_type: PolicyType::Identity, id, document: doc }).collect(),
-            resource: self.resource.as_ref().map(|(t, doc)| PolicyRef { policy_type: *t, id: "resource_policy", document: doc }),
-            boundary: self.boundary.as_ref().map(|doc| PolicyRef { policy_type: PolicyType::Boundary, id: "permission_boundary", document: doc }),
-            session: self.session.as_ref().map(|doc| PolicyRef { policy_type: PolicyType::Session, id: "session_policy", document: doc }),
+            identity: self
+                .identity
+                .iter()
+                .map(|(id, doc)| PolicyRef {
+                    policy_type: PolicyType::Identity,
+                    id,
+                    document: doc,
+                })
+                .collect(),
+            resource: self.resource.as_ref().map(|(t, doc)| PolicyRef {
+                policy_type: *t,
+                id: "resource_policy",
+                document: doc,
+            }),
+            boundary: self.boundary.as_ref().map(|doc| PolicyRef {
+                policy_type: PolicyType::Boundary,
+                id: "permission_boundary",
+                document: doc,
+            }),
+            session: self.session.as_ref().map(|doc| PolicyRef {
+                policy_type: PolicyType::Session,
+                id: "session_policy",
+                document: doc,
+            }),
             scps: org_levels(&self.scps, PolicyType::Scp),
             rcps: org_levels(&self.rcps, PolicyType::Rcp),
             aws_managed_key: self.aws_managed_key,
@@ -119,14 +142,23 @@ fn org_levels(lists: &[Vec<(String, PolicyDocument)>], t: PolicyType) -> Option<
         .enumerate()
         .map(|(i, level)| OrgLevel {
             target: LEVEL_NAMES.get(i).copied().unwrap_or("level-deeper"),
-            policies: level.iter().map(|(id, doc)| PolicyRef { policy_type: t, id, document: doc }).collect(),
+            policies: level
+                .iter()
+                .map(|(id, doc)| PolicyRef {
+                    policy_type: t,
+                    id,
+                    document: doc,
+                })
+                .collect(),
         })
         .collect();
     Some(levels)
 }
 
 /// Names for organization levels in proofs: `level-0` is the root.
-const LEVEL_NAMES: &[&str] = &["level-0", "level-1", "level-2", "level-3", "level-4", "level-5", "level-6", "level-7"];
+const LEVEL_NAMES: &[&str] = &[
+    "level-0", "level-1", "level-2", "level-3", "level-4", "level-5", "level-6", "level-7",
+];
 
 /// Reads a request file. With `unknown_as_conditional`, keys not given in `context` are unknown
 /// rather than absent.
@@ -134,9 +166,15 @@ const LEVEL_NAMES: &[&str] = &["level-0", "level-1", "level-2", "level-3", "leve
 /// # Errors
 /// Unreadable file, invalid JSON, unknown fields, a wrong `schema`, an unrecognised principal, a
 /// missing resource account, or a policy that is not a policy.
-pub fn load_request(path: &std::path::Path, unknown_as_conditional: bool) -> Result<SimulateInput, RequestError> {
+pub fn load_request(
+    path: &std::path::Path,
+    unknown_as_conditional: bool,
+) -> Result<SimulateInput, RequestError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| RequestError::Io { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| RequestError::Io {
+        file: file.clone(),
+        source,
+    })?;
     parse_request(&text, &file, unknown_as_conditional)
 }
 
@@ -144,8 +182,16 @@ pub fn load_request(path: &std::path::Path, unknown_as_conditional: bool) -> Res
 ///
 /// # Errors
 /// As [`load_request`].
-pub fn parse_request(text: &str, file: &str, unknown_as_conditional: bool) -> Result<SimulateInput, RequestError> {
-    let shape = |path: &str, message: String| RequestError::Shape { file: file.to_string(), path: path.to_string(), message };
+pub fn parse_request(
+    text: &str,
+    file: &str,
+    unknown_as_conditional: bool,
+) -> Result<SimulateInput, RequestError> {
+    let shape = |path: &str, message: String| RequestError::Shape {
+        file: file.to_string(),
+        path: path.to_string(),
+        message,
+    };
     let mut de = serde_json::Deserializer::from_str(text);
     let raw: RequestFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -153,32 +199,63 @@ pub fn parse_request(text: &str, file: &str, unknown_as_conditional: bool) -> Re
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("not valid JSON: {inner}")
         } else {
-            inner.to_string().split(" at line ").next().unwrap_or_default().to_string()
+            inner
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string()
         };
         shape(if path == "." { "(document)" } else { &path }, message)
     })?;
     if raw.schema != REQUEST_SCHEMA {
-        return Err(shape("schema", format!("found `{}`, expected `{REQUEST_SCHEMA}`", raw.schema)));
+        return Err(shape(
+            "schema",
+            format!("found `{}`, expected `{REQUEST_SCHEMA}`", raw.schema),
+        ));
     }
     let policy = |value: &Value, path: String| {
-        PolicyDocument::parse(value).map_err(|source| RequestError::Policy { file: file.to_string(), path, source })
+        PolicyDocument::parse(value).map_err(|source| RequestError::Policy {
+            file: file.to_string(),
+            path,
+            source,
+        })
     };
     let opt_policy = |value: &Option<Value>, path: &str| match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => policy(v, path.to_string()).map(Some),
     };
     let r = raw.request;
-    let principal = parse_principal(&r.principal, &r.context).map_err(|m| shape("request.principal", m))?;
-    let resource = if r.resource == "*" { RequestResource::Any } else { RequestResource::Arn(r.resource.clone()) };
+    let principal =
+        parse_principal(&r.principal, &r.context).map_err(|m| shape("request.principal", m))?;
+    let resource = if r.resource == "*" {
+        RequestResource::Any
+    } else {
+        RequestResource::Arn(r.resource.clone())
+    };
     let resource_account = match r.resource_account {
         Some(a) if is_account_id(&a) => a,
-        Some(a) => return Err(shape("request.resource_account", format!("expected a 12-digit account id, found `{a}`"))),
+        Some(a) => {
+            return Err(shape(
+                "request.resource_account",
+                format!("expected a 12-digit account id, found `{a}`"),
+            ));
+        }
         None => match r.resource.split(':').nth(4).filter(|a| is_account_id(a)) {
             Some(a) => a.to_string(),
-            None => return Err(shape("request.resource_account", "expected a resource account: the resource ARN carries none".to_string())),
+            None => {
+                return Err(shape(
+                    "request.resource_account",
+                    "expected a resource account: the resource ARN carries none".to_string(),
+                ));
+            }
         },
     };
-    let mut context = Context::new(if unknown_as_conditional { ContextValue::Unknown } else { ContextValue::Absent });
+    let mut context = Context::new(if unknown_as_conditional {
+        ContextValue::Unknown
+    } else {
+        ContextValue::Absent
+    });
     for (key, value) in &r.context {
         let v = match value {
             Value::String(s) => ContextValue::Single(s.clone()),
@@ -191,12 +268,20 @@ pub fn parse_request(text: &str, file: &str, unknown_as_conditional: bool) -> Re
                         Value::String(s) => Ok(s.clone()),
                         Value::Bool(b) => Ok(b.to_string()),
                         Value::Number(n) => Ok(n.to_string()),
-                        _ => Err(shape(&format!("request.context.{key}"), "expected strings, numbers or booleans".to_string())),
+                        _ => Err(shape(
+                            &format!("request.context.{key}"),
+                            "expected strings, numbers or booleans".to_string(),
+                        )),
                     })
                     .collect::<Result<_, _>>()?,
             ),
             Value::Null => ContextValue::Absent,
-            Value::Object(_) => return Err(shape(&format!("request.context.{key}"), "expected a string, number, boolean or array".to_string())),
+            Value::Object(_) => {
+                return Err(shape(
+                    &format!("request.context.{key}"),
+                    "expected a string, number, boolean or array".to_string(),
+                ));
+            }
         };
         context.set(key, v);
     }
@@ -212,7 +297,12 @@ pub fn parse_request(text: &str, file: &str, unknown_as_conditional: bool) -> Re
         .identity_policies
         .iter()
         .enumerate()
-        .map(|(i, v)| Ok((format!("identity_policies[{i}]"), policy(v, format!("identity_policies[{i}]"))?)))
+        .map(|(i, v)| {
+            Ok((
+                format!("identity_policies[{i}]"),
+                policy(v, format!("identity_policies[{i}]"))?,
+            ))
+        })
         .collect::<Result<Vec<_>, RequestError>>()?;
     let levels = |lists: &[Vec<Value>], name: &str| {
         lists
@@ -231,7 +321,13 @@ pub fn parse_request(text: &str, file: &str, unknown_as_conditional: bool) -> Re
             .collect::<Result<Vec<_>, RequestError>>()
     };
     Ok(SimulateInput {
-        request: Request { principal, action: r.action, resource, resource_account, context },
+        request: Request {
+            principal,
+            action: r.action,
+            resource,
+            resource_account,
+            context,
+        },
         identity,
         resource: opt_policy(&raw.resource_policy, "resource_policy")?.map(|d| (resource_type, d)),
         boundary: opt_policy(&raw.permission_boundary, "permission_boundary")?,
@@ -242,37 +338,58 @@ pub fn parse_request(text: &str, file: &str, unknown_as_conditional: bool) -> Re
     })
 }
 
-fn parse_principal(p: &str, context: &serde_json::Map<String, Value>) -> Result<RequestPrincipal, String> {
+fn parse_principal(
+    p: &str,
+    context: &serde_json::Map<String, Value>,
+) -> Result<RequestPrincipal, String> {
     if is_account_id(p) {
-        return Ok(RequestPrincipal::AccountRoot { partition: "aws".to_string(), account: p.to_string() });
+        return Ok(RequestPrincipal::AccountRoot {
+            partition: "aws".to_string(),
+            account: p.to_string(),
+        });
     }
     if !p.starts_with("arn:") {
         if p.contains('.') && !p.contains(['/', ':', ' ']) {
             return Ok(RequestPrincipal::Service(p.to_string()));
         }
-        return Err(format!("`{p}` is not a principal: expected a role, user, session or account ARN, or a service principal name"));
+        return Err(format!(
+            "`{p}` is not a principal: expected a role, user, session or account ARN, or a service principal name"
+        ));
     }
     let arn = model::Arn::parse(p).map_err(|e| e.to_string())?;
     let account = arn.account.clone();
     match (arn.service.as_str(), arn.resource_type()) {
-        ("iam", "role") => Ok(RequestPrincipal::Session { role_arn: p.to_string(), session_name: None }),
+        ("iam", "role") => Ok(RequestPrincipal::Session {
+            role_arn: p.to_string(),
+            session_name: None,
+        }),
         ("iam", "user") => Ok(RequestPrincipal::User { arn: p.to_string() }),
-        ("iam", "root") => Ok(RequestPrincipal::AccountRoot { partition: arn.partition.clone(), account }),
+        ("iam", "root") => Ok(RequestPrincipal::AccountRoot {
+            partition: arn.partition.clone(),
+            account,
+        }),
         ("sts", "assumed-role") => {
             let rest = arn.resource_name();
-            let (role_name, session) = rest
-                .split_once('/')
-                .ok_or_else(|| format!("`{p}` is not a session ARN: expected `assumed-role/<role>/<session>`"))?;
+            let (role_name, session) = rest.split_once('/').ok_or_else(|| {
+                format!("`{p}` is not a session ARN: expected `assumed-role/<role>/<session>`")
+            })?;
             // The session ARN carries no role path; aws:PrincipalArn supplies it when given.
             let role_arn = context
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn"))
                 .and_then(|(_, v)| v.as_str())
                 .map(str::to_string)
-                .unwrap_or_else(|| format!("arn:{}:iam::{account}:role/{role_name}", arn.partition));
-            Ok(RequestPrincipal::Session { role_arn, session_name: Some(session.to_string()) })
+                .unwrap_or_else(|| {
+                    format!("arn:{}:iam::{account}:role/{role_name}", arn.partition)
+                });
+            Ok(RequestPrincipal::Session {
+                role_arn,
+                session_name: Some(session.to_string()),
+            })
         }
-        _ => Err(format!("`{p}` is not a principal: expected a role, user, session or account ARN, or a service principal name")),
+        _ => Err(format!(
+            "`{p}` is not a principal: expected a role, user, session or account ARN, or a service principal name"
+        )),
     }
 }
 
@@ -288,16 +405,29 @@ mod tests {
         let input = parse_request(text, "r.json", false).unwrap();
         assert_eq!(
             input.request.principal,
-            RequestPrincipal::Session { role_arn: "arn:aws:iam::111111111111:role/app/web".into(), session_name: Some("abc".into()) }
+            RequestPrincipal::Session {
+                role_arn: "arn:aws:iam::111111111111:role/app/web".into(),
+                session_name: Some("abc".into())
+            }
         );
-        assert!(input.policy_set().scps.is_none(), "[] means no organization");
+        assert!(
+            input.policy_set().scps.is_none(),
+            "[] means no organization"
+        );
     }
 
     #[test]
     fn unknown_fields_and_missing_account_are_errors() {
         let e = parse_request(r#"{"schema": "rolechain.request/v1", "request": {"principal": "a.amazonaws.com", "action": "s3:GetObject", "resource": "*", "extra": 1}}"#, "r.json", false).unwrap_err();
-        assert!(e.to_string().starts_with("`r.json` at `request.extra`: unknown field `extra`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("`r.json` at `request.extra`: unknown field `extra`"),
+            "{e}"
+        );
         let e = parse_request(r#"{"schema": "rolechain.request/v1", "request": {"principal": "a.amazonaws.com", "action": "s3:GetObject", "resource": "arn:aws:s3:::b"}}"#, "r.json", false).unwrap_err();
-        assert_eq!(e.to_string(), "`r.json` at `request.resource_account`: expected a resource account: the resource ARN carries none");
+        assert_eq!(
+            e.to_string(),
+            "`r.json` at `request.resource_account`: expected a resource account: the resource ARN carries none"
+        );
     }
 }

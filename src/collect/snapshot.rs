@@ -89,7 +89,10 @@ pub enum LoadError {
 /// See [`load_str`]; also when the file cannot be read.
 pub fn load_file(path: &Path) -> Result<model::Inventory, LoadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        file: file.clone(),
+        source,
+    })?;
     load_str(&text, &file)
 }
 
@@ -116,12 +119,22 @@ pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
             }
             // A document of another kind fails somewhere in the middle; name its schema instead.
             if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) {
-                let found = obj.get("schema").and_then(Value::as_str).unwrap_or("(none)");
+                let found = obj
+                    .get("schema")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(none)");
                 if found != SNAPSHOT_SCHEMA {
-                    return Err(LoadError::Schema { file: file.to_string(), found: found.to_string() });
+                    return Err(LoadError::Schema {
+                        file: file.to_string(),
+                        found: found.to_string(),
+                    });
                 }
             }
-            return Err(LoadError::Shape { file: file.to_string(), path, message: shape_message(&inner) });
+            return Err(LoadError::Shape {
+                file: file.to_string(),
+                path,
+                message: shape_message(&inner),
+            });
         }
     };
     if snapshot.schema.as_deref() != Some(SNAPSHOT_SCHEMA) {
@@ -528,10 +541,18 @@ fn last_segment(arn: &str) -> String {
 
 impl Converter<'_> {
     fn policy(&self, value: &Value, path: &str) -> Result<PolicyDocument, LoadError> {
-        PolicyDocument::parse(value).map_err(|source| LoadError::Policy { file: self.file.to_string(), path: path.to_string(), source })
+        PolicyDocument::parse(value).map_err(|source| LoadError::Policy {
+            file: self.file.to_string(),
+            path: path.to_string(),
+            source,
+        })
     }
 
-    fn opt_policy(&self, value: Option<&Value>, path: &str) -> Result<Option<PolicyDocument>, LoadError> {
+    fn opt_policy(
+        &self,
+        value: Option<&Value>,
+        path: &str,
+    ) -> Result<Option<PolicyDocument>, LoadError> {
         match value {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -540,19 +561,32 @@ impl Converter<'_> {
     }
 
     fn arn(&self, arn: &str, path: &str) -> Result<Arn, LoadError> {
-        Arn::parse(arn).map_err(|source| LoadError::Arn { file: self.file.to_string(), path: path.to_string(), source })
+        Arn::parse(arn).map_err(|source| LoadError::Arn {
+            file: self.file.to_string(),
+            path: path.to_string(),
+            source,
+        })
     }
 
     fn shape(&self, path: String, message: impl Into<String>) -> LoadError {
-        LoadError::Shape { file: self.file.to_string(), path, message: message.into() }
+        LoadError::Shape {
+            file: self.file.to_string(),
+            path,
+            message: message.into(),
+        }
     }
 
-    fn inline(&self, list: Vec<NamedPolicyDto>, path: &str) -> Result<Vec<model::InlinePolicy>, LoadError> {
+    fn inline(
+        &self,
+        list: Vec<NamedPolicyDto>,
+        path: &str,
+    ) -> Result<Vec<model::InlinePolicy>, LoadError> {
         list.into_iter()
             .enumerate()
             .map(|(i, p)| {
                 Ok(model::InlinePolicy {
-                    document: self.policy(&p.policy_document, &format!("{path}[{i}].PolicyDocument"))?,
+                    document: self
+                        .policy(&p.policy_document, &format!("{path}[{i}].PolicyDocument"))?,
                     name: p.policy_name,
                 })
             })
@@ -580,7 +614,12 @@ impl Converter<'_> {
                 error: g.error,
             })
             .collect();
-        Ok(model::Inventory { collected_at: s.collected_at, organization, accounts, gaps })
+        Ok(model::Inventory {
+            collected_at: s.collected_at,
+            organization,
+            accounts,
+            gaps,
+        })
     }
 
     fn organization(&self, o: OrgDto) -> Result<model::Organization, LoadError> {
@@ -608,7 +647,14 @@ impl Converter<'_> {
         Ok(model::Organization {
             id: o.id,
             management_account_id: o.management_account_id,
-            accounts: o.accounts.into_iter().map(|a| model::OrgAccount { id: a.id, name: a.name }).collect(),
+            accounts: o
+                .accounts
+                .into_iter()
+                .map(|a| model::OrgAccount {
+                    id: a.id,
+                    name: a.name,
+                })
+                .collect(),
             parents: o.parents,
             policies,
         })
@@ -616,10 +662,16 @@ impl Converter<'_> {
 
     fn account(&self, a: AccountDto, path: &str) -> Result<model::Account, LoadError> {
         if !model::arn::is_account_id(&a.id) {
-            return Err(self.shape(format!("{path}.id"), format!("expected a 12-digit account id, found `{}`", a.id)));
+            return Err(self.shape(
+                format!("{path}.id"),
+                format!("expected a 12-digit account id, found `{}`", a.id),
+            ));
         }
         let partition = a.partition.unwrap_or_else(|| "aws".to_string());
-        let iam = a.iam.map(|iam| self.iam(iam, &format!("{path}.iam"))).transpose()?;
+        let iam = a
+            .iam
+            .map(|iam| self.iam(iam, &format!("{path}.iam")))
+            .transpose()?;
         let mut regions = BTreeMap::new();
         for (name, r) in a.regions {
             let rpath = format!("{path}.regions.{name}");
@@ -633,7 +685,10 @@ impl Converter<'_> {
                     .enumerate()
                     .map(|(i, b)| {
                         Ok(model::Bucket {
-                            policy: self.opt_policy(b.policy.as_ref(), &format!("{path}.s3_buckets[{i}].Policy"))?,
+                            policy: self.opt_policy(
+                                b.policy.as_ref(),
+                                &format!("{path}.s3_buckets[{i}].Policy"),
+                            )?,
                             name: b.name,
                             region: b.region,
                         })
@@ -641,7 +696,14 @@ impl Converter<'_> {
                     .collect::<Result<Vec<_>, LoadError>>()
             })
             .transpose()?;
-        Ok(model::Account { id: a.id, name: a.name, partition, iam, regions, s3_buckets })
+        Ok(model::Account {
+            id: a.id,
+            name: a.name,
+            partition,
+            iam,
+            regions,
+            s3_buckets,
+        })
     }
 
     fn iam(&self, iam: IamDto, path: &str) -> Result<model::Iam, LoadError> {
@@ -653,10 +715,19 @@ impl Converter<'_> {
                 name: r.role_name.unwrap_or_else(|| last_segment(&r.arn)),
                 path: r.path.unwrap_or_else(|| "/".to_string()),
                 role_id: r.role_id,
-                trust: self.opt_policy(r.assume_role_policy_document.as_ref(), &format!("{rpath}.AssumeRolePolicyDocument"))?,
+                trust: self.opt_policy(
+                    r.assume_role_policy_document.as_ref(),
+                    &format!("{rpath}.AssumeRolePolicyDocument"),
+                )?,
                 inline: self.inline(r.role_policy_list, &format!("{rpath}.RolePolicyList"))?,
-                attached: r.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
-                boundary: r.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
+                attached: r
+                    .attached_managed_policies
+                    .into_iter()
+                    .map(|p| p.policy_arn)
+                    .collect(),
+                boundary: r
+                    .permissions_boundary
+                    .and_then(|b| b.permissions_boundary_arn),
                 tags: tags(r.tags),
                 arn: r.arn,
             });
@@ -669,9 +740,15 @@ impl Converter<'_> {
                 name: u.user_name.unwrap_or_else(|| last_segment(&u.arn)),
                 user_id: u.user_id,
                 inline: self.inline(u.user_policy_list, &format!("{upath}.UserPolicyList"))?,
-                attached: u.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
+                attached: u
+                    .attached_managed_policies
+                    .into_iter()
+                    .map(|p| p.policy_arn)
+                    .collect(),
                 groups: u.group_list,
-                boundary: u.permissions_boundary.and_then(|b| b.permissions_boundary_arn),
+                boundary: u
+                    .permissions_boundary
+                    .and_then(|b| b.permissions_boundary_arn),
                 tags: tags(u.tags),
                 arn: u.arn,
             });
@@ -682,7 +759,11 @@ impl Converter<'_> {
             groups.push(model::Group {
                 name: g.group_name.unwrap_or_else(|| last_segment(&g.arn)),
                 inline: self.inline(g.group_policy_list, &format!("{gpath}.GroupPolicyList"))?,
-                attached: g.attached_managed_policies.into_iter().map(|p| p.policy_arn).collect(),
+                attached: g
+                    .attached_managed_policies
+                    .into_iter()
+                    .map(|p| p.policy_arn)
+                    .collect(),
                 arn: g.arn,
             });
         }
@@ -690,10 +771,14 @@ impl Converter<'_> {
         for (i, p) in iam.policies.into_iter().enumerate() {
             let ppath = format!("{path}.Policies[{i}]");
             let default = p.policy_version_list.iter().enumerate().find(|(_, v)| {
-                v.is_default_version || (v.version_id.is_some() && v.version_id == p.default_version_id)
+                v.is_default_version
+                    || (v.version_id.is_some() && v.version_id == p.default_version_id)
             });
             let document = match default {
-                Some((j, v)) => self.opt_policy(v.document.as_ref(), &format!("{ppath}.PolicyVersionList[{j}].Document"))?,
+                Some((j, v)) => self.opt_policy(
+                    v.document.as_ref(),
+                    &format!("{ppath}.PolicyVersionList[{j}].Document"),
+                )?,
                 None => None,
             };
             policies.push(model::ManagedPolicy {
@@ -702,11 +787,26 @@ impl Converter<'_> {
                 document,
             });
         }
-        Ok(model::Iam { roles, users, groups, policies })
+        Ok(model::Iam {
+            roles,
+            users,
+            groups,
+            policies,
+        })
     }
 
-    fn region(&self, r: RegionDto, path: &str, partition: &str, account: &str, region: &str) -> Result<model::Region, LoadError> {
-        let ecs = r.ecs.map(|e| self.ecs(e, &format!("{path}.ecs"))).transpose()?;
+    fn region(
+        &self,
+        r: RegionDto,
+        path: &str,
+        partition: &str,
+        account: &str,
+        region: &str,
+    ) -> Result<model::Region, LoadError> {
+        let ecs = r
+            .ecs
+            .map(|e| self.ecs(e, &format!("{path}.ecs")))
+            .transpose()?;
         let secrets = r
             .secrets
             .map(|list| {
@@ -716,9 +816,14 @@ impl Converter<'_> {
                         let spath = format!("{path}.secrets[{i}]");
                         self.arn(&s.arn, &format!("{spath}.ARN"))?;
                         Ok(model::Secret {
-                            name: s.name.unwrap_or_else(|| s.arn.rsplit(':').next().unwrap_or_default().to_string()),
+                            name: s.name.unwrap_or_else(|| {
+                                s.arn.rsplit(':').next().unwrap_or_default().to_string()
+                            }),
                             kms_key_id: s.kms_key_id,
-                            policy: self.opt_policy(s.resource_policy.as_ref(), &format!("{spath}.ResourcePolicy"))?,
+                            policy: self.opt_policy(
+                                s.resource_policy.as_ref(),
+                                &format!("{spath}.ResourcePolicy"),
+                            )?,
                             tags: tags(s.tags),
                             arn: s.arn,
                         })
@@ -729,7 +834,9 @@ impl Converter<'_> {
         let ssm_parameters = r.ssm_parameters.map(|list| {
             list.into_iter()
                 .map(|p| model::SsmParameter {
-                    arn: p.arn.unwrap_or_else(|| ssm_parameter_arn(partition, region, account, &p.name)),
+                    arn: p
+                        .arn
+                        .unwrap_or_else(|| ssm_parameter_arn(partition, region, account, &p.name)),
                     parameter_type: p.parameter_type.unwrap_or_else(|| "String".to_string()),
                     key_id: p.key_id,
                     name: p.name,
@@ -744,18 +851,22 @@ impl Converter<'_> {
                     .map(|(i, k)| {
                         let kpath = format!("{path}.kms_keys[{i}]");
                         self.arn(&k.key_metadata.arn, &format!("{kpath}.KeyMetadata.Arn"))?;
-                        let aliases: Vec<String> = k.aliases.into_iter().map(|a| a.alias_name).collect();
+                        let aliases: Vec<String> =
+                            k.aliases.into_iter().map(|a| a.alias_name).collect();
                         let manager = match k.key_metadata.key_manager.as_deref() {
                             Some("AWS") => model::KeyManager::Aws,
                             Some(_) => model::KeyManager::Customer,
-                            None if aliases.iter().any(|a| a.starts_with("alias/aws/")) => model::KeyManager::Aws,
+                            None if aliases.iter().any(|a| a.starts_with("alias/aws/")) => {
+                                model::KeyManager::Aws
+                            }
                             None => model::KeyManager::Customer,
                         };
                         Ok(model::KmsKey {
                             arn: k.key_metadata.arn,
                             key_id: k.key_metadata.key_id,
                             manager,
-                            policy: self.opt_policy(k.policy.as_ref(), &format!("{kpath}.Policy"))?,
+                            policy: self
+                                .opt_policy(k.policy.as_ref(), &format!("{kpath}.Policy"))?,
                             aliases,
                             tags: k.tags.into_iter().map(|t| (t.key, t.value)).collect(),
                         })
@@ -772,9 +883,14 @@ impl Converter<'_> {
                         let epath = format!("{path}.ecr_repositories[{i}]");
                         let arn = self.arn(&e.repository_arn, &format!("{epath}.repositoryArn"))?;
                         Ok(model::EcrRepository {
-                            name: e.repository_name.unwrap_or_else(|| arn.resource_name().to_string()),
+                            name: e
+                                .repository_name
+                                .unwrap_or_else(|| arn.resource_name().to_string()),
                             uri: e.repository_uri,
-                            policy: self.opt_policy(e.policy_text.as_ref(), &format!("{epath}.policyText"))?,
+                            policy: self.opt_policy(
+                                e.policy_text.as_ref(),
+                                &format!("{epath}.policyText"),
+                            )?,
                             arn: e.repository_arn,
                         })
                     })
@@ -786,13 +902,26 @@ impl Converter<'_> {
                 .map(|g| {
                     let arn = match g.arn {
                         Some(arn) => arn.strip_suffix(":*").unwrap_or(&arn).to_string(),
-                        None => format!("arn:{partition}:logs:{region}:{account}:log-group:{}", g.log_group_name),
+                        None => format!(
+                            "arn:{partition}:logs:{region}:{account}:log-group:{}",
+                            g.log_group_name
+                        ),
                     };
-                    model::LogGroup { arn, name: g.log_group_name }
+                    model::LogGroup {
+                        arn,
+                        name: g.log_group_name,
+                    }
                 })
                 .collect()
         });
-        Ok(model::Region { ecs, secrets, ssm_parameters, kms_keys, ecr_repositories, log_groups })
+        Ok(model::Region {
+            ecs,
+            secrets,
+            ssm_parameters,
+            kms_keys,
+            ecr_repositories,
+            log_groups,
+        })
     }
 
     fn ecs(&self, e: EcsDto, path: &str) -> Result<model::Ecs, LoadError> {
@@ -802,8 +931,14 @@ impl Converter<'_> {
                 list.into_iter()
                     .enumerate()
                     .map(|(i, c)| {
-                        let arn = self.arn(&c.cluster_arn, &format!("{path}.clusters[{i}].clusterArn"))?;
-                        Ok(model::Cluster { name: c.cluster_name.unwrap_or_else(|| arn.resource_name().to_string()), arn: c.cluster_arn })
+                        let arn =
+                            self.arn(&c.cluster_arn, &format!("{path}.clusters[{i}].clusterArn"))?;
+                        Ok(model::Cluster {
+                            name: c
+                                .cluster_name
+                                .unwrap_or_else(|| arn.resource_name().to_string()),
+                            arn: c.cluster_arn,
+                        })
                     })
                     .collect::<Result<Vec<_>, LoadError>>()
             })
@@ -814,9 +949,12 @@ impl Converter<'_> {
                 list.into_iter()
                     .enumerate()
                     .map(|(i, s)| {
-                        let arn = self.arn(&s.service_arn, &format!("{path}.services[{i}].serviceArn"))?;
+                        let arn =
+                            self.arn(&s.service_arn, &format!("{path}.services[{i}].serviceArn"))?;
                         Ok(model::Service {
-                            name: s.service_name.unwrap_or_else(|| last_segment(arn.resource_name())),
+                            name: s
+                                .service_name
+                                .unwrap_or_else(|| last_segment(arn.resource_name())),
                             arn: s.service_arn,
                             cluster_arn: s.cluster_arn,
                             task_definition: s.task_definition,
@@ -847,7 +985,9 @@ impl Converter<'_> {
                             arn: t.task_arn,
                             cluster_arn: t.cluster_arn,
                             task_definition_arn: t.task_definition_arn,
-                            task_role_override: overrides.as_ref().and_then(|o| o.task_role_arn.clone()),
+                            task_role_override: overrides
+                                .as_ref()
+                                .and_then(|o| o.task_role_arn.clone()),
                             execution_role_override: overrides.and_then(|o| o.execution_role_arn),
                             group: t.group,
                         })
@@ -855,12 +995,24 @@ impl Converter<'_> {
                     .collect::<Result<Vec<_>, LoadError>>()
             })
             .transpose()?;
-        Ok(model::Ecs { clusters, services, task_definitions, tasks })
+        Ok(model::Ecs {
+            clusters,
+            services,
+            task_definitions,
+            tasks,
+        })
     }
 
-    fn task_definition(&self, t: TaskDefinitionDto, path: &str) -> Result<model::TaskDefinition, LoadError> {
+    fn task_definition(
+        &self,
+        t: TaskDefinitionDto,
+        path: &str,
+    ) -> Result<model::TaskDefinition, LoadError> {
         let arn = self.arn(&t.task_definition_arn, &format!("{path}.taskDefinitionArn"))?;
-        for (field, role) in [("taskRoleArn", &t.task_role_arn), ("executionRoleArn", &t.execution_role_arn)] {
+        for (field, role) in [
+            ("taskRoleArn", &t.task_role_arn),
+            ("executionRoleArn", &t.execution_role_arn),
+        ] {
             if let Some(role) = role {
                 self.arn(role, &format!("{path}.{field}"))?;
             }
@@ -868,14 +1020,22 @@ impl Converter<'_> {
         let mut containers = Vec::new();
         for (i, c) in t.container_definitions.into_iter().enumerate() {
             if c.name.is_empty() {
-                return Err(self.shape(format!("{path}.containerDefinitions[{i}].name"), "expected a container name"));
+                return Err(self.shape(
+                    format!("{path}.containerDefinitions[{i}].name"),
+                    "expected a container name",
+                ));
             }
             let (log_driver, log_options, log_secret_options) = match c.log_configuration {
                 Some(l) => (l.log_driver, l.options, l.secret_options),
                 None => (None, BTreeMap::new(), Vec::new()),
             };
             let refs = |list: Vec<SecretRefDto>| {
-                list.into_iter().map(|s| model::SecretRef { name: s.name, value_from: s.value_from }).collect()
+                list.into_iter()
+                    .map(|s| model::SecretRef {
+                        name: s.name,
+                        value_from: s.value_from,
+                    })
+                    .collect()
             };
             containers.push(model::ContainerDefinition {
                 name: c.name,
@@ -914,38 +1074,65 @@ mod tests {
     #[test]
     fn truncated_json_names_file_and_position() {
         let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": ["#);
-        assert!(e.starts_with("`snap.json` is not valid JSON: EOF while parsing a list"), "{e}");
+        assert!(
+            e.starts_with("`snap.json` is not valid JSON: EOF while parsing a list"),
+            "{e}"
+        );
         assert!(e.contains("line 1"), "{e}");
     }
 
     #[test]
     fn unknown_schema_is_named() {
-        assert_eq!(err(r#"{"schema": "rolechain.graph/v1", "nodes": []}"#), "`snap.json` has schema `rolechain.graph/v1`: expected `rolechain.snapshot/v1`");
-        assert_eq!(err(r#"{"accounts": []}"#), "`snap.json` has schema `(none)`: expected `rolechain.snapshot/v1`");
+        assert_eq!(
+            err(r#"{"schema": "rolechain.graph/v1", "nodes": []}"#),
+            "`snap.json` has schema `rolechain.graph/v1`: expected `rolechain.snapshot/v1`"
+        );
+        assert_eq!(
+            err(r#"{"accounts": []}"#),
+            "`snap.json` has schema `(none)`: expected `rolechain.snapshot/v1`"
+        );
     }
 
     #[test]
     fn wrong_type_names_json_path() {
-        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": 5}]}}]}"#);
+        let e = err(
+            r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": 5}]}}]}"#,
+        );
         assert!(e.starts_with("`snap.json` at `accounts[0].iam.RoleDetailList[0].Arn`: expected a string, found integer `5`"), "{e}");
     }
 
     #[test]
     fn malformed_arn_names_json_path() {
-        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": "role/web"}]}}]}"#);
-        assert_eq!(e, "`snap.json` at `accounts[0].iam.RoleDetailList[0].Arn`: `role/web` is not an ARN: expected it to start with `arn:`");
+        let e = err(
+            r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": "role/web"}]}}]}"#,
+        );
+        assert_eq!(
+            e,
+            "`snap.json` at `accounts[0].iam.RoleDetailList[0].Arn`: `role/web` is not an ARN: expected it to start with `arn:`"
+        );
     }
 
     #[test]
     fn policy_that_is_not_a_policy_names_paths() {
-        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": "arn:aws:iam::111111111111:role/r", "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Permit", "Action": "sts:AssumeRole"}]}}]}}]}"#);
-        assert_eq!(e, "`snap.json` at `accounts[0].iam.RoleDetailList[0].AssumeRolePolicyDocument`: not a policy document: expected `Allow` or `Deny` at `Statement[0].Effect`");
+        let e = err(
+            r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111", "iam": {"RoleDetailList": [{"Arn": "arn:aws:iam::111111111111:role/r", "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Permit", "Action": "sts:AssumeRole"}]}}]}}]}"#,
+        );
+        assert_eq!(
+            e,
+            "`snap.json` at `accounts[0].iam.RoleDetailList[0].AssumeRolePolicyDocument`: not a policy document: expected `Allow` or `Deny` at `Statement[0].Effect`"
+        );
     }
 
     #[test]
     fn ssm_arn_is_derived_without_leading_slash() {
-        assert_eq!(ssm_parameter_arn("aws", "us-east-1", "111111111111", "/prod/db"), "arn:aws:ssm:us-east-1:111111111111:parameter/prod/db");
-        assert_eq!(ssm_parameter_arn("aws", "us-east-1", "111111111111", "prod/db"), "arn:aws:ssm:us-east-1:111111111111:parameter/prod/db");
+        assert_eq!(
+            ssm_parameter_arn("aws", "us-east-1", "111111111111", "/prod/db"),
+            "arn:aws:ssm:us-east-1:111111111111:parameter/prod/db"
+        );
+        assert_eq!(
+            ssm_parameter_arn("aws", "us-east-1", "111111111111", "prod/db"),
+            "arn:aws:ssm:us-east-1:111111111111:parameter/prod/db"
+        );
     }
 
     #[test]
@@ -964,7 +1151,13 @@ mod tests {
         assert_eq!(p.name, "read");
         assert_eq!(p.document.as_ref().unwrap().statements.len(), 0);
         let lg = &acct.regions["us-east-1"].log_groups.as_ref().unwrap()[0];
-        assert_eq!(lg.arn, "arn:aws:logs:us-east-1:111111111111:log-group:/ecs/web");
-        assert!(acct.regions["us-east-1"].secrets.is_none(), "absent list means not collected");
+        assert_eq!(
+            lg.arn,
+            "arn:aws:logs:us-east-1:111111111111:log-group:/ecs/web"
+        );
+        assert!(
+            acct.regions["us-east-1"].secrets.is_none(),
+            "absent list means not collected"
+        );
     }
 }

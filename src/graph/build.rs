@@ -32,7 +32,12 @@ pub struct BuildOptions {
 /// [`World::may_allow`] filter skips pairs that no Allow statement could connect.
 pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     let world = World::new(inventory);
-    let mut b = Builder { world: &world, nodes: BTreeMap::new(), edges: BTreeMap::new(), diagnostics: Vec::new() };
+    let mut b = Builder {
+        world: &world,
+        nodes: BTreeMap::new(),
+        edges: BTreeMap::new(),
+        diagnostics: Vec::new(),
+    };
     b.accounts();
     b.principals();
     for r in world.resources.values() {
@@ -57,12 +62,30 @@ fn account_of(arn: &str) -> Option<String> {
 }
 
 impl<'a> Builder<'_, 'a> {
-    fn node(&mut self, id: &str, kind: NodeKind, account: Option<String>, label: String, parent: Option<String>, in_snapshot: bool) {
-        self.nodes.entry(id.to_string()).or_insert(Node { id: id.to_string(), kind, account, label, parent, in_snapshot });
+    fn node(
+        &mut self,
+        id: &str,
+        kind: NodeKind,
+        account: Option<String>,
+        label: String,
+        parent: Option<String>,
+        in_snapshot: bool,
+    ) {
+        self.nodes.entry(id.to_string()).or_insert(Node {
+            id: id.to_string(),
+            kind,
+            account,
+            label,
+            parent,
+            in_snapshot,
+        });
     }
 
     fn edge(&mut self, from: &str, to: &str, kind: EdgeKind, verdict: Verdict) {
-        let cross_account = match (self.nodes.get(from).and_then(|n| n.account.clone()), self.nodes.get(to).and_then(|n| n.account.clone())) {
+        let cross_account = match (
+            self.nodes.get(from).and_then(|n| n.account.clone()),
+            self.nodes.get(to).and_then(|n| n.account.clone()),
+        ) {
             (Some(a), Some(b)) => a != b,
             _ => false,
         };
@@ -87,22 +110,49 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn structural(&mut self, from: &str, to: &str, kind: EdgeKind) {
-        let v = Verdict { status: EdgeStatus::Allowed, actions: vec![], because: vec![], conditions: vec![], notes: vec![], blocked: None };
+        let v = Verdict {
+            status: EdgeStatus::Allowed,
+            actions: vec![],
+            because: vec![],
+            conditions: vec![],
+            notes: vec![],
+            blocked: None,
+        };
         self.edge(from, to, kind, v);
     }
 
     fn accounts(&mut self) {
         for a in &self.world.inventory.accounts {
             let label = a.name.clone().unwrap_or_else(|| a.id.clone());
-            self.node(&account_root(&a.partition, &a.id), NodeKind::Account, Some(a.id.clone()), label, None, true);
+            self.node(
+                &account_root(&a.partition, &a.id),
+                NodeKind::Account,
+                Some(a.id.clone()),
+                label,
+                None,
+                true,
+            );
         }
     }
 
     fn principals(&mut self) {
         for (arn, role) in &self.world.roles {
-            self.node(arn, NodeKind::Role, account_of(arn), role.name.clone(), None, true);
+            self.node(
+                arn,
+                NodeKind::Role,
+                account_of(arn),
+                role.name.clone(),
+                None,
+                true,
+            );
             if let Some(b) = &role.boundary {
-                if self.world.inventory.accounts.iter().all(|a| a.iam.iter().all(|i| i.policies.iter().all(|p| &p.arn != b))) {
+                if self
+                    .world
+                    .inventory
+                    .accounts
+                    .iter()
+                    .all(|a| a.iam.iter().all(|i| i.policies.iter().all(|p| &p.arn != b)))
+                {
                     self.diagnostics.push(Diagnostic::warning(
                         "boundary-not-in-snapshot",
                         *arn,
@@ -112,12 +162,26 @@ impl<'a> Builder<'_, 'a> {
             }
         }
         for (arn, user) in &self.world.users {
-            self.node(arn, NodeKind::User, account_of(arn), user.name.clone(), None, true);
+            self.node(
+                arn,
+                NodeKind::User,
+                account_of(arn),
+                user.name.clone(),
+                None,
+                true,
+            );
         }
     }
 
     fn resource_node(&mut self, r: &ResourceInfo<'_>) {
-        self.node(&r.id, r.kind, (!r.account.is_empty()).then(|| r.account.clone()), r.label.clone(), None, r.in_snapshot);
+        self.node(
+            &r.id,
+            r.kind,
+            (!r.account.is_empty()).then(|| r.account.clone()),
+            r.label.clone(),
+            None,
+            r.in_snapshot,
+        );
     }
 
     fn role_node(&mut self, arn: &str) {
@@ -131,12 +195,20 @@ impl<'a> Builder<'_, 'a> {
         let world = self.world;
         // Which services run each task definition, to nest it under a single one.
         let mut runners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut task_defs: BTreeMap<&str, (&model::TaskDefinition, &str, &str, &str)> = BTreeMap::new();
+        let mut task_defs: BTreeMap<&str, (&model::TaskDefinition, &str, &str, &str)> =
+            BTreeMap::new();
         for account in &world.inventory.accounts {
             for (region, r) in &account.regions {
                 let Some(ecs) = &r.ecs else { continue };
                 for c in ecs.clusters.iter().flatten() {
-                    self.node(&c.arn, NodeKind::Cluster, Some(account.id.clone()), c.name.clone(), None, true);
+                    self.node(
+                        &c.arn,
+                        NodeKind::Cluster,
+                        Some(account.id.clone()),
+                        c.name.clone(),
+                        None,
+                        true,
+                    );
                 }
                 for s in ecs.services.iter().flatten() {
                     if let Some(td) = &s.task_definition {
@@ -154,9 +226,23 @@ impl<'a> Builder<'_, 'a> {
                 for s in ecs.services.iter().flatten() {
                     if let Some(cluster) = &s.cluster_arn {
                         let name = cluster.rsplit('/').next().unwrap_or(cluster).to_string();
-                        self.node(cluster, NodeKind::Cluster, Some(account.id.clone()), name, None, false);
+                        self.node(
+                            cluster,
+                            NodeKind::Cluster,
+                            Some(account.id.clone()),
+                            name,
+                            None,
+                            false,
+                        );
                     }
-                    self.node(&s.arn, NodeKind::Service, Some(account.id.clone()), s.name.clone(), s.cluster_arn.clone(), true);
+                    self.node(
+                        &s.arn,
+                        NodeKind::Service,
+                        Some(account.id.clone()),
+                        s.name.clone(),
+                        s.cluster_arn.clone(),
+                        true,
+                    );
                     if let Some(cluster) = &s.cluster_arn {
                         self.structural(cluster, &s.arn, EdgeKind::Runs);
                     }
@@ -168,7 +254,14 @@ impl<'a> Builder<'_, 'a> {
                                 format!("service `{}` runs this task definition, which the snapshot does not hold", s.arn),
                             ));
                             let label = td.rsplit('/').next().unwrap_or(td).to_string();
-                            self.node(td, NodeKind::TaskDefinition, account_of(td), label, Some(s.arn.clone()), false);
+                            self.node(
+                                td,
+                                NodeKind::TaskDefinition,
+                                account_of(td),
+                                label,
+                                Some(s.arn.clone()),
+                                false,
+                            );
                         }
                         self.structural(&s.arn, td, EdgeKind::Runs);
                     }
@@ -181,23 +274,42 @@ impl<'a> Builder<'_, 'a> {
                 _ => None,
             };
             let label = arn.rsplit('/').next().unwrap_or(arn).to_string();
-            self.node(arn, NodeKind::TaskDefinition, Some(account.to_string()), label.clone(), parent, true);
+            self.node(
+                arn,
+                NodeKind::TaskDefinition,
+                Some(account.to_string()),
+                label.clone(),
+                parent,
+                true,
+            );
             self.task_definition(td, account, region, partition, &label);
         }
         // Running tasks may override the task role.
         for account in &world.inventory.accounts {
             for (region, r) in &account.regions {
                 for task in r.ecs.iter().flat_map(|e| e.tasks.iter().flatten()) {
-                    let Some(role) = &task.task_role_override else { continue };
-                    let Some((td, ..)) = task_defs.get(task.task_definition_arn.as_str()) else { continue };
+                    let Some(role) = &task.task_role_override else {
+                        continue;
+                    };
+                    let Some((td, ..)) = task_defs.get(task.task_definition_arn.as_str()) else {
+                        continue;
+                    };
                     let mut diags = Vec::new();
-                    let verdict = world.ecs_trust(role, &account.id, region, &account.partition, &mut diags);
+                    let verdict =
+                        world.ecs_trust(role, &account.id, region, &account.partition, &mut diags);
                     self.diagnostics.extend(diags);
                     self.role_node(role);
                     for c in &td.containers {
                         let id = format!("{}#{}", td.arn, c.name);
                         let v = verdict.clone();
-                        let v = Verdict { notes: [v.notes, vec![format!("task `{}` overrides the task role", task.arn)]].concat(), ..v };
+                        let v = Verdict {
+                            notes: [
+                                v.notes,
+                                vec![format!("task `{}` overrides the task role", task.arn)],
+                            ]
+                            .concat(),
+                            ..v
+                        };
                         self.edge(&id, role, EdgeKind::TaskRole, v);
                     }
                 }
@@ -205,7 +317,14 @@ impl<'a> Builder<'_, 'a> {
         }
     }
 
-    fn task_definition(&mut self, td: &model::TaskDefinition, account: &str, region: &str, partition: &str, label: &str) {
+    fn task_definition(
+        &mut self,
+        td: &model::TaskDefinition,
+        account: &str,
+        region: &str,
+        partition: &str,
+        label: &str,
+    ) {
         let world = self.world;
         let mut diags = Vec::new();
         if let Some(exec) = &td.execution_role_arn {
@@ -215,11 +334,21 @@ impl<'a> Builder<'_, 'a> {
         }
         let task_role = td.task_role_arn.as_deref().map(|role| {
             self.role_node(role);
-            (role, world.ecs_trust(role, account, region, partition, &mut diags))
+            (
+                role,
+                world.ecs_trust(role, account, region, partition, &mut diags),
+            )
         });
         for c in &td.containers {
             let id = format!("{}#{}", td.arn, c.name);
-            self.node(&id, NodeKind::Container, Some(account.to_string()), format!("{label}#{}", c.name), Some(td.arn.clone()), true);
+            self.node(
+                &id,
+                NodeKind::Container,
+                Some(account.to_string()),
+                format!("{label}#{}", c.name),
+                Some(td.arn.clone()),
+                true,
+            );
             self.structural(&td.arn, &id, EdgeKind::Defines);
             if let Some((role, verdict)) = &task_role {
                 self.edge(&id, role, EdgeKind::TaskRole, verdict.clone());
@@ -228,14 +357,32 @@ impl<'a> Builder<'_, 'a> {
                 .secrets
                 .iter()
                 .map(|s| (s.value_from.as_str(), false))
-                .chain(c.log_secret_options.iter().map(|s| (s.value_from.as_str(), false)))
+                .chain(
+                    c.log_secret_options
+                        .iter()
+                        .map(|s| (s.value_from.as_str(), false)),
+                )
                 .chain(c.repository_credentials.iter().map(|s| (s.as_str(), true)));
             for (value_from, is_registry_credentials) in references {
-                let Some(resource) = self.injected_resource(value_from, is_registry_credentials, account, region, partition, &id) else {
+                let Some(resource) = self.injected_resource(
+                    value_from,
+                    is_registry_credentials,
+                    account,
+                    region,
+                    partition,
+                    &id,
+                ) else {
                     continue;
                 };
                 self.resource_node(&resource);
-                let v = world.inject(td.execution_role_arn.as_deref(), account, region, partition, &resource, &mut diags);
+                let v = world.inject(
+                    td.execution_role_arn.as_deref(),
+                    account,
+                    region,
+                    partition,
+                    &resource,
+                    &mut diags,
+                );
                 self.edge(&id, &resource.id, EdgeKind::Injects, v);
             }
             if let Some(repo_arn) = c.image.as_deref().and_then(parse_image_repository) {
@@ -245,7 +392,14 @@ impl<'a> Builder<'_, 'a> {
                 };
                 if let Some(resource) = resource {
                     self.resource_node(&resource);
-                    let v = world.pull(td.execution_role_arn.as_deref(), account, region, partition, &resource, &mut diags);
+                    let v = world.pull(
+                        td.execution_role_arn.as_deref(),
+                        account,
+                        region,
+                        partition,
+                        &resource,
+                        &mut diags,
+                    );
                     self.edge(&id, &resource.id, EdgeKind::Pulls, v);
                 }
             }
@@ -266,7 +420,8 @@ impl<'a> Builder<'_, 'a> {
         let parsed = match parse_value_from(value_from) {
             Ok(p) => p,
             Err(message) => {
-                self.diagnostics.push(Diagnostic::warning("bad-value-from", container, message));
+                self.diagnostics
+                    .push(Diagnostic::warning("bad-value-from", container, message));
                 return None;
             }
         };
@@ -284,20 +439,31 @@ impl<'a> Builder<'_, 'a> {
         };
         match parsed {
             ValueFrom::Secret { arn, .. } => secret(&arn, self),
-            ValueFrom::Name(name) if is_registry_credentials => {
-                secret(&format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"), self)
-            }
+            ValueFrom::Name(name) if is_registry_credentials => secret(
+                &format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"),
+                self,
+            ),
             ValueFrom::Name(name) => {
                 let arn = ssm_parameter_arn(partition, region, account, &name);
-                world.resources.get(&arn).cloned().or_else(|| world.placeholder(&arn))
+                world
+                    .resources
+                    .get(&arn)
+                    .cloned()
+                    .or_else(|| world.placeholder(&arn))
             }
-            ValueFrom::ParameterArn(arn) => world.resources.get(&arn).cloned().or_else(|| world.placeholder(&arn)),
+            ValueFrom::ParameterArn(arn) => world
+                .resources
+                .get(&arn)
+                .cloned()
+                .or_else(|| world.placeholder(&arn)),
         }
     }
 
     fn callers(&self) -> Vec<Caller<'a>> {
         let roles = self.world.roles.values().map(|r| Caller::Role(r));
-        roles.chain(self.world.users.values().map(|u| Caller::User(u))).collect()
+        roles
+            .chain(self.world.users.values().map(|u| Caller::User(u)))
+            .collect()
     }
 
     fn trust_edges(&mut self) {
@@ -308,10 +474,17 @@ impl<'a> Builder<'_, 'a> {
             let mut candidates: BTreeSet<&str> = BTreeSet::new();
             let mut external: BTreeSet<String> = BTreeSet::new();
             let mut services: BTreeSet<String> = BTreeSet::new();
-            for s in trust.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
+            for s in trust
+                .statements
+                .iter()
+                .filter(|s| s.effect == model::Effect::Allow)
+            {
                 let entries: Vec<(&str, &str)> = match &s.principal {
                     Some(Principal::Wildcard) => vec![("AWS", "*")],
-                    Some(Principal::Map(m)) => m.iter().flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str()))).collect(),
+                    Some(Principal::Map(m)) => m
+                        .iter()
+                        .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
+                        .collect(),
                     None => Vec::new(),
                 };
                 for (kind, value) in entries {
@@ -391,14 +564,23 @@ impl<'a> Builder<'_, 'a> {
                 let mut diags = Vec::new();
                 let verdict = world.assume_external(&principal, target, &mut diags);
                 self.diagnostics.extend(diags);
+                // The principal is a node even when the policies deny it, so `explain` can
+                // start from it.
+                let account = account_of(&principal);
+                if principal.ends_with(":root") {
+                    let label = account.clone().unwrap_or_default();
+                    self.node(
+                        &principal,
+                        NodeKind::ExternalAccount,
+                        account,
+                        label,
+                        None,
+                        false,
+                    );
+                } else {
+                    self.role_node(&principal);
+                }
                 if verdict.status != EdgeStatus::Denied {
-                    let account = account_of(&principal);
-                    if principal.ends_with(":root") {
-                        let label = account.clone().unwrap_or_default();
-                        self.node(&principal, NodeKind::ExternalAccount, account, label, None, false);
-                    } else {
-                        self.role_node(&principal);
-                    }
                     self.edge(&principal, &target.arn, EdgeKind::Assumes, verdict);
                 }
             }
@@ -406,8 +588,15 @@ impl<'a> Builder<'_, 'a> {
                 let mut diags = Vec::new();
                 let verdict = world.service_assume(&service, target, &mut diags);
                 self.diagnostics.extend(diags);
+                self.node(
+                    &service,
+                    NodeKind::ServicePrincipal,
+                    None,
+                    service.clone(),
+                    None,
+                    true,
+                );
                 if verdict.status != EdgeStatus::Denied {
-                    self.node(&service, NodeKind::ServicePrincipal, None, service.clone(), None, true);
                     self.edge(&service, &target.arn, EdgeKind::Assumes, verdict);
                 }
             }
@@ -419,35 +608,68 @@ impl<'a> Builder<'_, 'a> {
         let callers = self.callers();
         // Resources that identity policies name literally but the snapshot does not hold.
         let mut named: BTreeMap<String, ResourceInfo<'a>> = BTreeMap::new();
-        for doc in world.inventory.accounts.iter().flat_map(|a| a.iam.iter()).flat_map(|iam| {
-            let roles = iam.roles.iter().flat_map(|r| r.inline.iter().map(|p| &p.document));
-            let users = iam.users.iter().flat_map(|u| u.inline.iter().map(|p| &p.document));
-            let groups = iam.groups.iter().flat_map(|g| g.inline.iter().map(|p| &p.document));
-            let managed = iam.policies.iter().filter_map(|p| p.document.as_ref());
-            roles.chain(users).chain(groups).chain(managed)
-        }) {
-            for s in doc.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
+        for doc in world
+            .inventory
+            .accounts
+            .iter()
+            .flat_map(|a| a.iam.iter())
+            .flat_map(|iam| {
+                let roles = iam
+                    .roles
+                    .iter()
+                    .flat_map(|r| r.inline.iter().map(|p| &p.document));
+                let users = iam
+                    .users
+                    .iter()
+                    .flat_map(|u| u.inline.iter().map(|p| &p.document));
+                let groups = iam
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.inline.iter().map(|p| &p.document));
+                let managed = iam.policies.iter().filter_map(|p| p.document.as_ref());
+                roles.chain(users).chain(groups).chain(managed)
+            })
+        {
+            for s in doc
+                .statements
+                .iter()
+                .filter(|s| s.effect == model::Effect::Allow)
+            {
                 for r in s.resource.iter().flatten() {
                     if !world.resources.contains_key(r) && !named.contains_key(r) {
                         // Only where the snapshot did not collect that kind of resource there:
                         // otherwise the named resource does not exist.
-                        if let Some(p) = world.placeholder(r).filter(|p| !world.collected(p.kind, &p.account, &p.region)) {
+                        if let Some(p) = world
+                            .placeholder(r)
+                            .filter(|p| !world.collected(p.kind, &p.account, &p.region))
+                        {
                             named.insert(r.clone(), p);
                         }
                     }
                 }
             }
         }
-        let resources: Vec<ResourceInfo<'a>> = world.resources.values().cloned().chain(named.into_values()).collect();
+        let resources: Vec<ResourceInfo<'a>> = world
+            .resources
+            .values()
+            .cloned()
+            .chain(named.into_values())
+            .collect();
         for resource in &resources {
             let service = World::service_of(resource.kind);
             let actions: Vec<String> = match &options.actions {
                 Some(list) => list
                     .iter()
-                    .filter(|a| a.split_once(':').is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service)))
+                    .filter(|a| {
+                        a.split_once(':')
+                            .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
+                    })
                     .cloned()
                     .collect(),
-                None => World::default_actions(resource.kind).iter().map(|s| s.to_string()).collect(),
+                None => World::default_actions(resource.kind)
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
             };
             if actions.is_empty() {
                 continue;
@@ -484,6 +706,10 @@ impl<'a> Builder<'_, 'a> {
         diagnostics.append(&mut self.diagnostics);
         diagnostics.sort();
         diagnostics.dedup();
-        AccessGraph { graph, index, diagnostics }
+        AccessGraph {
+            graph,
+            index,
+            diagnostics,
+        }
     }
 }

@@ -72,7 +72,12 @@ pub fn principal_org(ctx: &mut Context, org: Option<(&str, Vec<String>)>) {
 }
 
 /// Resource keys: account, organization and, when the snapshot holds them, tags.
-pub fn resource(ctx: &mut Context, account: &str, org: Option<(&str, Vec<String>)>, tags: Option<&Tags>) {
+pub fn resource(
+    ctx: &mut Context,
+    account: &str,
+    org: Option<(&str, Vec<String>)>,
+    tags: Option<&Tags>,
+) {
     if !account.is_empty() {
         ctx.set("aws:ResourceAccount", single(account));
     }
@@ -108,10 +113,16 @@ pub fn direct_call(ctx: &mut Context, region: &str) {
 
 /// A KMS call that Secrets Manager or SSM makes with the caller's credentials (R4.4).
 pub fn via_service(ctx: &mut Context, service: &str, region: &str, caller_account: &str) {
-    ctx.set("kms:ViaService", single(format!("{service}.{region}.amazonaws.com")));
+    ctx.set(
+        "kms:ViaService",
+        single(format!("{service}.{region}.amazonaws.com")),
+    );
     ctx.set("kms:CallerAccount", single(caller_account));
     ctx.set("aws:ViaAWSService", single("true"));
-    ctx.set("aws:CalledVia", ContextValue::Multi(vec![format!("{service}.amazonaws.com")]));
+    ctx.set(
+        "aws:CalledVia",
+        ContextValue::Multi(vec![format!("{service}.amazonaws.com")]),
+    );
     ctx.set("aws:SourceAccount", ContextValue::Absent);
     ctx.set("aws:SourceArn", ContextValue::Absent);
     ctx.set("aws:RequestedRegion", single(region));
@@ -123,7 +134,10 @@ pub fn via_service(ctx: &mut Context, service: &str, region: &str, caller_accoun
 pub fn ecs_service(task_account: &str, task_region: &str, partition: &str) -> Context {
     let mut ctx = base();
     ctx.set("aws:SourceAccount", single(task_account));
-    ctx.set("aws:SourceArn", ContextValue::Prefix(format!("arn:{partition}:ecs:{task_region}:{task_account}:")));
+    ctx.set(
+        "aws:SourceArn",
+        ContextValue::Prefix(format!("arn:{partition}:ecs:{task_region}:{task_account}:")),
+    );
     ctx.set("aws:PrincipalIsAWSService", single("true"));
     ctx.set("aws:PrincipalServiceName", single(super::world::ECS_TASKS));
     ctx.set("aws:PrincipalArn", ContextValue::Absent);

@@ -36,19 +36,28 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
     }
     let fields: Vec<&str> = value_from.split(':').collect();
     if fields.len() < 6 {
-        return Err(format!("`{value_from}` is not an ARN: expected `arn:partition:service:region:account:resource`"));
+        return Err(format!(
+            "`{value_from}` is not an ARN: expected `arn:partition:service:region:account:resource`"
+        ));
     }
     match fields[2] {
         "secretsmanager" => {
             if fields[5] != "secret" || fields.len() < 7 || fields[6].is_empty() {
-                return Err(format!("`{value_from}` is not a secret ARN: expected `…:secret:<name>`"));
+                return Err(format!(
+                    "`{value_from}` is not a secret ARN: expected `…:secret:<name>`"
+                ));
             }
             if fields.len() > 10 {
                 return Err(format!(
                     "`{value_from}` has too many fields: expected `…:secret:<name>[:<json-key>:<version-stage>:<version-id>]`"
                 ));
             }
-            let field = |i: usize| fields.get(i).filter(|s| !s.is_empty()).map(|s| s.to_string());
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.to_string())
+            };
             Ok(ValueFrom::Secret {
                 arn: fields[..7].join(":"),
                 json_key: field(7),
@@ -58,11 +67,15 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
         }
         "ssm" => {
             if !fields[5].starts_with("parameter/") {
-                return Err(format!("`{value_from}` is not a parameter ARN: expected `…:parameter/<name>`"));
+                return Err(format!(
+                    "`{value_from}` is not a parameter ARN: expected `…:parameter/<name>`"
+                ));
             }
             Ok(ValueFrom::ParameterArn(value_from.to_string()))
         }
-        other => Err(format!("`{value_from}` names service `{other}`: expected `secretsmanager` or `ssm`")),
+        other => Err(format!(
+            "`{value_from}` names service `{other}`: expected `secretsmanager` or `ssm`"
+        )),
     }
 }
 
@@ -97,7 +110,9 @@ pub fn parse_image_repository(image: &str) -> Option<String> {
     if repo.is_empty() {
         return None;
     }
-    Some(format!("arn:{partition}:ecr:{region}:{account}:repository/{repo}"))
+    Some(format!(
+        "arn:{partition}:ecr:{region}:{account}:repository/{repo}"
+    ))
 }
 
 #[cfg(test)]
@@ -106,7 +121,10 @@ mod tests {
 
     #[test]
     fn r4_4_secret_value_from_with_json_key_keeps_seven_fields() {
-        let v = parse_value_from("arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf:username1::").unwrap();
+        let v = parse_value_from(
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf:username1::",
+        )
+        .unwrap();
         assert_eq!(
             v,
             ValueFrom::Secret {
@@ -116,15 +134,28 @@ mod tests {
                 version_id: None,
             }
         );
-        let v = parse_value_from("arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf:::9d4cb84b").unwrap();
-        assert!(matches!(v, ValueFrom::Secret { version_id: Some(ref id), .. } if id == "9d4cb84b"));
-        let v = parse_value_from("arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf::AWSPREVIOUS:").unwrap();
-        assert!(matches!(v, ValueFrom::Secret { version_stage: Some(ref s), .. } if s == "AWSPREVIOUS"));
+        let v = parse_value_from(
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf:::9d4cb84b",
+        )
+        .unwrap();
+        assert!(
+            matches!(v, ValueFrom::Secret { version_id: Some(ref id), .. } if id == "9d4cb84b")
+        );
+        let v = parse_value_from(
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:app-AbCdEf::AWSPREVIOUS:",
+        )
+        .unwrap();
+        assert!(
+            matches!(v, ValueFrom::Secret { version_stage: Some(ref s), .. } if s == "AWSPREVIOUS")
+        );
     }
 
     #[test]
     fn r4_4_parameter_names_and_arns() {
-        assert_eq!(parse_value_from("/prod/db").unwrap(), ValueFrom::Name("/prod/db".into()));
+        assert_eq!(
+            parse_value_from("/prod/db").unwrap(),
+            ValueFrom::Name("/prod/db".into())
+        );
         assert_eq!(
             parse_value_from("arn:aws:ssm:us-east-1:111122223333:parameter/prod/db").unwrap(),
             ValueFrom::ParameterArn("arn:aws:ssm:us-east-1:111122223333:parameter/prod/db".into())
@@ -136,10 +167,22 @@ mod tests {
     #[test]
     fn r4_3_image_uri_maps_to_repository_arn() {
         let cases = [
-            ("222222222222.dkr.ecr.us-east-1.amazonaws.com/team/web:1.4", Some("arn:aws:ecr:us-east-1:222222222222:repository/team/web")),
-            ("222222222222.dkr.ecr.us-east-1.amazonaws.com/web@sha256:abc", Some("arn:aws:ecr:us-east-1:222222222222:repository/web")),
-            ("222222222222.dkr.ecr.us-east-1.amazonaws.com/web", Some("arn:aws:ecr:us-east-1:222222222222:repository/web")),
-            ("222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn/web:1", Some("arn:aws-cn:ecr:cn-north-1:222222222222:repository/web")),
+            (
+                "222222222222.dkr.ecr.us-east-1.amazonaws.com/team/web:1.4",
+                Some("arn:aws:ecr:us-east-1:222222222222:repository/team/web"),
+            ),
+            (
+                "222222222222.dkr.ecr.us-east-1.amazonaws.com/web@sha256:abc",
+                Some("arn:aws:ecr:us-east-1:222222222222:repository/web"),
+            ),
+            (
+                "222222222222.dkr.ecr.us-east-1.amazonaws.com/web",
+                Some("arn:aws:ecr:us-east-1:222222222222:repository/web"),
+            ),
+            (
+                "222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn/web:1",
+                Some("arn:aws-cn:ecr:cn-north-1:222222222222:repository/web"),
+            ),
             ("nginx:1.25", None),
             ("public.ecr.aws/nginx/nginx:latest", None),
             ("registry.example.com:5000/web:1", None),

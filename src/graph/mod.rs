@@ -1,7 +1,7 @@
 //! The access graph: ECS workloads, IAM principals and resources as nodes; structural, trust
 //! and permission edges, each evaluated by [`crate::policy`] and carrying its proof.
 //!
-//! [`build`] is the only constructor. Node and edge order is deterministic: nodes are inserted in
+//! [`build()`] is the only constructor. Node and edge order is deterministic: nodes are inserted in
 //! sorted id order and edges in sorted (from, to, kind) order, so every export of the same
 //! inventory is byte-identical.
 
@@ -171,13 +171,20 @@ impl EdgeKind {
     pub fn is_hop(self) -> bool {
         matches!(
             self,
-            EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses | EdgeKind::Injects | EdgeKind::Pulls
+            EdgeKind::TaskRole
+                | EdgeKind::Assumes
+                | EdgeKind::Accesses
+                | EdgeKind::Injects
+                | EdgeKind::Pulls
         )
     }
 
     /// True for trust edges (drawn dashed): a role's trust policy decided them.
     pub fn is_trust(self) -> bool {
-        matches!(self, EdgeKind::TaskRole | EdgeKind::ExecutionRole | EdgeKind::Assumes)
+        matches!(
+            self,
+            EdgeKind::TaskRole | EdgeKind::ExecutionRole | EdgeKind::Assumes
+        )
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{self, Arn, Diagnostic, Inventory, KeyManager, OrgPolicyKind, PolicyDocument};
 use crate::policy::{
-    self, Blocker, Context, ContextValue, Decision, OpenCondition, OrgLevel, PolicyRef, PolicySet, PolicyType, Reason,
-    Request, RequestPrincipal, RequestResource,
+    self, Blocker, Context, ContextValue, Decision, OpenCondition, OrgLevel, PolicyRef, PolicySet,
+    PolicyType, Reason, Request, RequestPrincipal, RequestResource,
 };
 
 use super::context;
@@ -114,7 +114,11 @@ impl Verdict {
             because: Vec::new(),
             conditions: Vec::new(),
             notes: vec![message.clone()],
-            blocked: Some(Block { request, blocker, message }),
+            blocked: Some(Block {
+                request,
+                blocker,
+                message,
+            }),
         }
     }
 
@@ -132,7 +136,11 @@ impl Verdict {
     fn from_decision(decision: &Decision, request: &str, subject: &str) -> Verdict {
         if decision.is_allowed() {
             Verdict {
-                status: if decision.conditional { EdgeStatus::Conditional } else { EdgeStatus::Allowed },
+                status: if decision.conditional {
+                    EdgeStatus::Conditional
+                } else {
+                    EdgeStatus::Allowed
+                },
                 actions: Vec::new(),
                 because: decision.because.clone(),
                 conditions: decision.conditions.clone(),
@@ -222,9 +230,16 @@ pub fn describe_blocker(blocker: Option<&Blocker>, subject: &str) -> String {
             r.policy_type.as_str(),
             r.policy
         ),
-        Some(Blocker::ScpMissingAllow { target }) => format!("no SCP attached at `{target}` allows it"),
-        Some(Blocker::IdentityMissingAllow) => "no identity policy of the caller allows it".to_string(),
-        Some(Blocker::ResourceMissingAllow { policy_type, policy }) => {
+        Some(Blocker::ScpMissingAllow { target }) => {
+            format!("no SCP attached at `{target}` allows it")
+        }
+        Some(Blocker::IdentityMissingAllow) => {
+            "no identity policy of the caller allows it".to_string()
+        }
+        Some(Blocker::ResourceMissingAllow {
+            policy_type,
+            policy,
+        }) => {
             let what = match policy_type {
                 PolicyType::Trust => "the trust policy",
                 PolicyType::Key => "the KMS key policy",
@@ -235,9 +250,15 @@ pub fn describe_blocker(blocker: Option<&Blocker>, subject: &str) -> String {
                 None => format!("{what} does not allow the caller"),
             }
         }
-        Some(Blocker::BoundaryMissingAllow { policy }) => format!("the permissions boundary `{policy}` does not allow it"),
-        Some(Blocker::SessionMissingAllow { policy }) => format!("the session policy `{policy}` does not allow it"),
-        Some(Blocker::AwsManagedKeyCrossAccount) => "an AWS-managed KMS key cannot be used from another account".to_string(),
+        Some(Blocker::BoundaryMissingAllow { policy }) => {
+            format!("the permissions boundary `{policy}` does not allow it")
+        }
+        Some(Blocker::SessionMissingAllow { policy }) => {
+            format!("the session policy `{policy}` does not allow it")
+        }
+        Some(Blocker::AwsManagedKeyCrossAccount) => {
+            "an AWS-managed KMS key cannot be used from another account".to_string()
+        }
     }
 }
 
@@ -261,33 +282,35 @@ const KNOWN_AWS_POLICIES: &[(&str, &str)] = &[
 type Level<'a> = (&'a str, Vec<&'a model::OrgPolicy>);
 
 /// [`KNOWN_AWS_POLICIES`], parsed once.
-static KNOWN_AWS: std::sync::LazyLock<Vec<(&'static str, PolicyDocument)>> = std::sync::LazyLock::new(|| {
-    KNOWN_AWS_POLICIES
-        .iter()
-        .filter_map(|(arn, text)| PolicyDocument::parse_str(text).ok().map(|doc| (*arn, doc)))
-        .collect()
-});
+static KNOWN_AWS: std::sync::LazyLock<Vec<(&'static str, PolicyDocument)>> =
+    std::sync::LazyLock::new(|| {
+        KNOWN_AWS_POLICIES
+            .iter()
+            .filter_map(|(arn, text)| PolicyDocument::parse_str(text).ok().map(|doc| (*arn, doc)))
+            .collect()
+    });
 
 /// The id of the stand-in identity policy of principals outside the snapshot.
 const NOT_IN_SNAPSHOT: &str = "(not in snapshot)";
 
 /// An identity policy that allows everything: the stand-in for identity policies the snapshot
 /// does not hold, so that only the side it does hold decides.
-static ALLOW_ALL: std::sync::LazyLock<PolicyDocument> = std::sync::LazyLock::new(|| PolicyDocument {
-    version: Some("2012-10-17".to_string()),
-    statements: vec![model::Statement {
-        sid: None,
-        index: 0,
-        effect: model::Effect::Allow,
-        principal: None,
-        not_principal: None,
-        action: Some(vec!["*".to_string()]),
-        not_action: None,
-        resource: Some(vec!["*".to_string()]),
-        not_resource: None,
-        condition: Vec::new(),
-    }],
-});
+static ALLOW_ALL: std::sync::LazyLock<PolicyDocument> =
+    std::sync::LazyLock::new(|| PolicyDocument {
+        version: Some("2012-10-17".to_string()),
+        statements: vec![model::Statement {
+            sid: None,
+            index: 0,
+            effect: model::Effect::Allow,
+            principal: None,
+            not_principal: None,
+            action: Some(vec!["*".to_string()]),
+            not_action: None,
+            resource: Some(vec!["*".to_string()]),
+            not_resource: None,
+            condition: Vec::new(),
+        }],
+    });
 
 /// A policy a principal carries, with the id proofs name it by.
 struct Owned<'a> {
@@ -324,7 +347,6 @@ fn arn_account(arn: &str) -> &str {
 fn arn_partition(arn: &str) -> &str {
     arn.split(':').nth(1).unwrap_or("aws")
 }
-
 
 impl<'a> World<'a> {
     /// Indexes an inventory.
@@ -379,9 +401,16 @@ impl<'a> World<'a> {
                     let k = (account.id.clone(), region.clone(), key.key_id.clone());
                     self.keys_by_id.insert(k, key.arn.clone());
                     for alias in &key.aliases {
-                        self.aliases.insert((account.id.clone(), region.clone(), alias.clone()), key.arn.clone());
+                        self.aliases.insert(
+                            (account.id.clone(), region.clone(), alias.clone()),
+                            key.arn.clone(),
+                        );
                     }
-                    let label = key.aliases.first().cloned().unwrap_or_else(|| format!("key/{}", key.key_id));
+                    let label = key
+                        .aliases
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| format!("key/{}", key.key_id));
                     self.resources.insert(
                         key.arn.clone(),
                         ResourceInfo {
@@ -405,7 +434,12 @@ impl<'a> World<'a> {
             let p = account.partition.clone();
             for (region, r) in &account.regions {
                 for s in r.secrets.iter().flatten() {
-                    let key = self.resolve_key(s.kms_key_id.as_deref(), &account.id, region, "aws/secretsmanager");
+                    let key = self.resolve_key(
+                        s.kms_key_id.as_deref(),
+                        &account.id,
+                        region,
+                        "aws/secretsmanager",
+                    );
                     self.resources.insert(
                         s.arn.clone(),
                         ResourceInfo {
@@ -424,8 +458,9 @@ impl<'a> World<'a> {
                     );
                 }
                 for param in r.ssm_parameters.iter().flatten() {
-                    let key = (param.parameter_type == "SecureString")
-                        .then(|| self.resolve_key(param.key_id.as_deref(), &account.id, region, "aws/ssm"));
+                    let key = (param.parameter_type == "SecureString").then(|| {
+                        self.resolve_key(param.key_id.as_deref(), &account.id, region, "aws/ssm")
+                    });
                     self.resources.insert(
                         param.arn.clone(),
                         ResourceInfo {
@@ -503,13 +538,27 @@ impl<'a> World<'a> {
     }
 
     /// Resolves a `KmsKeyId`/`KeyId` reference: key ARN, key id, alias name or alias ARN.
-    fn resolve_key(&self, reference: Option<&str>, account: &str, region: &str, aws_alias: &str) -> KeyRef {
+    fn resolve_key(
+        &self,
+        reference: Option<&str>,
+        account: &str,
+        region: &str,
+        aws_alias: &str,
+    ) -> KeyRef {
         let Some(reference) = reference.filter(|r| !r.is_empty()) else {
             return KeyRef::AwsManaged;
         };
         let (acct, reg, local) = match Arn::parse(reference) {
-            Ok(arn) if arn.service == "kms" => (arn.account.clone(), arn.region.clone(), arn.resource.clone()),
-            _ => (account.to_string(), region.to_string(), reference.to_string()),
+            Ok(arn) if arn.service == "kms" => (
+                arn.account.clone(),
+                arn.region.clone(),
+                arn.resource.clone(),
+            ),
+            _ => (
+                account.to_string(),
+                region.to_string(),
+                reference.to_string(),
+            ),
         };
         if let Some(alias) = local.strip_prefix("alias/") {
             if alias == aws_alias || alias.starts_with("aws/") {
@@ -524,7 +573,10 @@ impl<'a> World<'a> {
             };
         }
         let id = local.strip_prefix("key/").unwrap_or(&local).to_string();
-        match self.keys_by_id.get(&(acct.clone(), reg.clone(), id.clone())) {
+        match self
+            .keys_by_id
+            .get(&(acct.clone(), reg.clone(), id.clone()))
+        {
             Some(arn) => KeyRef::Key(arn.clone()),
             None if reference.starts_with("arn:") => KeyRef::Unresolved(reference.to_string()),
             None => KeyRef::Unresolved(format!("arn:aws:kms:{reg}:{acct}:key/{id}")),
@@ -533,7 +585,9 @@ impl<'a> World<'a> {
 
     fn index_organization(&mut self) {
         let inventory = self.inventory;
-        let Some(org) = &inventory.organization else { return };
+        let Some(org) = &inventory.organization else {
+            return;
+        };
         let mut missing_levels = BTreeSet::new();
         for account in &inventory.accounts {
             if org.management_account_id.as_deref() == Some(account.id.as_str()) {
@@ -557,15 +611,22 @@ impl<'a> World<'a> {
             for kind in [OrgPolicyKind::Scp, OrgPolicyKind::Rcp] {
                 let mut levels = Vec::new();
                 for &target in &chain {
-                    let attached: Vec<&'a model::OrgPolicy> =
-                        org.policies.iter().filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target)).collect();
+                    let attached: Vec<&'a model::OrgPolicy> = org
+                        .policies
+                        .iter()
+                        .filter(|p| p.kind == kind && p.targets.iter().any(|t| t == target))
+                        .collect();
                     if kind == OrgPolicyKind::Scp && attached.is_empty() {
                         missing_levels.insert(target.to_string());
                         continue;
                     }
                     levels.push((target, attached));
                 }
-                let map = if kind == OrgPolicyKind::Scp { &mut self.scp_levels } else { &mut self.rcp_levels };
+                let map = if kind == OrgPolicyKind::Scp {
+                    &mut self.scp_levels
+                } else {
+                    &mut self.rcp_levels
+                };
                 map.insert(&account.id, levels);
             }
         }
@@ -582,12 +643,16 @@ impl<'a> World<'a> {
     fn identity_policies(&self, caller: Caller<'a>) -> (Vec<Owned<'a>>, Vec<Diagnostic>) {
         let mut out = Vec::new();
         let mut diags = Vec::new();
-        let (arn, inline, attached): (&str, &'a [model::InlinePolicy], &'a [String]) = match caller {
+        let (arn, inline, attached): (&str, &'a [model::InlinePolicy], &'a [String]) = match caller
+        {
             Caller::Role(r) => (&r.arn, &r.inline, &r.attached),
             Caller::User(u) => (&u.arn, &u.inline, &u.attached),
         };
         for p in inline {
-            out.push(Owned { id: format!("{arn}#{}", p.name), doc: &p.document });
+            out.push(Owned {
+                id: format!("{arn}#{}", p.name),
+                doc: &p.document,
+            });
         }
         let mut attached_all: Vec<&'a str> = attached.iter().map(String::as_str).collect();
         if let Caller::User(u) = caller {
@@ -596,7 +661,10 @@ impl<'a> World<'a> {
                 match self.groups.get(&(account, g.as_str())) {
                     Some(group) => {
                         for p in &group.inline {
-                            out.push(Owned { id: format!("{}#{}", group.arn, p.name), doc: &p.document });
+                            out.push(Owned {
+                                id: format!("{}#{}", group.arn, p.name),
+                                doc: &p.document,
+                            });
                         }
                         attached_all.extend(group.attached.iter().map(String::as_str));
                     }
@@ -634,7 +702,10 @@ impl<'a> World<'a> {
             Caller::User(u) => u.boundary.as_deref()?,
         };
         // A boundary whose document is missing is treated as absent (with a warning at build).
-        self.managed.get(arn).map(|doc| Owned { id: arn.to_string(), doc })
+        self.managed.get(arn).map(|doc| Owned {
+            id: arn.to_string(),
+            doc,
+        })
     }
 
     fn scps(&self, caller: Caller<'a>) -> Option<Vec<OrgLevel<'a>>> {
@@ -647,7 +718,12 @@ impl<'a> World<'a> {
         Some(org_levels(levels, PolicyType::Scp))
     }
 
-    fn rcps(&self, resource_account: &str, service: &str, aws_managed_key: bool) -> Option<Vec<OrgLevel<'a>>> {
+    fn rcps(
+        &self,
+        resource_account: &str,
+        service: &str,
+        aws_managed_key: bool,
+    ) -> Option<Vec<OrgLevel<'a>>> {
         if aws_managed_key || !RCP_SERVICES.contains(&service) {
             return None;
         }
@@ -667,13 +743,18 @@ impl<'a> World<'a> {
             path.push(parent.clone());
             cur = parent;
         }
-        let in_org = path.len() > 1 || org.management_account_id.as_deref() == Some(account) || org.accounts.iter().any(|a| a.id == account);
+        let in_org = path.len() > 1
+            || org.management_account_id.as_deref() == Some(account)
+            || org.accounts.iter().any(|a| a.id == account);
         if !in_org {
             return None;
         }
         path.reverse();
         // aws:PrincipalOrgPaths: o-id/r-root/ou-…/ (the account itself is not part of the path).
-        let ous: Vec<&String> = path.iter().filter(|p| !p.chars().all(|c| c.is_ascii_digit())).collect();
+        let ous: Vec<&String> = path
+            .iter()
+            .filter(|p| !p.chars().all(|c| c.is_ascii_digit()))
+            .collect();
         let mut text = format!("{}/", org.id);
         for ou in ous {
             text.push_str(ou);
@@ -693,13 +774,21 @@ impl<'a> World<'a> {
         ctx
     }
 
-    fn resource_context(&self, ctx: &mut Context, resource_account: &str, tags: Option<&model::Tags>) {
+    fn resource_context(
+        &self,
+        ctx: &mut Context,
+        resource_account: &str,
+        tags: Option<&model::Tags>,
+    ) {
         context::resource(ctx, resource_account, self.org_of(resource_account), tags);
     }
 
     fn principal_of(caller: Caller<'_>) -> RequestPrincipal {
         match caller {
-            Caller::Role(r) => RequestPrincipal::Session { role_arn: r.arn.clone(), session_name: None },
+            Caller::Role(r) => RequestPrincipal::Session {
+                role_arn: r.arn.clone(),
+                session_name: None,
+            },
             Caller::User(u) => RequestPrincipal::User { arn: u.arn.clone() },
         }
     }
@@ -719,10 +808,18 @@ impl<'a> World<'a> {
         let set = PolicySet {
             identity: identity
                 .iter()
-                .map(|o| PolicyRef { policy_type: PolicyType::Identity, id: &o.id, document: o.doc })
+                .map(|o| PolicyRef {
+                    policy_type: PolicyType::Identity,
+                    id: &o.id,
+                    document: o.doc,
+                })
                 .collect(),
             resource: resource_policy,
-            boundary: boundary.as_ref().map(|o| PolicyRef { policy_type: PolicyType::Boundary, id: &o.id, document: o.doc }),
+            boundary: boundary.as_ref().map(|o| PolicyRef {
+                policy_type: PolicyType::Boundary,
+                id: &o.id,
+                document: o.doc,
+            }),
             session: None,
             scps: self.scps(caller),
             rcps: self.rcps(&request.resource_account, resource_service, aws_managed_key),
@@ -734,7 +831,14 @@ impl<'a> World<'a> {
     }
 
     /// Evaluates ECS assuming `role` for a task of `task_arn_prefix`'s account and region (R4.2).
-    pub fn ecs_trust(&self, role_arn: &str, task_account: &str, task_region: &str, partition: &str, diags: &mut Vec<Diagnostic>) -> Verdict {
+    pub fn ecs_trust(
+        &self,
+        role_arn: &str,
+        task_account: &str,
+        task_region: &str,
+        partition: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let request_text = format!("{ECS_TASKS} → sts:AssumeRole on `{role_arn}`");
         let Some(role) = self.roles.get(role_arn) else {
             return self.role_not_in_snapshot(role_arn, &request_text);
@@ -743,11 +847,17 @@ impl<'a> World<'a> {
             return Verdict::denied(
                 request_text,
                 None,
-                format!("`{role_arn}` is in another account; ECS can only pass roles of the task's account"),
+                format!(
+                    "`{role_arn}` is in another account; ECS can only pass roles of the task's account"
+                ),
             );
         }
         let Some(trust) = &role.trust else {
-            return Verdict::denied(request_text, None, format!("`{role_arn}` has no trust policy in the snapshot"));
+            return Verdict::denied(
+                request_text,
+                None,
+                format!("`{role_arn}` has no trust policy in the snapshot"),
+            );
         };
         let mut ctx = context::ecs_service(task_account, task_region, partition);
         self.resource_context(&mut ctx, arn_account(role_arn), Some(&role.tags));
@@ -759,7 +869,11 @@ impl<'a> World<'a> {
             context: ctx,
         };
         let set = PolicySet {
-            resource: Some(PolicyRef { policy_type: PolicyType::Trust, id: role_arn, document: trust }),
+            resource: Some(PolicyRef {
+                policy_type: PolicyType::Trust,
+                id: role_arn,
+                document: trust,
+            }),
             rcps: self.rcps(arn_account(role_arn), "sts", false),
             ..PolicySet::default()
         };
@@ -782,13 +896,26 @@ impl<'a> World<'a> {
     }
 
     /// Evaluates `caller` assuming `target` (R5.1): the trust policy and the caller's identity side.
-    pub fn assume(&self, caller: Caller<'a>, target: &'a model::Role, diags: &mut Vec<Diagnostic>) -> Verdict {
+    pub fn assume(
+        &self,
+        caller: Caller<'a>,
+        target: &'a model::Role,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let request_text = format!("`{}` → sts:AssumeRole on `{}`", caller.id(), target.arn);
         let Some(trust) = &target.trust else {
-            return Verdict::denied(request_text, None, format!("`{}` has no trust policy in the snapshot", target.arn));
+            return Verdict::denied(
+                request_text,
+                None,
+                format!("`{}` has no trust policy in the snapshot", target.arn),
+            );
         };
         if arn_partition(caller.id()) != arn_partition(&target.arn) {
-            return Verdict::denied(request_text, None, "roles cannot be assumed across partitions".to_string());
+            return Verdict::denied(
+                request_text,
+                None,
+                "roles cannot be assumed across partitions".to_string(),
+            );
         }
         let mut ctx = self.caller_context(caller);
         self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
@@ -801,7 +928,11 @@ impl<'a> World<'a> {
             resource_account: arn_account(&target.arn).to_string(),
             context: ctx,
         };
-        let trust_ref = PolicyRef { policy_type: PolicyType::Trust, id: &target.arn, document: trust };
+        let trust_ref = PolicyRef {
+            policy_type: PolicyType::Trust,
+            id: &target.arn,
+            document: trust,
+        };
         let decision = self.decide(caller, &request, Some(trust_ref), "sts", false, diags);
         Verdict::from_decision(&decision, &request_text, &target.arn)
     }
@@ -809,30 +940,64 @@ impl<'a> World<'a> {
     /// Evaluates a principal outside the snapshot (an account root or a role or user ARN of an
     /// account the snapshot does not hold) assuming `target`. The trust side is decided; the
     /// identity side is unknown, so an allowed hop is at best conditional.
-    pub fn assume_external(&self, principal: &str, target: &'a model::Role, diags: &mut Vec<Diagnostic>) -> Verdict {
+    pub fn assume_external(
+        &self,
+        principal: &str,
+        target: &'a model::Role,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let request_text = format!("`{principal}` → sts:AssumeRole on `{}`", target.arn);
         let Some(trust) = &target.trust else {
-            return Verdict::denied(request_text, None, format!("`{}` has no trust policy in the snapshot", target.arn));
+            return Verdict::denied(
+                request_text,
+                None,
+                format!("`{}` has no trust policy in the snapshot", target.arn),
+            );
         };
         let account = arn_account(principal).to_string();
         let partition = arn_partition(principal).to_string();
         let mut ctx = context::base();
-        ctx.set("aws:PrincipalAccount", ContextValue::Single(account.clone()));
-        ctx.set("aws:PrincipalIsAWSService", ContextValue::Single("false".to_string()));
+        ctx.set(
+            "aws:PrincipalAccount",
+            ContextValue::Single(account.clone()),
+        );
+        ctx.set(
+            "aws:PrincipalIsAWSService",
+            ContextValue::Single("false".to_string()),
+        );
         ctx.set("aws:SourceAccount", ContextValue::Absent);
         ctx.set("aws:SourceArn", ContextValue::Absent);
         let principal_req = if principal.ends_with(":root") {
-            RequestPrincipal::AccountRoot { partition, account: account.clone() }
+            RequestPrincipal::AccountRoot {
+                partition,
+                account: account.clone(),
+            }
         } else {
-            ctx.set("aws:PrincipalArn", ContextValue::Single(principal.to_string()));
+            ctx.set(
+                "aws:PrincipalArn",
+                ContextValue::Single(principal.to_string()),
+            );
             if principal.contains(":user/") {
-                RequestPrincipal::User { arn: principal.to_string() }
+                RequestPrincipal::User {
+                    arn: principal.to_string(),
+                }
             } else {
-                RequestPrincipal::Session { role_arn: principal.to_string(), session_name: None }
+                RequestPrincipal::Session {
+                    role_arn: principal.to_string(),
+                    session_name: None,
+                }
             }
         };
-        if let Some((id, paths)) = self.org_of(&account) {
-            context::principal_org(&mut ctx, Some((id, paths)));
+        match (self.org_of(&account), &self.inventory.organization) {
+            (Some(org), _) => context::principal_org(&mut ctx, Some(org)),
+            // Outside the snapshot's organization: in no organization, or in another one.
+            (None, Some(org)) => {
+                ctx.set(
+                    "aws:PrincipalOrgID",
+                    ContextValue::NoneOf(vec![org.id.clone()]),
+                );
+            }
+            (None, None) => {}
         }
         self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
         let request = Request {
@@ -844,8 +1009,16 @@ impl<'a> World<'a> {
         };
         let unknown_identity = &*ALLOW_ALL;
         let set = PolicySet {
-            identity: vec![PolicyRef { policy_type: PolicyType::Identity, id: NOT_IN_SNAPSHOT, document: unknown_identity }],
-            resource: Some(PolicyRef { policy_type: PolicyType::Trust, id: &target.arn, document: trust }),
+            identity: vec![PolicyRef {
+                policy_type: PolicyType::Identity,
+                id: NOT_IN_SNAPSHOT,
+                document: unknown_identity,
+            }],
+            resource: Some(PolicyRef {
+                policy_type: PolicyType::Trust,
+                id: &target.arn,
+                document: trust,
+            }),
             rcps: self.rcps(arn_account(&target.arn), "sts", false),
             ..PolicySet::default()
         };
@@ -858,14 +1031,29 @@ impl<'a> World<'a> {
 
     /// Evaluates a service principal (other than ECS) assuming `target`: only the trust policy
     /// and the RCPs of the role's account decide.
-    pub fn service_assume(&self, service: &str, target: &'a model::Role, diags: &mut Vec<Diagnostic>) -> Verdict {
+    pub fn service_assume(
+        &self,
+        service: &str,
+        target: &'a model::Role,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let request_text = format!("{service} → sts:AssumeRole on `{}`", target.arn);
         let Some(trust) = &target.trust else {
-            return Verdict::denied(request_text, None, format!("`{}` has no trust policy in the snapshot", target.arn));
+            return Verdict::denied(
+                request_text,
+                None,
+                format!("`{}` has no trust policy in the snapshot", target.arn),
+            );
         };
         let mut ctx = context::base();
-        ctx.set("aws:PrincipalIsAWSService", ContextValue::Single("true".to_string()));
-        ctx.set("aws:PrincipalServiceName", ContextValue::Single(service.to_string()));
+        ctx.set(
+            "aws:PrincipalIsAWSService",
+            ContextValue::Single("true".to_string()),
+        );
+        ctx.set(
+            "aws:PrincipalServiceName",
+            ContextValue::Single(service.to_string()),
+        );
         ctx.set("aws:PrincipalArn", ContextValue::Absent);
         ctx.set("aws:PrincipalAccount", ContextValue::Absent);
         ctx.set("aws:PrincipalOrgID", ContextValue::Absent);
@@ -879,7 +1067,11 @@ impl<'a> World<'a> {
             context: ctx,
         };
         let set = PolicySet {
-            resource: Some(PolicyRef { policy_type: PolicyType::Trust, id: &target.arn, document: trust }),
+            resource: Some(PolicyRef {
+                policy_type: PolicyType::Trust,
+                id: &target.arn,
+                document: trust,
+            }),
             rcps: self.rcps(arn_account(&target.arn), "sts", false),
             ..PolicySet::default()
         };
@@ -919,8 +1111,13 @@ impl<'a> World<'a> {
     fn request_resource(resource: &ResourceInfo<'_>, action: &str) -> RequestResource {
         let name = action.split_once(':').map_or(action, |(_, n)| n);
         match resource.kind {
-            NodeKind::S3Bucket if name.contains("Object") => RequestResource::Under(format!("{}/", resource.id)),
-            NodeKind::LogGroup if name.eq_ignore_ascii_case("GetLogEvents") || name.eq_ignore_ascii_case("GetLogRecord") => {
+            NodeKind::S3Bucket if name.contains("Object") => {
+                RequestResource::Under(format!("{}/", resource.id))
+            }
+            NodeKind::LogGroup
+                if name.eq_ignore_ascii_case("GetLogEvents")
+                    || name.eq_ignore_ascii_case("GetLogRecord") =>
+            {
                 RequestResource::Under(format!("{}:log-stream:", resource.id))
             }
             NodeKind::LogGroup => RequestResource::Arn(format!("{}:*", resource.id)),
@@ -930,14 +1127,21 @@ impl<'a> World<'a> {
 
     /// Quick exact filter: false when neither the caller's identity policies nor the resource
     /// policy has any Allow statement that could name `service` (so the decision is surely a deny).
-    pub fn may_allow(&self, caller: Caller<'a>, resource: &ResourceInfo<'_>, service: &str) -> bool {
+    pub fn may_allow(
+        &self,
+        caller: Caller<'a>,
+        resource: &ResourceInfo<'_>,
+        service: &str,
+    ) -> bool {
         let (identity, _) = self.identity_policies(caller);
         let mentions = |doc: &PolicyDocument| {
             doc.statements.iter().any(|s| {
                 s.effect == model::Effect::Allow
                     && (s.not_action.is_some()
                         || s.action.iter().flatten().any(|a| {
-                            a == "*" || a.split_once(':').is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
+                            a == "*"
+                                || a.split_once(':')
+                                    .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
                         }))
             })
         };
@@ -947,11 +1151,24 @@ impl<'a> World<'a> {
     /// Evaluates `caller` acting on `resource` with each of `actions`; the hop allows the actions
     /// that are allowed. Reading a value under a customer-managed key also needs `kms:Decrypt`
     /// through the owning service (R4.4).
-    pub fn access(&self, caller: Caller<'a>, resource: &ResourceInfo<'a>, actions: &[String], diags: &mut Vec<Diagnostic>) -> Verdict {
+    pub fn access(
+        &self,
+        caller: Caller<'a>,
+        resource: &ResourceInfo<'a>,
+        actions: &[String],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let mut result: Option<Verdict> = None;
         for action in actions {
             let v = self.access_one(caller, resource, action, diags);
-            let v = if v.status != EdgeStatus::Denied { Verdict { actions: vec![action.clone()], ..v } } else { v };
+            let v = if v.status != EdgeStatus::Denied {
+                Verdict {
+                    actions: vec![action.clone()],
+                    ..v
+                }
+            } else {
+                v
+            };
             result = Some(match result {
                 None => v,
                 Some(prev) => prev.or(v),
@@ -966,16 +1183,29 @@ impl<'a> World<'a> {
         })
     }
 
-    fn access_one(&self, caller: Caller<'a>, resource: &ResourceInfo<'a>, action: &str, diags: &mut Vec<Diagnostic>) -> Verdict {
+    fn access_one(
+        &self,
+        caller: Caller<'a>,
+        resource: &ResourceInfo<'a>,
+        action: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let request_text = format!("`{}` → {action} on `{}`", caller.id(), resource.id);
         if arn_partition(caller.id()) != resource.partition {
-            return Verdict::denied(request_text, None, "access never crosses partitions".to_string());
+            return Verdict::denied(
+                request_text,
+                None,
+                "access never crosses partitions".to_string(),
+            );
         }
         let mut ctx = self.caller_context(caller);
         self.resource_context(&mut ctx, &resource.account, resource.tags);
         context::direct_call(&mut ctx, &resource.region);
         if resource.kind == NodeKind::KmsKey {
-            ctx.set("kms:CallerAccount", ContextValue::Single(arn_account(caller.id()).to_string()));
+            ctx.set(
+                "kms:CallerAccount",
+                ContextValue::Single(arn_account(caller.id()).to_string()),
+            );
             ctx.set("kms:ViaService", ContextValue::Absent);
         }
         let request = Request {
@@ -985,10 +1215,25 @@ impl<'a> World<'a> {
             resource_account: resource.account.clone(),
             context: ctx,
         };
-        let policy_type = if resource.kind == NodeKind::KmsKey { PolicyType::Key } else { PolicyType::Resource };
-        let resource_ref = resource.policy.map(|doc| PolicyRef { policy_type, id: &resource.id, document: doc });
+        let policy_type = if resource.kind == NodeKind::KmsKey {
+            PolicyType::Key
+        } else {
+            PolicyType::Resource
+        };
+        let resource_ref = resource.policy.map(|doc| PolicyRef {
+            policy_type,
+            id: &resource.id,
+            document: doc,
+        });
         let service = Self::service_of(resource.kind);
-        let decision = self.decide(caller, &request, resource_ref, service, resource.aws_managed_key, diags);
+        let decision = self.decide(
+            caller,
+            &request,
+            resource_ref,
+            service,
+            resource.aws_managed_key,
+            diags,
+        );
         let mut verdict = Verdict::from_decision(&decision, &request_text, &resource.id);
         verdict = self.unknown_resource_policy(verdict, caller, resource);
         if verdict.status == EdgeStatus::Denied {
@@ -996,7 +1241,11 @@ impl<'a> World<'a> {
         }
         let reads_value = matches!(
             (resource.kind, action.to_ascii_lowercase().as_str()),
-            (NodeKind::Secret, "secretsmanager:getsecretvalue") | (NodeKind::SsmParameter, "ssm:getparameter" | "ssm:getparameters" | "ssm:getparametersbypath")
+            (NodeKind::Secret, "secretsmanager:getsecretvalue")
+                | (
+                    NodeKind::SsmParameter,
+                    "ssm:getparameter" | "ssm:getparameters" | "ssm:getparametersbypath"
+                )
         );
         if reads_value {
             if let Some(key) = &resource.encryption_key {
@@ -1008,7 +1257,12 @@ impl<'a> World<'a> {
 
     /// A resource the snapshot does not hold has an unknown policy: where that policy could be
     /// the missing side, the hop is conditional rather than denied.
-    fn unknown_resource_policy(&self, verdict: Verdict, caller: Caller<'_>, resource: &ResourceInfo<'_>) -> Verdict {
+    fn unknown_resource_policy(
+        &self,
+        verdict: Verdict,
+        caller: Caller<'_>,
+        resource: &ResourceInfo<'_>,
+    ) -> Verdict {
         if resource.in_snapshot {
             return verdict;
         }
@@ -1017,7 +1271,12 @@ impl<'a> World<'a> {
             Some(Blocker::ResourceMissingAllow { .. })
         );
         if missing_resource_side {
-            return Verdict { status: EdgeStatus::Conditional, blocked: None, ..Verdict::allowed() }.note(format!(
+            return Verdict {
+                status: EdgeStatus::Conditional,
+                blocked: None,
+                ..Verdict::allowed()
+            }
+            .note(format!(
                 "`{}` is not in the snapshot; access from `{}` depends on its policy",
                 resource.id,
                 caller.id()
@@ -1026,39 +1285,64 @@ impl<'a> World<'a> {
         if verdict.status == EdgeStatus::Denied {
             return verdict;
         }
-        verdict.note(format!("`{}` is not in the snapshot; its policy could still deny", resource.id))
+        verdict.note(format!(
+            "`{}` is not in the snapshot; its policy could still deny",
+            resource.id
+        ))
     }
 
     /// `kms:Decrypt` on the key of a secret or SecureString parameter, called through the service.
-    fn decrypt_via(&self, caller: Caller<'a>, value: &ResourceInfo<'_>, key: &KeyRef, diags: &mut Vec<Diagnostic>) -> Verdict {
+    fn decrypt_via(
+        &self,
+        caller: Caller<'a>,
+        value: &ResourceInfo<'_>,
+        key: &KeyRef,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
         let caller_account = arn_account(caller.id());
         let service = Self::service_of(value.kind);
         match key {
             KeyRef::AwsManaged => {
                 if caller_account != value.account {
                     return Verdict::denied(
-                        format!("`{}` → kms:Decrypt on aws/{service} of account {}", caller.id(), value.account),
+                        format!(
+                            "`{}` → kms:Decrypt on aws/{service} of account {}",
+                            caller.id(),
+                            value.account
+                        ),
                         Some(Blocker::AwsManagedKeyCrossAccount),
-                        format!("`{}` uses the AWS-managed key aws/{service}, which no other account can use", value.id),
+                        format!(
+                            "`{}` uses the AWS-managed key aws/{service}, which no other account can use",
+                            value.id
+                        ),
                     );
                 }
                 Verdict::allowed()
             }
-            KeyRef::Unresolved(reference) => {
-                Verdict::allowed().conditional(format!("KMS key `{reference}` of `{}` is not in the snapshot", value.id))
-            }
+            KeyRef::Unresolved(reference) => Verdict::allowed().conditional(format!(
+                "KMS key `{reference}` of `{}` is not in the snapshot",
+                value.id
+            )),
             KeyRef::Key(key_arn) => {
                 let Some(info) = self.resources.get(key_arn) else {
-                    return Verdict::allowed().conditional(format!("KMS key `{key_arn}` is not in the snapshot"));
+                    return Verdict::allowed()
+                        .conditional(format!("KMS key `{key_arn}` is not in the snapshot"));
                 };
                 if info.aws_managed_key && caller_account == info.account && info.policy.is_none() {
                     return Verdict::allowed();
                 }
-                let request_text = format!("`{}` → kms:Decrypt on `{key_arn}` via {service}", caller.id());
+                let request_text = format!(
+                    "`{}` → kms:Decrypt on `{key_arn}` via {service}",
+                    caller.id()
+                );
                 let mut ctx = self.caller_context(caller);
                 self.resource_context(&mut ctx, &info.account, info.tags);
                 context::via_service(&mut ctx, service, &value.region, caller_account);
-                let context_key = if value.kind == NodeKind::Secret { "kms:EncryptionContext:SecretARN" } else { "kms:EncryptionContext:PARAMETER_ARN" };
+                let context_key = if value.kind == NodeKind::Secret {
+                    "kms:EncryptionContext:SecretARN"
+                } else {
+                    "kms:EncryptionContext:PARAMETER_ARN"
+                };
                 ctx.set(context_key, ContextValue::Single(value.id.clone()));
                 let request = Request {
                     principal: Self::principal_of(caller),
@@ -1067,11 +1351,24 @@ impl<'a> World<'a> {
                     resource_account: info.account.clone(),
                     context: ctx,
                 };
-                let key_ref = info.policy.map(|doc| PolicyRef { policy_type: PolicyType::Key, id: &info.id, document: doc });
+                let key_ref = info.policy.map(|doc| PolicyRef {
+                    policy_type: PolicyType::Key,
+                    id: &info.id,
+                    document: doc,
+                });
                 if key_ref.is_none() {
-                    return Verdict::allowed().conditional(format!("the key policy of `{key_arn}` is not in the snapshot"));
+                    return Verdict::allowed().conditional(format!(
+                        "the key policy of `{key_arn}` is not in the snapshot"
+                    ));
                 }
-                let decision = self.decide(caller, &request, key_ref, "kms", info.aws_managed_key, diags);
+                let decision = self.decide(
+                    caller,
+                    &request,
+                    key_ref,
+                    "kms",
+                    info.aws_managed_key,
+                    diags,
+                );
                 Verdict::from_decision(&decision, &request_text, key_arn)
                     .note_if_allowed("KMS grants are not modelled; a grant could allow more")
             }
@@ -1096,7 +1393,8 @@ impl<'a> World<'a> {
             return Verdict::denied(
                 format!("ECS agent → {action} on `{}`", resource.id),
                 None,
-                "the task definition has no execution role, so the agent cannot fetch the value".to_string(),
+                "the task definition has no execution role, so the agent cannot fetch the value"
+                    .to_string(),
             );
         };
         let trust = self.ecs_trust(exec, task_account, task_region, partition, diags);
@@ -1153,7 +1451,10 @@ impl<'a> World<'a> {
             verdict = verdict.and(self.access_one(caller, repository, action, diags));
         }
         if verdict.status != EdgeStatus::Denied {
-            verdict.actions = vec!["ecr:BatchGetImage".to_string(), "ecr:GetDownloadUrlForLayer".to_string()];
+            verdict.actions = vec![
+                "ecr:BatchGetImage".to_string(),
+                "ecr:GetDownloadUrlForLayer".to_string(),
+            ];
         }
         verdict
     }
@@ -1183,11 +1484,15 @@ impl<'a> World<'a> {
     /// True when the snapshot holds the list of resources of this kind for that account and
     /// region, so a resource missing from it does not exist.
     pub fn collected(&self, kind: NodeKind, account: &str, region: &str) -> bool {
-        let Some(a) = self.accounts.get(account) else { return false };
+        let Some(a) = self.accounts.get(account) else {
+            return false;
+        };
         if kind == NodeKind::S3Bucket {
             return a.s3_buckets.is_some();
         }
-        let Some(r) = a.regions.get(region) else { return false };
+        let Some(r) = a.regions.get(region) else {
+            return false;
+        };
         match kind {
             NodeKind::Secret => r.secrets.is_some(),
             NodeKind::SsmParameter => r.ssm_parameters.is_some(),
@@ -1210,7 +1515,9 @@ impl<'a> World<'a> {
             ("logs", "log-group") => (NodeKind::LogGroup, arn.resource_name().to_string()),
             _ => return None,
         };
-        if arn.resource.contains(['*', '?']) || (kind != NodeKind::S3Bucket && arn.account.is_empty()) {
+        if arn.resource.contains(['*', '?'])
+            || (kind != NodeKind::S3Bucket && arn.account.is_empty())
+        {
             return None;
         }
         let encryption_key = match kind {
@@ -1235,7 +1542,11 @@ impl<'a> World<'a> {
 
 impl Verdict {
     fn note_if_allowed(self, note: &str) -> Verdict {
-        if self.status == EdgeStatus::Denied { self } else { self.note(note) }
+        if self.status == EdgeStatus::Denied {
+            self
+        } else {
+            self.note(note)
+        }
     }
 }
 
@@ -1244,7 +1555,14 @@ fn org_levels<'a>(levels: &[Level<'a>], policy_type: PolicyType) -> Vec<OrgLevel
         .iter()
         .map(|(target, policies)| OrgLevel {
             target,
-            policies: policies.iter().map(|p| PolicyRef { policy_type, id: &p.id, document: &p.document }).collect(),
+            policies: policies
+                .iter()
+                .map(|p| PolicyRef {
+                    policy_type,
+                    id: &p.id,
+                    document: &p.document,
+                })
+                .collect(),
         })
         .collect()
 }

@@ -36,15 +36,24 @@ impl Arn {
     /// When the string does not start with `arn:`, has fewer than six colon-separated parts, or
     /// has an empty partition, service or resource.
     pub fn parse(input: &str) -> Result<Arn, ArnError> {
-        let err = |reason| ArnError { input: input.to_string(), reason };
+        let err = |reason| ArnError {
+            input: input.to_string(),
+            reason,
+        };
         let mut parts = input.splitn(6, ':');
         if parts.next() != Some("arn") {
             return Err(err("expected it to start with `arn:`"));
         }
-        let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(err("expected `arn:partition:service:region:account:resource`"));
+        let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(err(
+                "expected `arn:partition:service:region:account:resource`",
+            ));
         };
         if partition.is_empty() || service.is_empty() {
             return Err(err("expected a partition and a service"));
@@ -66,7 +75,10 @@ impl Arn {
 
     /// The resource type: the resource part up to its first `/` or `:`.
     pub fn resource_type(&self) -> &str {
-        let end = self.resource.find(['/', ':']).unwrap_or(self.resource.len());
+        let end = self
+            .resource
+            .find(['/', ':'])
+            .unwrap_or(self.resource.len());
         &self.resource[..end]
     }
 
@@ -102,7 +114,10 @@ pub fn account_root(partition: &str, account: &str) -> String {
 /// The ARN of an SSM parameter from its name: the leading `/` is dropped (SAR template
 /// `parameter/${ParameterNameWithoutLeadingSlash}`).
 pub fn ssm_parameter_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
-    format!("arn:{partition}:ssm:{region}:{account}:parameter/{}", name.trim_start_matches('/'))
+    format!(
+        "arn:{partition}:ssm:{region}:{account}:parameter/{}",
+        name.trim_start_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -116,7 +131,10 @@ mod tests {
         assert_eq!(arn.resource, "log-group:/ecs/app:*");
         assert_eq!(arn.resource_type(), "log-group");
         assert_eq!(arn.resource_name(), "/ecs/app:*");
-        assert_eq!(arn.to_string(), "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:*");
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:logs:us-east-1:111122223333:log-group:/ecs/app:*"
+        );
     }
 
     #[test]

@@ -27,13 +27,31 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A warning.
-    pub fn warning(code: &'static str, subject: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, code, subject: subject.into(), message: message.into() }
+    pub fn warning(
+        code: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            code,
+            subject: subject.into(),
+            message: message.into(),
+        }
     }
 
     /// An informational note.
-    pub fn info(code: &'static str, subject: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Info, code, subject: subject.into(), message: message.into() }
+    pub fn info(
+        code: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Info,
+            code,
+            subject: subject.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -43,6 +61,10 @@ impl fmt::Display for Diagnostic {
             Severity::Info => "note",
             Severity::Warning => "warning",
         };
-        write!(f, "{level}[{}]: {}: {}", self.code, self.subject, self.message)
+        write!(
+            f,
+            "{level}[{}]: {}: {}",
+            self.code, self.subject, self.message
+        )
     }
 }

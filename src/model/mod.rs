@@ -11,4 +11,4 @@ pub mod policy;
 pub use arn::{Arn, ArnError};
 pub use diagnostic::{Diagnostic, Severity};
 pub use inventory::*;
-pub use policy::{ConditionClause, Effect, Principal, PolicyDocument, PolicyError, Statement};
+pub use policy::{ConditionClause, Effect, PolicyDocument, PolicyError, Principal, Statement};

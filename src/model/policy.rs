@@ -104,7 +104,10 @@ pub struct PolicyError {
 }
 
 fn perr(path: impl Into<String>, message: impl Into<String>) -> PolicyError {
-    PolicyError { path: path.into(), message: message.into() }
+    PolicyError {
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 impl PolicyDocument {
@@ -136,7 +139,10 @@ impl PolicyDocument {
                 .map_err(|_| perr("(document)", "expected URL-encoded UTF-8 text"))?;
             &decoded
         } else {
-            return Err(perr("(document)", "expected a JSON object or URL-encoded JSON text"));
+            return Err(perr(
+                "(document)",
+                "expected a JSON object or URL-encoded JSON text",
+            ));
         };
         let value: Value = serde_json::from_str(json)
             .map_err(|e| perr("(document)", format!("expected valid JSON ({e})")))?;
@@ -159,10 +165,18 @@ impl PolicyDocument {
                 .map(|(i, s)| parse_statement(s, i, &format!("Statement[{i}]")))
                 .collect::<Result<Vec<_>, _>>()?,
             Some(single @ Value::Object(_)) => vec![parse_statement(single, 0, "Statement")?],
-            Some(_) => return Err(perr("Statement", "expected an object or an array of objects")),
+            Some(_) => {
+                return Err(perr(
+                    "Statement",
+                    "expected an object or an array of objects",
+                ));
+            }
             None => return Err(perr("Statement", "expected a `Statement` element")),
         };
-        Ok(PolicyDocument { version, statements })
+        Ok(PolicyDocument {
+            version,
+            statements,
+        })
     }
 
     /// True when policy variables (`${…}`) are substituted: `Version` is `2012-10-17`.
@@ -186,10 +200,14 @@ fn parse_statement(value: &Value, index: usize, path: &str) -> Result<Statement,
         _ => return Err(perr(format!("{path}.Effect"), "expected `Allow` or `Deny`")),
     };
     let strings = |key: &str| -> Result<Option<Vec<String>>, PolicyError> {
-        obj.get(key).map(|v| string_list(v, &format!("{path}.{key}"))).transpose()
+        obj.get(key)
+            .map(|v| string_list(v, &format!("{path}.{key}")))
+            .transpose()
     };
     let principals = |key: &str| -> Result<Option<Principal>, PolicyError> {
-        obj.get(key).map(|v| parse_principal(v, &format!("{path}.{key}"))).transpose()
+        obj.get(key)
+            .map(|v| parse_principal(v, &format!("{path}.{key}")))
+            .transpose()
     };
     let statement = Statement {
         sid,
@@ -213,10 +231,16 @@ fn parse_statement(value: &Value, index: usize, path: &str) -> Result<Statement,
         return Err(perr(path, "expected an `Action` or `NotAction` element"));
     }
     if statement.resource.is_some() && statement.not_resource.is_some() {
-        return Err(perr(path, "expected only one of `Resource` and `NotResource`"));
+        return Err(perr(
+            path,
+            "expected only one of `Resource` and `NotResource`",
+        ));
     }
     if statement.principal.is_some() && statement.not_principal.is_some() {
-        return Err(perr(path, "expected only one of `Principal` and `NotPrincipal`"));
+        return Err(perr(
+            path,
+            "expected only one of `Principal` and `NotPrincipal`",
+        ));
     }
     Ok(statement)
 }
@@ -242,7 +266,10 @@ fn parse_principal(value: &Value, path: &str) -> Result<Principal, PolicyError> 
         Value::Object(map) => {
             let mut out = BTreeMap::new();
             for (key, v) in map {
-                if !matches!(key.as_str(), "AWS" | "Service" | "Federated" | "CanonicalUser") {
+                if !matches!(
+                    key.as_str(),
+                    "AWS" | "Service" | "Federated" | "CanonicalUser"
+                ) {
                     return Err(perr(
                         format!("{path}.{key}"),
                         "expected a principal type `AWS`, `Service`, `Federated` or `CanonicalUser`",
@@ -272,21 +299,36 @@ fn parse_condition(value: &Value, path: &str) -> Result<Vec<ConditionClause>, Po
     let mut clauses = Vec::new();
     for (operator, keys) in ops {
         let Value::Object(keys) = keys else {
-            return Err(perr(format!("{path}.{operator}"), "expected an object of condition keys"));
+            return Err(perr(
+                format!("{path}.{operator}"),
+                "expected an object of condition keys",
+            ));
         };
         for (key, values) in keys {
             let vpath = format!("{path}.{operator}.{key}");
-            let values = match values {
-                Value::Array(items) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        scalar_text(v).ok_or_else(|| perr(format!("{vpath}[{i}]"), "expected a string, number or boolean"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-                other => vec![scalar_text(other).ok_or_else(|| perr(&vpath, "expected a string, number, boolean or array"))?],
-            };
-            clauses.push(ConditionClause { operator: operator.clone(), key: key.clone(), values });
+            let values =
+                match values {
+                    Value::Array(items) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            scalar_text(v).ok_or_else(|| {
+                                perr(
+                                    format!("{vpath}[{i}]"),
+                                    "expected a string, number or boolean",
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![scalar_text(other).ok_or_else(|| {
+                        perr(&vpath, "expected a string, number, boolean or array")
+                    })?],
+                };
+            clauses.push(ConditionClause {
+                operator: operator.clone(),
+                key: key.clone(),
+                values,
+            });
         }
     }
     Ok(clauses)
@@ -299,8 +341,14 @@ mod tests {
 
     #[test]
     fn r1_1_statement_may_be_object_or_array() {
-        let one = PolicyDocument::parse(&json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})).unwrap();
-        let many = PolicyDocument::parse(&json!({"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]})).unwrap();
+        let one = PolicyDocument::parse(
+            &json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
+        )
+        .unwrap();
+        let many = PolicyDocument::parse(
+            &json!({"Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]}]}),
+        )
+        .unwrap();
         assert_eq!(one.statements, many.statements);
     }
 
@@ -308,7 +356,9 @@ mod tests {
     fn r1_1_string_and_url_encoded_documents_mean_the_same() {
         let obj = json!({"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]});
         let text = obj.to_string();
-        let encoded: String = percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let encoded: String =
+            percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
         let a = PolicyDocument::parse(&obj).unwrap();
         assert_eq!(a, PolicyDocument::parse(&Value::String(text)).unwrap());
         assert_eq!(a, PolicyDocument::parse(&Value::String(encoded)).unwrap());
@@ -316,7 +366,9 @@ mod tests {
 
     #[test]
     fn r1_1_effect_is_case_sensitive() {
-        let err = PolicyDocument::parse(&json!({"Statement": [{"Effect": "allow", "Action": "*"}]})).unwrap_err();
+        let err =
+            PolicyDocument::parse(&json!({"Statement": [{"Effect": "allow", "Action": "*"}]}))
+                .unwrap_err();
         assert_eq!(err.path, "Statement[0].Effect");
     }
 
@@ -331,8 +383,12 @@ mod tests {
 
     #[test]
     fn not_a_policy_names_the_path() {
-        let err = PolicyDocument::parse(&json!({"Statement": [{"Effect": "Allow", "Action": 3}]})).unwrap_err();
-        assert_eq!(err.to_string(), "expected a string or an array of strings at `Statement[0].Action`");
+        let err = PolicyDocument::parse(&json!({"Statement": [{"Effect": "Allow", "Action": 3}]}))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "expected a string or an array of strings at `Statement[0].Action`"
+        );
         assert!(PolicyDocument::parse(&json!([1])).is_err());
         assert!(PolicyDocument::parse(&json!("hello")).is_err());
     }

@@ -170,7 +170,7 @@ pub fn eval_clause(
     if op.family == Family::Null {
         let present = match value {
             ContextValue::Absent => false,
-            ContextValue::Unknown => return Tri::Unknown,
+            ContextValue::Unknown | ContextValue::NoneOf(_) => return Tri::Unknown,
             ContextValue::Single(_) | ContextValue::Multi(_) | ContextValue::Prefix(_) => true,
         };
         return Tri::from(clause.values.iter().any(|v| {
@@ -185,6 +185,7 @@ pub fn eval_clause(
     }
     match value {
         ContextValue::Unknown => Tri::Unknown,
+        ContextValue::NoneOf(excluded) => none_of(op, clause, excluded),
         ContextValue::Absent => {
             if op.if_exists {
                 Tri::True
@@ -207,6 +208,28 @@ pub fn eval_clause(
                 acc.or(one_value(op, clause, Rv::Known(v), context, vars))
             }),
         },
+    }
+}
+
+/// A key that is absent or has a value outside `excluded`. Only string equality against
+/// excluded values is decidable: a negated operator is then true whether the key is absent or
+/// not, and a positive one without `IfExists` is false.
+fn none_of(op: Operator, clause: &ConditionClause, excluded: &[String]) -> Tri {
+    let all_excluded = !clause.values.is_empty()
+        && clause.values.iter().all(|pv| {
+            !pv.contains("${")
+                && match op.family {
+                    Family::StringEquals => excluded.iter().any(|e| e == pv),
+                    Family::StringEqualsIgnoreCase => {
+                        excluded.iter().any(|e| e.eq_ignore_ascii_case(pv))
+                    }
+                    _ => false,
+                }
+        });
+    match (all_excluded, op.set, op.negated, op.if_exists) {
+        (true, SetOp::Single, true, _) => Tri::True,
+        (true, SetOp::Single, false, false) => Tri::False,
+        _ => Tri::Unknown,
     }
 }
 

@@ -710,10 +710,12 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                     } else if service {
                         Some(resource_missing())
                     } else if cross {
-                        if rp_any == Tri::False || !kms_ok {
-                            Some(resource_missing())
-                        } else if id.tri == Tri::False {
+                        // When neither side allows, the caller's own side is named first: it
+                        // never asked for the access.
+                        if id.tri == Tri::False && kms_ok {
                             Some(Blocker::IdentityMissingAllow)
+                        } else if rp_any == Tri::False || !kms_ok {
+                            Some(resource_missing())
                         } else if pb.tri == Tri::False {
                             boundary_missing()
                         } else {

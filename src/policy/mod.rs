@@ -44,7 +44,10 @@ impl Tri {
         self.max(other)
     }
     /// Kleene NOT.
-    #[allow(clippy::should_implement_trait, reason = "Tri is not a bool; an inherent `not` reads better than `!`")]
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "Tri is not a bool; an inherent `not` reads better than `!`"
+    )]
     pub fn not(self) -> Tri {
         match self {
             Tri::False => Tri::True,
@@ -110,6 +113,10 @@ pub enum ContextValue {
     /// A value known to start with this prefix; the rest is unknown (for example `aws:SourceArn`
     /// when ECS assumes a task role: some ECS ARN in the task's account and region).
     Prefix(String),
+    /// The key is absent or has a value that is none of these: for example
+    /// `aws:PrincipalOrgID` of an account outside the snapshot's organization. Equality with any
+    /// of them is surely false; anything else about the value is unknown.
+    NoneOf(Vec<String>),
     /// The snapshot cannot tell the value, or whether the key is present.
     Unknown,
     /// The key is surely absent.
@@ -132,7 +139,11 @@ pub struct Context {
 impl Context {
     /// An empty context in which every other key is `otherwise`.
     pub fn new(otherwise: ContextValue) -> Context {
-        Context { values: BTreeMap::new(), otherwise, absent_prefixes: Vec::new() }
+        Context {
+            values: BTreeMap::new(),
+            otherwise,
+            absent_prefixes: Vec::new(),
+        }
     }
 
     /// Sets a key (stored lowercase).
@@ -146,7 +157,13 @@ impl Context {
         let key = key.to_ascii_lowercase();
         match self.values.get(&key) {
             Some(value) => value,
-            None if self.absent_prefixes.iter().any(|p| key.starts_with(p.as_str())) => &ContextValue::Absent,
+            None if self
+                .absent_prefixes
+                .iter()
+                .any(|p| key.starts_with(p.as_str())) =>
+            {
+                &ContextValue::Absent
+            }
             None => &self.otherwise,
         }
     }

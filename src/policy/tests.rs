@@ -2257,3 +2257,62 @@ mod props {
         }
     }
 }
+
+#[test]
+fn r2_4_cross_account_with_neither_side_names_the_identity_side() {
+    let d = check(&case("secretsmanager:GetSecretValue", SECRET_B), "implicit");
+    assert_eq!(d.blocked_by, Some(Blocker::IdentityMissingAllow));
+}
+
+#[test]
+fn r2_2_rcp_org_perimeter_surely_denies_a_principal_outside_the_organization() {
+    let perimeter = policy(
+        json!([{"Sid": "Perimeter", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-ours"}}}]),
+    );
+    let outside = ContextValue::NoneOf(vec!["o-ours".to_string()]);
+    let c = case("sts:AssumeRole", ROLE_B)
+        .identity(allow("sts:AssumeRole", "*"))
+        .trust(grant_assume(json!({"AWS": A})))
+        .rcp("r-root", vec![perimeter]);
+    let d = check(&c.clone().ctx("aws:PrincipalOrgID", outside), "explicit");
+    assert!(matches!(d.blocked_by, Some(Blocker::Deny(ref r)) if r.policy_type == PolicyType::Rcp));
+    // Inside the organization the Deny does not apply; when membership is unknown it may.
+    check(&c.clone().ctx1("aws:PrincipalOrgID", "o-ours"), "allowed");
+    check(
+        &c.ctx("aws:PrincipalOrgID", ContextValue::Unknown),
+        "conditional",
+    );
+}
+
+#[test]
+fn r3_2_none_of_value_decides_only_equality_with_excluded_values() {
+    let outside = || ContextValue::NoneOf(vec!["o-ours".to_string()]);
+    let allow_if = |op: &str, value: &str| {
+        policy(
+            json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {op: {"aws:PrincipalOrgID": value}}}]),
+        )
+    };
+    let c = || {
+        case("s3:GetObject", "arn:aws:s3:::b/k")
+            .owned_by(A)
+            .ctx("aws:PrincipalOrgID", outside())
+    };
+    check(
+        &c().identity(allow_if("StringEquals", "o-ours")),
+        "implicit",
+    );
+    check(
+        &c().identity(allow_if("StringNotEquals", "o-ours")),
+        "allowed",
+    );
+    check(
+        &c().identity(allow_if("StringEqualsIfExists", "o-ours")),
+        "conditional",
+    );
+    check(
+        &c().identity(allow_if("StringEquals", "o-partner")),
+        "conditional",
+    );
+    check(&c().identity(allow_if("StringLike", "o-*")), "conditional");
+}

@@ -82,7 +82,12 @@ pub fn substitute<'a>(text: &'a str, context: &Context, mode: Mode) -> Subst<'a>
                 };
                 match (lookup(context, key), default) {
                     (ContextValue::Single(v), _) => push_lit(&mut out, v),
-                    (ContextValue::Unknown | ContextValue::Prefix(_), _) => return Subst::Unknown,
+                    (
+                        ContextValue::Unknown | ContextValue::Prefix(_) | ContextValue::NoneOf(_),
+                        _,
+                    ) => {
+                        return Subst::Unknown;
+                    }
                     (ContextValue::Absent | ContextValue::Multi(_), Some(d)) => {
                         push_lit(&mut out, d)
                     }

@@ -11,7 +11,9 @@ const SECRET: &str = "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/a
 
 fn cli() -> Command {
     let mut c = Command::new(get_cargo_bin("rolechain"));
-    c.current_dir(support::root()).env_remove("ROLECHAIN_SNAPSHOT").env("NO_COLOR", "1");
+    c.current_dir(support::root())
+        .env_remove("ROLECHAIN_SNAPSHOT")
+        .env("NO_COLOR", "1");
     c
 }
 
@@ -22,7 +24,11 @@ fn who_can_text() {
 
 #[test]
 fn who_can_json_reads_snapshot_from_environment() {
-    assert_cmd_snapshot!(cli().env("ROLECHAIN_SNAPSHOT", SMOKE).args(["who-can", SECRET, "--format", "json"]));
+    assert_cmd_snapshot!(
+        cli()
+            .env("ROLECHAIN_SNAPSHOT", SMOKE)
+            .args(["who-can", SECRET, "--format", "json"])
+    );
 }
 
 #[test]
@@ -47,22 +53,48 @@ fn explain_denied_names_the_blocking_policy() {
 fn simulate_json_and_text() {
     let req = "tests/fixtures/requests/cross-account-secret.json";
     assert_cmd_snapshot!("simulate_json", cli().args(["simulate", req]));
-    assert_cmd_snapshot!("simulate_unknown_as_conditional", cli().args(["simulate", req, "--unknown-as-conditional", "--format", "text"]));
+    assert_cmd_snapshot!(
+        "simulate_unknown_as_conditional",
+        cli().args([
+            "simulate",
+            req,
+            "--unknown-as-conditional",
+            "--format",
+            "text"
+        ])
+    );
 }
 
 #[test]
 fn unknown_id_exits_2_with_closest_ids() {
-    assert_cmd_snapshot!(cli().args(["who-can", "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/api-key", "--snapshot", SMOKE]));
+    assert_cmd_snapshot!(cli().args([
+        "who-can",
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/api-key",
+        "--snapshot",
+        SMOKE
+    ]));
 }
 
 #[test]
 fn unknown_from_exits_2() {
-    assert_cmd_snapshot!(cli().args(["reach", "--snapshot", SMOKE, "--from", "arn:aws:iam::111111111111:role/nope"]));
+    assert_cmd_snapshot!(cli().args([
+        "reach",
+        "--snapshot",
+        SMOKE,
+        "--from",
+        "arn:aws:iam::111111111111:role/nope"
+    ]));
 }
 
 #[test]
 fn bad_snapshots_exit_2_naming_file_and_path() {
-    for name in ["truncated", "wrong-schema", "malformed-arn", "not-a-policy", "wrong-type"] {
+    for name in [
+        "truncated",
+        "wrong-schema",
+        "malformed-arn",
+        "not-a-policy",
+        "wrong-type",
+    ] {
         let path = format!("tests/fixtures/bad/{name}.json");
         assert_cmd_snapshot!(name, cli().args(["reach", "--snapshot", &path]));
     }
@@ -87,11 +119,18 @@ fn malformed_action_exits_2() {
 fn graph_output_file_matches_stdout_and_leaves_no_temporary() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("g.dot");
-    let status = cli().args(["graph", "--snapshot", SMOKE, "-o"]).arg(&out).status().unwrap();
+    let status = cli()
+        .args(["graph", "--snapshot", SMOKE, "-o"])
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(status.success());
     let stdout = cli().args(["graph", "--snapshot", SMOKE]).output().unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), stdout.stdout);
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "only the output file remains: {names:?}");
 }
 
@@ -99,7 +138,11 @@ fn graph_output_file_matches_stdout_and_leaves_no_temporary() {
 fn graph_output_into_missing_directory_exits_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("missing/g.dot");
-    let output = cli().args(["graph", "--snapshot", SMOKE, "-o"]).arg(&out).output().unwrap();
+    let output = cli()
+        .args(["graph", "--snapshot", SMOKE, "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("writing `"));
     assert!(!out.exists());
@@ -116,14 +159,25 @@ fn closed_stdout_is_not_an_error() {
         .unwrap();
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
 fn output_is_byte_identical_across_runs() {
     for format in ["dot", "mermaid", "json"] {
-        let a = cli().args(["graph", "--snapshot", SMOKE, "--format", format]).output().unwrap();
-        let b = cli().args(["graph", "--snapshot", SMOKE, "--format", format]).output().unwrap();
+        let a = cli()
+            .args(["graph", "--snapshot", SMOKE, "--format", format])
+            .output()
+            .unwrap();
+        let b = cli()
+            .args(["graph", "--snapshot", SMOKE, "--format", format])
+            .output()
+            .unwrap();
         assert!(a.status.success());
         assert_eq!(a.stdout, b.stdout, "{format}");
     }

@@ -1,5 +1,12 @@
 //! The one integration-test binary: scenarios, exports, the CLI, properties and tidiness.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail a test by panicking with a message"
+)]
+
 mod cli;
 mod example;
 mod export;

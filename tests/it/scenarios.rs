@@ -71,7 +71,12 @@ fn observed(paths: &[analysis::Path]) -> BTreeSet<ExpectedPath> {
 
 fn show(set: &BTreeSet<ExpectedPath>) -> String {
     set.iter()
-        .map(|p| format!("  {} -> {} {} cross={} {:?}", p.source, p.target, p.status, p.cross_account, p.hops))
+        .map(|p| {
+            format!(
+                "  {} -> {} {} cross={} {:?}",
+                p.source, p.target, p.status, p.cross_account, p.hops
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -79,22 +84,39 @@ fn show(set: &BTreeSet<ExpectedPath>) -> String {
 /// Runs one scenario's queries and returns the failures, one line each.
 fn check_scenario(dir: &Path) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
-    let inventory = collect::load_file(&dir.join("snapshot.json")).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+    let inventory =
+        collect::load_file(&dir.join("snapshot.json")).unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let text = std::fs::read_to_string(dir.join("expect.json")).unwrap();
-    let expect: Expect = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}/expect.json: {e}"));
-    assert!(!expect.description.is_empty() && !expect.rules.is_empty(), "{name}: describe the rule");
+    let expect: Expect =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}/expect.json: {e}"));
+    assert!(
+        !expect.description.is_empty() && !expect.rules.is_empty(),
+        "{name}: describe the rule"
+    );
     let mut failures = Vec::new();
     for (i, q) in expect.queries.iter().enumerate() {
-        let actions = q.actions.clone().or_else(|| q.explain.as_ref().and_then(|e| e.action.clone()).map(|a| vec![a]));
-        let g = graph::build(&inventory, &BuildOptions { actions: actions.clone() });
-        let lookup = |id: &str| analysis::lookup(&g, id).unwrap_or_else(|e| panic!("{name} query {i}: {e}"));
+        let actions = q.actions.clone().or_else(|| {
+            q.explain
+                .as_ref()
+                .and_then(|e| e.action.clone())
+                .map(|a| vec![a])
+        });
+        let g = graph::build(
+            &inventory,
+            &BuildOptions {
+                actions: actions.clone(),
+            },
+        );
+        let lookup =
+            |id: &str| analysis::lookup(&g, id).unwrap_or_else(|e| panic!("{name} query {i}: {e}"));
         let got = if let Some(target) = &q.who_can {
             Some(analysis::who_can(&g, lookup(target), DEFAULT_MAX_DEPTH))
         } else if let Some(from) = &q.reach {
             let sources = if from == "*" {
                 analysis::containers(&g)
             } else {
-                analysis::resolve_sources(&g, from).unwrap_or_else(|e| panic!("{name} query {i}: {e}"))
+                analysis::resolve_sources(&g, from)
+                    .unwrap_or_else(|e| panic!("{name} query {i}: {e}"))
             };
             let to = q.to.as_deref().map(lookup);
             Some(analysis::reach(&g, &sources, to, DEFAULT_MAX_DEPTH))
@@ -102,7 +124,8 @@ fn check_scenario(dir: &Path) -> Vec<String> {
             None
         };
         if let Some(got) = got {
-            let want: BTreeSet<ExpectedPath> = q.paths.clone().unwrap_or_default().into_iter().collect();
+            let want: BTreeSet<ExpectedPath> =
+                q.paths.clone().unwrap_or_default().into_iter().collect();
             let got = observed(&got);
             if got != want {
                 failures.push(format!(
@@ -114,21 +137,43 @@ fn check_scenario(dir: &Path) -> Vec<String> {
             continue;
         }
         let Some(e) = &q.explain else {
-            failures.push(format!("{name} query {i}: expected `who_can`, `reach` or `explain`"));
+            failures.push(format!(
+                "{name} query {i}: expected `who_can`, `reach` or `explain`"
+            ));
             continue;
         };
-        let x = analysis::explain(&inventory, &g, &e.from, &e.to, actions.as_deref(), DEFAULT_MAX_DEPTH)
-            .unwrap_or_else(|err| panic!("{name} query {i}: {err}"));
-        let want_allowed = q.allowed.unwrap_or_else(|| panic!("{name} query {i}: `allowed` is required with `explain`"));
+        let x = analysis::explain(
+            &inventory,
+            &g,
+            &e.from,
+            &e.to,
+            actions.as_deref(),
+            DEFAULT_MAX_DEPTH,
+        )
+        .unwrap_or_else(|err| panic!("{name} query {i}: {err}"));
+        let want_allowed = q
+            .allowed
+            .unwrap_or_else(|| panic!("{name} query {i}: `allowed` is required with `explain`"));
         if x.allowed() != want_allowed {
-            let first = x.attempts.first().map(|a| format!("{} {}: {}", a.hop.as_str(), a.blocked_by(), a.block.message));
+            let first = x
+                .attempts
+                .first()
+                .map(|a| format!("{} {}: {}", a.hop.as_str(), a.blocked_by(), a.block.message));
             failures.push(format!("{name} query {i}: explain allowed={} (first attempt {first:?}), want {want_allowed}", x.allowed()));
             continue;
         }
         if want_allowed {
-            let status = x.paths.iter().map(|p| p.status).max().map(|s| s.as_str().to_string());
+            let status = x
+                .paths
+                .iter()
+                .map(|p| p.status)
+                .max()
+                .map(|s| s.as_str().to_string());
             if q.status.is_some() && status != q.status {
-                failures.push(format!("{name} query {i}: explain status {status:?}, want {:?}", q.status));
+                failures.push(format!(
+                    "{name} query {i}: explain status {status:?}, want {:?}",
+                    q.status
+                ));
             }
         } else {
             let first = x.attempts.first();
@@ -155,14 +200,26 @@ fn scenario_dirs() -> Vec<std::path::PathBuf> {
         .filter(|p| p.join("snapshot.json").is_file())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 20, "expected the scenario fixtures under {}", root.display());
+    assert!(
+        dirs.len() >= 20,
+        "expected the scenario fixtures under {}",
+        root.display()
+    );
     dirs
 }
 
 #[test]
 fn scenarios_answer_as_expected() {
-    let failures: Vec<String> = scenario_dirs().iter().flat_map(|d| check_scenario(d)).collect();
-    assert!(failures.is_empty(), "{} failure(s):\n{}", failures.len(), failures.join("\n"));
+    let failures: Vec<String> = scenario_dirs()
+        .iter()
+        .flat_map(|d| check_scenario(d))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -175,7 +232,13 @@ fn smoke() {
 fn scenario_exports_are_stable_and_parse() {
     let mut mermaid = Vec::new();
     insta::glob!("../fixtures/scenarios", "*/snapshot.json", |path| {
-        let name = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let name = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let inventory = collect::load_file(path).unwrap();
         let g = graph::build(&inventory, &BuildOptions::default());
         let (dot, _) = export::to_dot(&g);
@@ -187,6 +250,9 @@ fn scenario_exports_are_stable_and_parse() {
         insta::assert_snapshot!("json", json);
         mermaid.push((name, mmd));
     });
-    let refs: Vec<(&str, &str)> = mermaid.iter().map(|(n, m)| (n.as_str(), m.as_str())).collect();
+    let refs: Vec<(&str, &str)> = mermaid
+        .iter()
+        .map(|(n, m)| (n.as_str(), m.as_str()))
+        .collect();
     support::assert_mermaid_parses(&refs);
 }

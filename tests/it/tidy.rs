@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use crate::support;
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -25,7 +28,19 @@ fn files_under(rel: &str) -> Vec<PathBuf> {
 /// The core layers do no I/O, know nothing of the SDK or the CLI, and do not print.
 #[test]
 fn core_layers_stay_pure() {
-    let forbidden = ["crate::collect", "crate::cli", "aws_sdk_", "aws_config", "aws_smithy", "aws_types", "println!", "eprintln!", "std::fs", "std::io::stdout", "std::process"];
+    let forbidden = [
+        "crate::collect",
+        "crate::cli",
+        "aws_sdk_",
+        "aws_config",
+        "aws_smithy",
+        "aws_types",
+        "println!",
+        "eprintln!",
+        "std::fs",
+        "std::io::stdout",
+        "std::process",
+    ];
     let mut violations = Vec::new();
     for layer in ["model", "policy", "graph", "analysis", "export"] {
         for file in files_under(&format!("src/{layer}")) {
@@ -40,7 +55,11 @@ fn core_layers_stay_pure() {
             }
         }
     }
-    assert!(violations.is_empty(), "the core must not use these:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "the core must not use these:\n{}",
+        violations.join("\n")
+    );
 }
 
 /// Layers use only the layers before them: model → policy → graph → analysis → export.
@@ -76,7 +95,11 @@ fn every_file_starts_with_a_module_doc() {
             }
         }
     }
-    assert!(missing.is_empty(), "files without a `//!` doc:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "files without a `//!` doc:\n{}",
+        missing.join("\n")
+    );
 }
 
 /// No test is skipped or expects a panic.
