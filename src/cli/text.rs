@@ -81,14 +81,23 @@ fn path(out: &mut String, g: &AccessGraph, p: &Path, show_source: bool) {
     }
 }
 
-fn kind_group(g: &AccessGraph, id: &str) -> (u8, &'static str) {
-    match g.node(id).map(|(_, n)| n.kind) {
-        Some(NodeKind::Container) => (0, "containers"),
-        Some(NodeKind::Role) => (1, "roles"),
-        Some(NodeKind::User) => (2, "users"),
-        Some(NodeKind::ServicePrincipal) => (3, "service principals"),
-        _ => (4, "accounts outside the snapshot"),
+/// The group a source is listed under, with its singular and plural names.
+fn kind_group(g: &AccessGraph, id: &str) -> (u8, &'static str, &'static str) {
+    match g.node(id).map(|(_, n)| (n.kind, n.in_snapshot)) {
+        Some((NodeKind::Container, _)) => (0, "container", "containers"),
+        Some((NodeKind::Role, true)) => (1, "role", "roles"),
+        Some((NodeKind::User, _)) => (2, "user", "users"),
+        Some((NodeKind::ServicePrincipal, _)) => (3, "service principal", "service principals"),
+        _ => (
+            4,
+            "principal outside the snapshot",
+            "principals outside the snapshot",
+        ),
     }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `who-can`: sources grouped by kind, containers first.
@@ -102,21 +111,30 @@ pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path]) -> String {
     let mut sorted: Vec<&Path> = paths.iter().collect();
     sorted.sort_by_key(|p| (kind_group(g, &p.source).0, p.source.clone(), p.hops.len()));
     let mut current = None;
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    let mut counts: Vec<(&'static str, &'static str, std::collections::BTreeSet<&str>)> =
+        Vec::new();
     for p in sorted {
-        let (rank, name) = kind_group(g, &p.source);
+        let (rank, one, many) = kind_group(g, &p.source);
         if current != Some(rank) {
-            let _ = writeln!(out, "\n{name}");
+            let _ = writeln!(out, "\n{many}");
             current = Some(rank);
-            counts.push((name, 0));
+            counts.push((one, many, std::collections::BTreeSet::new()));
         }
         if let Some(last) = counts.last_mut() {
-            last.1 += 1;
+            last.2.insert(&p.source);
         }
         path(&mut out, g, p, true);
     }
-    let summary: Vec<String> = counts.iter().map(|(n, c)| format!("{c} {n}")).collect();
-    let _ = writeln!(out, "\n{} path(s): {}", paths.len(), summary.join(", "));
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(one, many, set)| count(set.len(), one, many))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{}: {}",
+        count(paths.len(), "path", "paths"),
+        summary.join(", ")
+    );
     out
 }
 

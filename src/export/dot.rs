@@ -158,7 +158,7 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
     out.push_str("digraph rolechain {\n");
     let _ = writeln!(
         out,
-        "  graph [rankdir=LR, newrank=true, fontname={f}, fontsize=12, nodesep=0.25, ranksep=0.9, \
+        "  graph [rankdir=LR, newrank=true, concentrate=true, fontname={f}, fontsize=12, nodesep=0.25, ranksep=0.9, \
          pad=0.3, labeljust=l, style=\"rounded\", penwidth=1.2];",
         f = quote(FONT)
     );
@@ -205,6 +205,7 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         out.push_str(" }\n");
     }
 
+    let label_all = layout.edges.len() <= LABEL_ALL_EDGES_UP_TO;
     for &e in &layout.edges {
         let Some((a, b)) = graph.graph.edge_endpoints(e) else {
             continue;
@@ -216,7 +217,7 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
             "  {} -> {} [{}];",
             quote(&graph.graph[a].id),
             quote(&graph.graph[b].id),
-            edge_attributes(edge, style)
+            edge_attributes(edge, style, label_all)
         );
     }
 
@@ -474,7 +475,11 @@ fn action_summary(actions: &[String]) -> Option<String> {
     })
 }
 
-fn edge_attributes(edge: &Edge, style: EdgeStyle) -> String {
+/// Above this many drawn edges, allowed permission edges lose their labels (their tooltips keep
+/// the actions): dozens of repeated `accesses: …` labels hide the structure.
+const LABEL_ALL_EDGES_UP_TO: usize = 40;
+
+fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
     let mut attributes = style.attributes();
     let mut tooltip = format!("{} ({})", edge.kind.as_str(), edge.status.as_str());
     for action in &edge.actions {
@@ -492,7 +497,8 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle) -> String {
     for note in &edge.notes {
         let _ = write!(tooltip, "\n{note}");
     }
-    if style.line != Line::Structure {
+    let plain_permission = edge.status == EdgeStatus::Allowed && !edge.kind.is_trust();
+    if style.line != Line::Structure && (label_all || !plain_permission) {
         let mut label = edge.kind.as_str().to_owned();
         if let Some(summary) = action_summary(&edge.actions) {
             label = format!("{label}: {summary}");

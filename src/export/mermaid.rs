@@ -137,9 +137,16 @@ fn link_style(edge: &Edge) -> Option<String> {
     Some(style)
 }
 
+/// Above this many drawn edges, allowed permission edges lose their labels: dozens of repeated
+/// `accesses` labels hide the structure, and the target's shape already says what the edge is.
+const LABEL_ALL_EDGES_UP_TO: usize = 40;
+
 /// The label of an edge: its kind, marked when denied or conditional.
-fn edge_label(edge: &Edge) -> Option<String> {
+fn edge_label(edge: &Edge, label_all: bool) -> Option<String> {
     if Line::of(edge) == Line::Structure {
+        return None;
+    }
+    if !label_all && edge.status == EdgeStatus::Allowed && !edge.kind.is_trust() {
         return None;
     }
     let mut label = edge.kind.as_str().to_owned();
@@ -258,6 +265,7 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
 
     let mut styles: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut count = 0;
+    let label_all = layout.edges.len() <= LABEL_ALL_EDGES_UP_TO;
     for &e in &layout.edges {
         let Some((a, b)) = graph.graph.edge_endpoints(e) else {
             continue;
@@ -266,7 +274,7 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
             continue;
         };
         let edge = &graph.graph[e];
-        let label = edge_label(edge)
+        let label = edge_label(edge, label_all)
             .map(|l| format!("|\"{}\"|", escape(&l)))
             .unwrap_or_default();
         let _ = writeln!(w.out, "  {from} {}{label} {to}", arrow(edge));

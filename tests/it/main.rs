@@ -11,6 +11,6 @@ mod cli;
 mod example;
 mod export;
 mod props;
-mod scenarios;
+pub(crate) mod scenarios;
 mod support;
 mod tidy;
