@@ -291,7 +291,9 @@ pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> Vec<Path
     out
 }
 
-/// The ids closest to `id`, for "did you mean" hints.
+/// The ids closest to `id`, for "did you mean" hints: among ids of the same service and
+/// resource type when `id` is an ARN, those whose last segment contains the given one or is
+/// nearest by edit distance.
 pub(crate) fn closest(g: &AccessGraph, id: &str) -> Vec<String> {
     let lower = id.to_ascii_lowercase();
     let tail = lower
@@ -299,22 +301,30 @@ pub(crate) fn closest(g: &AccessGraph, id: &str) -> Vec<String> {
         .next()
         .unwrap_or(&lower)
         .to_string();
+    // `arn:aws:iam::111111111111:role/x` → `arn:aws:iam:` and `role`.
+    let family = |s: &str| -> Option<(String, String)> {
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        let kind = parts.get(5)?.split(['/', ':']).next()?.to_string();
+        Some((parts[..3].join(":"), kind))
+    };
+    let wanted = family(&lower);
     let mut scored: Vec<(usize, &String)> = g
         .index
         .keys()
+        .filter(|k| wanted.is_none() || family(&k.to_ascii_lowercase()) == wanted)
         .map(|k| {
             let kl = k.to_ascii_lowercase();
             let ktail = kl.rsplit(['/', ':', '#']).next().unwrap_or(&kl);
-            let d = if !tail.is_empty() && (kl.contains(&tail) || ktail == tail) {
+            let d = if !tail.is_empty() && ktail.contains(tail.as_str()) {
                 0
             } else {
-                edit_distance(&lower, &kl).min(edit_distance(&tail, ktail) + 1)
+                edit_distance(&tail, ktail) + 1
             };
             (d, k)
         })
         .collect();
     scored.sort();
-    let limit = (id.len() / 3).max(3);
+    let limit = (tail.len() / 2).max(3);
     scored
         .into_iter()
         .filter(|(d, _)| *d <= limit)

@@ -38,7 +38,7 @@ pub enum RequestError {
         message: String,
     },
     /// A policy document is not a policy.
-    #[error("`{file}` at `{path}`: not a policy document: {source}")]
+    #[error("`{file}` at `{path}`: not a policy document")]
     Policy {
         /// The file.
         file: String,

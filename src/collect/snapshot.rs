@@ -60,7 +60,7 @@ pub enum LoadError {
         message: String,
     },
     /// A policy document is not a policy.
-    #[error("`{file}` at `{path}`: not a policy document: {source}")]
+    #[error("`{file}` at `{path}`: not a policy document")]
     Policy {
         /// The file.
         file: String,
@@ -71,7 +71,7 @@ pub enum LoadError {
         source: PolicyError,
     },
     /// An ARN is malformed.
-    #[error("`{file}` at `{path}`: {source}")]
+    #[error("`{file}` at `{path}`")]
     Arn {
         /// The file.
         file: String,
@@ -1067,8 +1067,16 @@ impl Converter<'_> {
 mod tests {
     use super::*;
 
+    /// The error with its chain of causes, as the CLI prints it.
     fn err(text: &str) -> String {
-        load_str(text, "snap.json").unwrap_err().to_string()
+        let e = load_str(text, "snap.json").unwrap_err();
+        let mut out = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            out.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        out
     }
 
     #[test]

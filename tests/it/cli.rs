@@ -43,9 +43,9 @@ fn explain_denied_names_the_blocking_policy() {
         "--snapshot",
         "tests/fixtures/scenarios/injects-cmk-key-policy-missing/snapshot.json",
         "--from",
-        "arn:aws:ecs:us-east-1:111111111111:task-definition/api:9#api",
+        "arn:aws:ecs:us-east-1:111111111111:task-definition/app:14#app",
         "--to",
-        "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/api/db-Ab12Cd",
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/db-password-Tz6Bn4",
     ]));
 }
 
