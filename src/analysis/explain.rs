@@ -277,7 +277,7 @@ pub fn explain(
         };
         for &(depth, p) in &principals {
             let Some(caller) = caller_of(p) else { continue };
-            let v = world.access(caller, resource, &actions, &mut diags);
+            let v = world.access(&world.prepare(caller), resource, &actions, &mut diags);
             if let Some(block) = v.blocked {
                 let rank = closeness(&block);
                 ranked.push((
@@ -312,7 +312,12 @@ pub fn explain(
                 };
                 if !named
                     || world
-                        .access(Caller::Role(role), resource, &actions, &mut Vec::new())
+                        .access(
+                            &world.prepare(Caller::Role(role)),
+                            resource,
+                            &actions,
+                            &mut Vec::new(),
+                        )
                         .status
                         == EdgeStatus::Denied
                 {
@@ -346,13 +351,18 @@ pub fn explain(
             if reached.contains(arn) {
                 continue;
             }
-            let could = world.access(Caller::Role(role), resource, &actions, &mut Vec::new());
+            let could = world.access(
+                &world.prepare(Caller::Role(role)),
+                resource,
+                &actions,
+                &mut Vec::new(),
+            );
             if could.status == EdgeStatus::Denied {
                 continue;
             }
             for &(depth, p) in &principals {
                 let Some(caller) = caller_of(p) else { continue };
-                let v = world.assume(caller, role, &mut diags);
+                let v = world.assume(&world.prepare(caller), role, &mut diags);
                 if let Some(block) = v.blocked {
                     // Only roles whose trust names the caller, its account or anyone come close.
                     if names_caller(role, caller.id()) {

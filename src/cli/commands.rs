@@ -140,6 +140,7 @@ fn load(args: &SnapshotArgs, printer: &Printer) -> anyhow::Result<(Inventory, Ac
     let inventory = collect::load_file(&args.snapshot)?;
     let options = BuildOptions {
         actions: (!args.actions.is_empty()).then(|| args.actions.clone()),
+        ..BuildOptions::default()
     };
     for action in args.actions.iter() {
         if action

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use petgraph::graph::DiGraph;
 
 use super::ecs::{ValueFrom, parse_image_repository, parse_value_from};
-use super::world::{Caller, ECS_TASKS, ResourceInfo, Verdict, World};
+use rayon::prelude::*;
+
+use super::index::{ResourceIndex, statement_services};
+use super::world::{Caller, ECS_TASKS, Prepared, ResourceInfo, Verdict, World};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::arn::{account_root, ssm_parameter_arn};
 use crate::model::{self, Diagnostic, Inventory, Principal};
@@ -17,6 +20,10 @@ pub struct BuildOptions {
     /// The actions to evaluate on resources; `None` means each resource type's defaults
     /// ([`World::default_actions`]). Actions of another service than the resource's are skipped.
     pub actions: Option<Vec<String>>,
+    /// Evaluate every (principal, resource) pair instead of the indexed candidates. The result is
+    /// the same (the candidate indexes only skip pairs that are surely denied); this exists to
+    /// check that claim, and is quadratic.
+    pub exhaustive: bool,
 }
 
 /// Builds the access graph of an inventory.
@@ -44,8 +51,16 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
         b.resource_node(r);
     }
     b.ecs();
-    b.trust_edges();
-    b.access_edges(options);
+    let prepared: BTreeMap<&str, Prepared<'_>> = b
+        .callers()
+        .par_iter()
+        .map(|c| (c.id(), world.prepare(*c)))
+        .collect();
+    for p in prepared.values() {
+        b.diagnostics.extend(p.diagnostics.iter().cloned());
+    }
+    b.trust_edges(&prepared);
+    b.access_edges(options, &prepared);
     b.finish()
 }
 
@@ -466,9 +481,11 @@ impl<'a> Builder<'_, 'a> {
             .collect()
     }
 
-    fn trust_edges(&mut self) {
+    fn trust_edges(&mut self, prepared: &BTreeMap<&'a str, Prepared<'a>>) {
         let world = self.world;
         let callers = self.callers();
+        // (caller, role) pairs whose trust names the caller, evaluated in parallel below.
+        let mut pairs: Vec<(&'a str, &'a model::Role)> = Vec::new();
         for target in world.roles.values() {
             let Some(trust) = &target.trust else { continue };
             let mut candidates: BTreeSet<&str> = BTreeSet::new();
@@ -545,19 +562,8 @@ impl<'a> Builder<'_, 'a> {
                 }
             }
             for caller_id in candidates {
-                if caller_id.is_empty() || caller_id == target.arn {
-                    continue;
-                }
-                let caller = match (world.roles.get(caller_id), world.users.get(caller_id)) {
-                    (Some(r), _) => Caller::Role(r),
-                    (None, Some(u)) => Caller::User(u),
-                    _ => continue,
-                };
-                let mut diags = Vec::new();
-                let verdict = world.assume(caller, target, &mut diags);
-                self.diagnostics.extend(diags);
-                if verdict.status != EdgeStatus::Denied {
-                    self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
+                if !caller_id.is_empty() && caller_id != target.arn {
+                    pairs.push((caller_id, target));
                 }
             }
             for principal in external {
@@ -601,9 +607,26 @@ impl<'a> Builder<'_, 'a> {
                 }
             }
         }
+        let verdicts: Vec<(Verdict, Vec<Diagnostic>)> = pairs
+            .par_iter()
+            .map(|(caller_id, target)| {
+                let mut diags = Vec::new();
+                let verdict = match prepared.get(caller_id) {
+                    Some(p) => world.assume(p, target, &mut diags),
+                    None => return (Verdict::denied(String::new(), None, String::new()), diags),
+                };
+                (verdict, diags)
+            })
+            .collect();
+        for ((caller_id, target), (verdict, diags)) in pairs.into_iter().zip(verdicts) {
+            self.diagnostics.extend(diags);
+            if verdict.status != EdgeStatus::Denied {
+                self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
+            }
+        }
     }
 
-    fn access_edges(&mut self, options: &BuildOptions) {
+    fn access_edges(&mut self, options: &BuildOptions, prepared: &BTreeMap<&'a str, Prepared<'a>>) {
         let world = self.world;
         let callers = self.callers();
         // Resources that identity policies name literally but the snapshot does not hold.
@@ -655,38 +678,59 @@ impl<'a> Builder<'_, 'a> {
             .cloned()
             .chain(named.into_values())
             .collect();
-        for resource in &resources {
-            let service = World::service_of(resource.kind);
-            let actions: Vec<String> = match &options.actions {
-                Some(list) => list
-                    .iter()
-                    .filter(|a| {
-                        a.split_once(':')
-                            .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
+        let actions: Vec<Vec<String>> = resources
+            .iter()
+            .map(|resource| {
+                let service = World::service_of(resource.kind);
+                match &options.actions {
+                    Some(list) => list
+                        .iter()
+                        .filter(|a| {
+                            a.split_once(':')
+                                .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
+                        })
+                        .cloned()
+                        .collect(),
+                    None => World::default_actions(resource.kind)
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                }
+            })
+            .collect();
+        let index = ResourceIndex::new(&resources);
+        // Each caller's candidates are evaluated on its own; callers run in parallel and their
+        // results are merged in caller order, so the graph does not depend on scheduling.
+        let found: Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> = callers
+            .par_iter()
+            .map(|caller| {
+                let Some(p) = prepared.get(caller.id()) else {
+                    return Vec::new();
+                };
+                let candidates = if options.exhaustive {
+                    (0..resources.len()).collect()
+                } else {
+                    candidates(p, &resources, &index)
+                };
+                candidates
+                    .into_iter()
+                    .filter(|&i| !actions[i].is_empty())
+                    .filter_map(|i| {
+                        let mut diags = Vec::new();
+                        let verdict = world.access(p, &resources[i], &actions[i], &mut diags);
+                        (verdict.status != EdgeStatus::Denied).then_some((i, verdict, diags))
                     })
-                    .cloned()
-                    .collect(),
-                None => World::default_actions(resource.kind)
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-            };
-            if actions.is_empty() {
-                continue;
-            }
-            for caller in &callers {
-                if !world.may_allow(*caller, resource, service) {
-                    continue;
-                }
-                let mut diags = Vec::new();
-                let verdict = world.access(*caller, resource, &actions, &mut diags);
+                    .collect()
+            })
+            .collect();
+        for (caller, hits) in callers.iter().zip(found) {
+            for (i, verdict, diags) in hits {
                 self.diagnostics.extend(diags);
-                if verdict.status != EdgeStatus::Denied {
-                    if !self.nodes.contains_key(&resource.id) {
-                        self.resource_node(resource);
-                    }
-                    self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
+                let resource = &resources[i];
+                if !self.nodes.contains_key(&resource.id) {
+                    self.resource_node(resource);
                 }
+                self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
             }
         }
     }
@@ -712,4 +756,43 @@ impl<'a> Builder<'_, 'a> {
             diagnostics,
         }
     }
+}
+
+/// The resources a prepared caller could be allowed to use (see [`super::index`]): in its own
+/// account, those its identity Allow patterns could match; anywhere, those whose policy could
+/// name it; and any its patterns name whose policy the snapshot does not hold. KMS keys must
+/// always be allowed by their key policy, so only keys whose policy could name the caller qualify.
+fn candidates(
+    p: &Prepared<'_>,
+    resources: &[ResourceInfo<'_>],
+    index: &ResourceIndex,
+) -> BTreeSet<usize> {
+    let id = p.id();
+    let account = account_of(id).unwrap_or_default();
+    let name = id.rsplit('/').next().unwrap_or(id);
+    let mut by_identity = BTreeSet::new();
+    for doc in p.identity_documents() {
+        for s in doc
+            .statements
+            .iter()
+            .filter(|s| s.effect == model::Effect::Allow)
+        {
+            let services = statement_services(s.action.as_ref(), s.not_action.is_some());
+            match (&s.resource, &s.not_resource) {
+                (Some(patterns), None) => {
+                    for pattern in patterns {
+                        index.by_pattern(pattern, services.as_ref(), &mut by_identity);
+                    }
+                }
+                _ => index.of_services(services.as_ref(), &mut by_identity),
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    index.naming(&account, name, &mut out);
+    out.extend(by_identity.into_iter().filter(|&i| {
+        let r = &resources[i];
+        r.policy_unknown() || (r.account == account && r.kind != NodeKind::KmsKey)
+    }));
+    out
 }

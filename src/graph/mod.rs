@@ -15,6 +15,7 @@ use crate::policy::{OpenCondition, Reason};
 mod build;
 pub mod context;
 mod ecs;
+pub mod index;
 pub mod world;
 
 pub use build::{BuildOptions, build};

@@ -39,6 +39,31 @@ impl<'a> Caller<'a> {
     }
 }
 
+/// A caller with everything about it that does not depend on the request, resolved once: its
+/// identity policies, boundary, SCP levels and principal context keys.
+pub struct Prepared<'a> {
+    /// The caller.
+    pub caller: Caller<'a>,
+    identity: Vec<Owned<'a>>,
+    boundary: Option<Owned<'a>>,
+    scps: Option<Vec<OrgLevel<'a>>>,
+    context: Context,
+    /// What resolving it noticed: attached policies or groups missing from the snapshot.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Prepared<'a> {
+    /// The caller's node id.
+    pub fn id(&self) -> &'a str {
+        self.caller.id()
+    }
+
+    /// The caller's identity policy documents.
+    pub fn identity_documents(&self) -> impl Iterator<Item = &'a PolicyDocument> + '_ {
+        self.identity.iter().map(|o| o.doc)
+    }
+}
+
 /// A resource that access edges end at.
 #[derive(Clone, Debug)]
 pub struct ResourceInfo<'a> {
@@ -65,6 +90,14 @@ pub struct ResourceInfo<'a> {
     pub encryption_key: Option<KeyRef>,
     /// For KMS keys: AWS-managed.
     pub aws_managed_key: bool,
+}
+
+impl ResourceInfo<'_> {
+    /// True when the resource's policy is not known: the resource is not in the snapshot, or it
+    /// is a KMS key whose key policy was not collected (every key has one).
+    pub fn policy_unknown(&self) -> bool {
+        !self.in_snapshot || (self.kind == NodeKind::KmsKey && self.policy.is_none())
+    }
 }
 
 /// Which KMS key encrypts a value.
@@ -107,7 +140,7 @@ pub struct Block {
 }
 
 impl Verdict {
-    fn denied(request: String, blocker: Option<Blocker>, message: String) -> Verdict {
+    pub(crate) fn denied(request: String, blocker: Option<Blocker>, message: String) -> Verdict {
         Verdict {
             status: EdgeStatus::Denied,
             actions: Vec::new(),
@@ -763,6 +796,19 @@ impl<'a> World<'a> {
         Some((&org.id, vec![text]))
     }
 
+    /// Resolves what evaluations of `caller` share.
+    pub fn prepare(&self, caller: Caller<'a>) -> Prepared<'a> {
+        let (identity, diagnostics) = self.identity_policies(caller);
+        Prepared {
+            caller,
+            identity,
+            boundary: self.boundary(caller),
+            scps: self.scps(caller),
+            context: self.caller_context(caller),
+            diagnostics,
+        }
+    }
+
     fn caller_context(&self, caller: Caller<'a>) -> Context {
         let mut ctx = context::base();
         let account = arn_account(caller.id());
@@ -783,8 +829,8 @@ impl<'a> World<'a> {
         context::resource(ctx, resource_account, self.org_of(resource_account), tags);
     }
 
-    fn principal_of(caller: Caller<'_>) -> RequestPrincipal {
-        match caller {
+    fn principal_of(caller: &Prepared<'_>) -> RequestPrincipal {
+        match caller.caller {
             Caller::Role(r) => RequestPrincipal::Session {
                 role_arn: r.arn.clone(),
                 session_name: None,
@@ -795,18 +841,16 @@ impl<'a> World<'a> {
 
     fn decide(
         &self,
-        caller: Caller<'a>,
+        caller: &Prepared<'a>,
         request: &Request,
         resource_policy: Option<PolicyRef<'_>>,
         resource_service: &str,
         aws_managed_key: bool,
         diags: &mut Vec<Diagnostic>,
     ) -> Decision {
-        let (identity, d) = self.identity_policies(caller);
-        diags.extend(d);
-        let boundary = self.boundary(caller);
         let set = PolicySet {
-            identity: identity
+            identity: caller
+                .identity
                 .iter()
                 .map(|o| PolicyRef {
                     policy_type: PolicyType::Identity,
@@ -815,13 +859,13 @@ impl<'a> World<'a> {
                 })
                 .collect(),
             resource: resource_policy,
-            boundary: boundary.as_ref().map(|o| PolicyRef {
+            boundary: caller.boundary.as_ref().map(|o| PolicyRef {
                 policy_type: PolicyType::Boundary,
                 id: &o.id,
                 document: o.doc,
             }),
             session: None,
-            scps: self.scps(caller),
+            scps: caller.scps.clone(),
             rcps: self.rcps(&request.resource_account, resource_service, aws_managed_key),
             aws_managed_key,
         };
@@ -898,7 +942,7 @@ impl<'a> World<'a> {
     /// Evaluates `caller` assuming `target` (R5.1): the trust policy and the caller's identity side.
     pub fn assume(
         &self,
-        caller: Caller<'a>,
+        caller: &Prepared<'a>,
         target: &'a model::Role,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
@@ -917,7 +961,7 @@ impl<'a> World<'a> {
                 "roles cannot be assumed across partitions".to_string(),
             );
         }
-        let mut ctx = self.caller_context(caller);
+        let mut ctx = caller.context.clone();
         self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
         ctx.set("aws:SourceAccount", ContextValue::Absent);
         ctx.set("aws:SourceArn", ContextValue::Absent);
@@ -1129,11 +1173,11 @@ impl<'a> World<'a> {
     /// policy has any Allow statement that could name `service` (so the decision is surely a deny).
     pub fn may_allow(
         &self,
-        caller: Caller<'a>,
+        caller: &Prepared<'a>,
         resource: &ResourceInfo<'_>,
         service: &str,
     ) -> bool {
-        let (identity, _) = self.identity_policies(caller);
+        let identity = &caller.identity;
         let mentions = |doc: &PolicyDocument| {
             doc.statements.iter().any(|s| {
                 s.effect == model::Effect::Allow
@@ -1153,7 +1197,7 @@ impl<'a> World<'a> {
     /// through the owning service (R4.4).
     pub fn access(
         &self,
-        caller: Caller<'a>,
+        caller: &Prepared<'a>,
         resource: &ResourceInfo<'a>,
         actions: &[String],
         diags: &mut Vec<Diagnostic>,
@@ -1185,7 +1229,7 @@ impl<'a> World<'a> {
 
     fn access_one(
         &self,
-        caller: Caller<'a>,
+        caller: &Prepared<'a>,
         resource: &ResourceInfo<'a>,
         action: &str,
         diags: &mut Vec<Diagnostic>,
@@ -1198,7 +1242,7 @@ impl<'a> World<'a> {
                 "access never crosses partitions".to_string(),
             );
         }
-        let mut ctx = self.caller_context(caller);
+        let mut ctx = caller.context.clone();
         self.resource_context(&mut ctx, &resource.account, resource.tags);
         context::direct_call(&mut ctx, &resource.region);
         if resource.kind == NodeKind::KmsKey {
@@ -1260,12 +1304,17 @@ impl<'a> World<'a> {
     fn unknown_resource_policy(
         &self,
         verdict: Verdict,
-        caller: Caller<'_>,
+        caller: &Prepared<'_>,
         resource: &ResourceInfo<'_>,
     ) -> Verdict {
-        if resource.in_snapshot {
+        if !resource.policy_unknown() {
             return verdict;
         }
+        let what = if resource.in_snapshot {
+            format!("the key policy of `{}` is not in the snapshot", resource.id)
+        } else {
+            format!("`{}` is not in the snapshot", resource.id)
+        };
         let missing_resource_side = matches!(
             verdict.blocked.as_ref().and_then(|b| b.blocker.as_ref()),
             Some(Blocker::ResourceMissingAllow { .. })
@@ -1277,24 +1326,24 @@ impl<'a> World<'a> {
                 ..Verdict::allowed()
             }
             .note(format!(
-                "`{}` is not in the snapshot; access from `{}` depends on its policy",
-                resource.id,
+                "{what}; access from `{}` depends on its policy",
                 caller.id()
             ));
         }
         if verdict.status == EdgeStatus::Denied {
             return verdict;
         }
-        verdict.note(format!(
-            "`{}` is not in the snapshot; its policy could still deny",
-            resource.id
-        ))
+        if resource.kind == NodeKind::KmsKey {
+            // A key policy must always allow (R2.7): without it the access is only possible.
+            return verdict.conditional(format!("{what}; it must allow the caller"));
+        }
+        verdict.note(format!("{what}; its policy could still deny"))
     }
 
     /// `kms:Decrypt` on the key of a secret or SecureString parameter, called through the service.
     fn decrypt_via(
         &self,
-        caller: Caller<'a>,
+        caller: &Prepared<'a>,
         value: &ResourceInfo<'_>,
         key: &KeyRef,
         diags: &mut Vec<Diagnostic>,
@@ -1335,7 +1384,7 @@ impl<'a> World<'a> {
                     "`{}` → kms:Decrypt on `{key_arn}` via {service}",
                     caller.id()
                 );
-                let mut ctx = self.caller_context(caller);
+                let mut ctx = caller.context.clone();
                 self.resource_context(&mut ctx, &info.account, info.tags);
                 context::via_service(&mut ctx, service, &value.region, caller_account);
                 let context_key = if value.kind == NodeKind::Secret {
@@ -1404,7 +1453,12 @@ impl<'a> World<'a> {
         let Some(role) = self.roles.get(exec) else {
             return trust;
         };
-        let access = self.access(Caller::Role(role), resource, &[action.to_string()], diags);
+        let access = self.access(
+            &self.prepare(Caller::Role(role)),
+            resource,
+            &[action.to_string()],
+            diags,
+        );
         trust.and(access)
     }
 
@@ -1432,10 +1486,10 @@ impl<'a> World<'a> {
         let Some(role) = self.roles.get(exec) else {
             return trust;
         };
-        let caller = Caller::Role(role);
+        let caller = &self.prepare(Caller::Role(role));
         // GetAuthorizationToken is wildcard-only and only an identity policy can grant it.
         let token_text = format!("`{exec}` → ecr:GetAuthorizationToken on `*`");
-        let mut ctx = self.caller_context(caller);
+        let mut ctx = caller.context.clone();
         context::direct_call(&mut ctx, &repository.region);
         let request = Request {
             principal: Self::principal_of(caller),

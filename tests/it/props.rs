@@ -182,3 +182,153 @@ fn json_exports_round_trip() {
         }
     }
 }
+
+/// A small random organization, as snapshot JSON: two accounts, a few roles with random trust
+/// and identity policies, and resources of every kind with random resource policies.
+fn random_org() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::json;
+    const A: &str = "111111111111";
+    const B: &str = "222222222222";
+    let accounts = [A, B];
+    let role_arn = |acct: &str, i: usize| format!("arn:aws:iam::{acct}:role/r{i}");
+    let secret = |acct: &str, i: usize| {
+        format!("arn:aws:secretsmanager:us-east-1:{acct}:secret:app/s{i}-AbCdE{i}")
+    };
+    let key = |acct: &str| format!("arn:aws:kms:us-east-1:{acct}:key/k-{acct}");
+    let principals = move |acct: &str| -> Vec<serde_json::Value> {
+        vec![
+            json!("*"),
+            json!({"AWS": "*"}),
+            json!({"AWS": acct}),
+            json!({"AWS": format!("arn:aws:iam::{acct}:root")}),
+            json!({"AWS": role_arn(A, 0)}),
+            json!({"AWS": role_arn(B, 1)}),
+            json!({"AWS": format!("arn:aws:sts::{A}:assumed-role/r2/session")}),
+            json!({"Service": "ecs-tasks.amazonaws.com"}),
+        ]
+    };
+    let actions = vec![
+        json!("secretsmanager:GetSecretValue"),
+        json!("secretsmanager:*"),
+        json!("s3:GetObject"),
+        json!("s3:*"),
+        json!("kms:Decrypt"),
+        json!("kms:*"),
+        json!("ssm:GetParameter*"),
+        json!("logs:*"),
+        json!("ecr:BatchGetImage"),
+        json!("*"),
+        json!("sts:AssumeRole"),
+        json!(["secretsmanager:GetSecretValue", "kms:Decrypt"]),
+    ];
+    let resources = vec![
+        json!("*"),
+        json!(secret(A, 0)),
+        json!(secret(B, 1)),
+        json!("arn:aws:secretsmanager:*:*:secret:app/*"),
+        json!(format!("arn:aws:secretsmanager:us-east-1:{B}:secret:*")),
+        json!("arn:aws:s3:::bucket-a/*"),
+        json!("arn:aws:s3:::bucket-*"),
+        json!(key(A)),
+        json!(key(B)),
+        json!("arn:aws:kms:*:*:key/*"),
+        json!(format!("arn:aws:ssm:us-east-1:{A}:parameter/app/*")),
+        json!(format!("arn:aws:logs:us-east-1:{B}:log-group:/ecs/*")),
+        json!(format!("arn:aws:ecr:us-east-1:{B}:repository/web")),
+        json!(role_arn(B, 1)),
+        json!("arn:aws:iam::*:role/*"),
+        json!("arn:aws:secretsmanager:us-east-1"),
+    ];
+    let statement = (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop::sample::select(actions),
+        prop::sample::select(resources),
+    )
+        .prop_map(|(deny, not_action, not_resource, action, resource)| {
+            let mut s = serde_json::Map::new();
+            s.insert("Effect".into(), json!(if deny { "Deny" } else { "Allow" }));
+            s.insert(
+                if not_action && !deny {
+                    "NotAction"
+                } else {
+                    "Action"
+                }
+                .into(),
+                action,
+            );
+            s.insert(
+                if not_resource && deny {
+                    "NotResource"
+                } else {
+                    "Resource"
+                }
+                .into(),
+                resource,
+            );
+            serde_json::Value::Object(s)
+        });
+    let resource_policy = move |acct: &'static str| {
+        (prop::sample::select(principals(acct)), any::<bool>(), any::<bool>()).prop_map(|(principal, some, all_actions)| {
+            if !some {
+                return serde_json::Value::Null;
+            }
+            let action = if all_actions { json!("*") } else { json!(["secretsmanager:GetSecretValue", "s3:GetObject", "kms:Decrypt", "ecr:BatchGetImage"]) };
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}]})
+        })
+    };
+    let role = move |acct: &'static str, i: usize| {
+        (prop::sample::select(principals(acct)), prop::collection::vec(statement.clone(), 0..4)).prop_map(move |(trusted, statements)| {
+            json!({
+                "Arn": role_arn(acct, i), "RoleName": format!("r{i}"), "Path": "/", "RoleId": format!("AROA{acct}{i}"),
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": trusted, "Action": "sts:AssumeRole"}]},
+                "RolePolicyList": if statements.is_empty() { json!([]) } else { json!([{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]) },
+            })
+        })
+    };
+    let account = move |acct: &'static str, first: usize| {
+        (
+            prop::collection::vec(Just(()), 2..4).prop_flat_map(move |n| {
+                (first..first + n.len()).map(|i| role(acct, i)).collect::<Vec<_>>()
+            }),
+            resource_policy(acct),
+            resource_policy(acct),
+            resource_policy(acct),
+            any::<bool>(),
+        )
+            .prop_map(move |(roles, secret_policy, bucket_policy, key_policy, cmk)| {
+                let mut secrets = vec![json!({"ARN": secret(acct, 0), "Name": "app/s0", "ResourcePolicy": secret_policy})];
+                secrets.push(json!({"ARN": secret(acct, 1), "Name": "app/s1", "KmsKeyId": if cmk { json!(key(acct)) } else { json!(null) }}));
+                json!({
+                    "id": acct,
+                    "iam": {"RoleDetailList": roles},
+                    "regions": {"us-east-1": {
+                        "secrets": secrets,
+                        "kms_keys": [{"KeyMetadata": {"KeyId": format!("k-{acct}"), "Arn": key(acct), "KeyManager": "CUSTOMER"}, "Policy": key_policy}],
+                        "ssm_parameters": [{"Name": "/app/db", "Type": "SecureString", "KeyId": key(acct)}],
+                        "log_groups": [{"logGroupName": "/ecs/web", "arn": format!("arn:aws:logs:us-east-1:{acct}:log-group:/ecs/web:*")}],
+                        "ecr_repositories": [{"repositoryArn": format!("arn:aws:ecr:us-east-1:{acct}:repository/web"), "repositoryName": "web"}]
+                    }},
+                    "s3_buckets": [{"Name": if acct == A { "bucket-a" } else { "bucket-b" }, "Region": "us-east-1", "Policy": bucket_policy}]
+                })
+            })
+    };
+    let second = account.clone();
+    (account(accounts[0], 0), second(accounts[1], 1))
+        .prop_map(|(a, b)| json!({"schema": "rolechain.snapshot/v1", "accounts": [a, b]}))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The candidate indexes of the graph build skip only pairs that are surely denied: the
+    /// indexed build equals evaluating every (principal, resource) pair.
+    #[test]
+    fn graph_build_matches_exhaustive_evaluation(org in random_org()) {
+        let inventory = collect::load_str(&org.to_string(), "random.json").unwrap();
+        let indexed = graph::build(&inventory, &BuildOptions::default());
+        let exhaustive = graph::build(&inventory, &BuildOptions { exhaustive: true, ..BuildOptions::default() });
+        prop_assert_eq!(export::graph_json(&indexed), export::graph_json(&exhaustive));
+    }
+}

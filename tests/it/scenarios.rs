@@ -105,6 +105,7 @@ pub(crate) fn check_scenario(dir: &Path) -> Vec<String> {
             &inventory,
             &BuildOptions {
                 actions: actions.clone(),
+                ..BuildOptions::default()
             },
         );
         let lookup =

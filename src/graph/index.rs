@@ -1,0 +1,280 @@
+//! Candidate indexes that keep the graph build near-linear.
+//!
+//! Evaluating every (principal, resource) pair is quadratic. These indexes list, for one caller,
+//! the resources that some policy could connect it to, and the builder evaluates only those. The
+//! result is exactly what evaluating every pair gives, because a resource left out could only be
+//! denied:
+//!
+//! - An allowed request needs an applicable Allow in an identity policy or in the resource's
+//!   policy (R2.4). An identity Allow applies only if one of its `Resource` patterns matches; a
+//!   pattern matches an ARN only if the ARN starts with the pattern's literal prefix (the text
+//!   before its first `*`, `?` or `${`), or, for S3 objects and log streams (requests "under" the
+//!   resource), the prefix extends the resource's ARN. [`ResourceIndex::by_pattern`] returns
+//!   every resource that passes that test in the pattern's service and account.
+//! - A resource-policy Allow applies only if its principal matches the caller: `*`, the caller's
+//!   account, or the caller's role or user name in its account (matched case-insensitively and
+//!   without path, a superset of what the evaluator accepts). [`ResourceIndex::naming`] returns
+//!   those resources. `NotPrincipal` Allow statements are treated as naming everyone.
+//! - Across accounts, and for KMS keys in any account, the resource policy must allow the caller
+//!   (R2.4, R2.7), so there only resources whose policy names the caller are candidates; identity
+//!   patterns add candidates in the caller's own account and resources the snapshot does not hold.
+//!
+//! The property test `graph_build_matches_exhaustive_evaluation` checks the claim against the
+//! builder's exhaustive mode on random organizations.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::NodeKind;
+use super::world::ResourceInfo;
+use crate::model::{Effect, PolicyDocument, Principal};
+
+/// The literal prefix of a pattern: the text before its first wildcard or policy variable.
+fn literal_prefix(pattern: &str) -> &str {
+    let end = pattern.find(['*', '?']).unwrap_or(pattern.len());
+    let end = pattern[..end].find("${").unwrap_or(end);
+    &pattern[..end]
+}
+
+/// The services an Allow statement's actions could belong to; `None` means any service.
+pub fn statement_services(
+    action: Option<&Vec<String>>,
+    not_action: bool,
+) -> Option<BTreeSet<String>> {
+    if not_action {
+        return None;
+    }
+    let mut out = BTreeSet::new();
+    for a in action.into_iter().flatten() {
+        match a.split_once(':') {
+            Some((svc, _)) if !svc.contains(['*', '?']) => {
+                out.insert(svc.to_ascii_lowercase());
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Where resources are filed: by service and account, sorted by the resource part of the ARN.
+pub struct ResourceIndex {
+    /// (service, account) → sorted (resource part, position).
+    buckets: BTreeMap<(String, String), Vec<(String, usize)>>,
+    /// service → every account that has resources of it.
+    accounts: BTreeMap<String, BTreeSet<String>>,
+    /// service → positions.
+    by_service: BTreeMap<String, Vec<usize>>,
+    /// Resource-policy principals: `*` (and NotPrincipal Allow).
+    anyone: Vec<usize>,
+    /// Resource-policy principals: account id.
+    by_account: BTreeMap<String, Vec<usize>>,
+    /// Resource-policy principals: (account, lowercase role or user name).
+    by_name: BTreeMap<(String, String), Vec<usize>>,
+}
+
+fn service_of(kind: NodeKind) -> &'static str {
+    super::world::World::service_of(kind)
+}
+
+impl ResourceIndex {
+    /// Indexes `resources` by position.
+    ///
+    /// # Complexity
+    /// O(n log n) in the number of resources and resource-policy statements.
+    pub fn new(resources: &[ResourceInfo<'_>]) -> ResourceIndex {
+        let mut index = ResourceIndex {
+            buckets: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            by_service: BTreeMap::new(),
+            anyone: Vec::new(),
+            by_account: BTreeMap::new(),
+            by_name: BTreeMap::new(),
+        };
+        for (i, r) in resources.iter().enumerate() {
+            let service = service_of(r.kind).to_string();
+            let part = r.id.splitn(6, ':').nth(5).unwrap_or_default().to_string();
+            index
+                .buckets
+                .entry((service.clone(), r.account.clone()))
+                .or_default()
+                .push((part, i));
+            index
+                .accounts
+                .entry(service.clone())
+                .or_default()
+                .insert(r.account.clone());
+            index.by_service.entry(service).or_default().push(i);
+            if let Some(doc) = r.policy {
+                index.file_principals(doc, i);
+            }
+        }
+        for list in index.buckets.values_mut() {
+            list.sort();
+        }
+        for list in index
+            .by_account
+            .values_mut()
+            .chain(index.by_name.values_mut())
+        {
+            list.sort_unstable();
+            list.dedup();
+        }
+        index.anyone.sort_unstable();
+        index.anyone.dedup();
+        index
+    }
+
+    fn file_principals(&mut self, doc: &PolicyDocument, i: usize) {
+        for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
+            if s.not_principal.is_some() {
+                self.anyone.push(i);
+                continue;
+            }
+            let values: Vec<&str> = match &s.principal {
+                Some(Principal::Wildcard) => vec!["*"],
+                Some(Principal::Map(m)) => m
+                    .get("AWS")
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .collect(),
+                None => Vec::new(),
+            };
+            for v in values {
+                if v == "*" {
+                    self.anyone.push(i);
+                } else if crate::model::arn::is_account_id(v) {
+                    self.by_account.entry(v.to_string()).or_default().push(i);
+                } else if let Some(arn) = v.strip_prefix("arn:") {
+                    let fields: Vec<&str> = arn.splitn(5, ':').collect();
+                    let (Some(account), Some(resource)) = (fields.get(3), fields.get(4)) else {
+                        continue;
+                    };
+                    if *resource == "root" {
+                        self.by_account
+                            .entry(account.to_string())
+                            .or_default()
+                            .push(i);
+                    } else if let Some(rest) = resource.strip_prefix("assumed-role/") {
+                        let name = rest.split('/').next().unwrap_or_default();
+                        self.by_name
+                            .entry((account.to_string(), name.to_ascii_lowercase()))
+                            .or_default()
+                            .push(i);
+                    } else if resource.starts_with("role/")
+                        || resource.starts_with("user/")
+                        || resource.starts_with("federated-user/")
+                    {
+                        let name = resource.rsplit('/').next().unwrap_or_default();
+                        self.by_name
+                            .entry((account.to_string(), name.to_ascii_lowercase()))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resources whose policy has an Allow whose principal could be the caller: `*`, its account,
+    /// or its name in its account.
+    pub fn naming(&self, account: &str, name: &str, out: &mut BTreeSet<usize>) {
+        out.extend(self.anyone.iter().copied());
+        if let Some(list) = self.by_account.get(account) {
+            out.extend(list.iter().copied());
+        }
+        if let Some(list) = self
+            .by_name
+            .get(&(account.to_string(), name.to_ascii_lowercase()))
+        {
+            out.extend(list.iter().copied());
+        }
+    }
+
+    /// Every resource of one of `services` (`None`: any).
+    pub fn of_services(&self, services: Option<&BTreeSet<String>>, out: &mut BTreeSet<usize>) {
+        for (service, list) in &self.by_service {
+            if services.is_none_or(|s| s.contains(service)) {
+                out.extend(list.iter().copied());
+            }
+        }
+    }
+
+    /// Resources an identity `Resource` pattern could match, among `services` (`None`: any).
+    pub fn by_pattern(
+        &self,
+        pattern: &str,
+        services: Option<&BTreeSet<String>>,
+        out: &mut BTreeSet<usize>,
+    ) {
+        let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+        if pattern == "*" || fields.len() < 6 || fields[0] != "arn" {
+            // "*", short and malformed ARNs: every resource of the services (the evaluator pads
+            // short ARNs with wildcards).
+            self.of_services(services, out);
+            return;
+        }
+        let service = fields[2].to_ascii_lowercase();
+        let wanted: Vec<&String> = match (&service[..], services) {
+            (s, _) if s.contains(['*', '?']) || s.contains("${") => self
+                .by_service
+                .keys()
+                .filter(|k| services.is_none_or(|set| set.contains(*k)))
+                .collect(),
+            (_, Some(set)) if !set.contains(&service) => return,
+            _ => match self.by_service.get_key_value(&service) {
+                Some((k, _)) => vec![k],
+                None => return,
+            },
+        };
+        let account = fields[4];
+        let region = fields[3];
+        let literal = literal_prefix(fields[5]);
+        for service in wanted {
+            // S3 ARNs carry no account: their buckets are filed under the owning account.
+            let any_account =
+                account.is_empty() || account.contains(['*', '?']) || account.contains("${");
+            let accounts: Vec<&String> = if any_account {
+                self.accounts.get(service).into_iter().flatten().collect()
+            } else {
+                self.accounts
+                    .get(service)
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| a.as_str() == account)
+                    .collect()
+            };
+            for acct in accounts {
+                let Some(list) = self.buckets.get(&(service.clone(), acct.clone())) else {
+                    continue;
+                };
+                self.scan(list, literal, out);
+            }
+        }
+        // A literal region narrows nothing further here: the evaluator decides it exactly.
+        let _ = region;
+    }
+
+    /// Adds the resources of a sorted bucket whose resource part starts with `literal`, or is a
+    /// prefix of it ending at a `/` or `:` boundary (a request under the resource).
+    fn scan(&self, list: &[(String, usize)], literal: &str, out: &mut BTreeSet<usize>) {
+        let start = list.partition_point(|(k, _)| k.as_str() < literal);
+        for (k, i) in &list[start..] {
+            if !k.starts_with(literal) {
+                break;
+            }
+            out.insert(*i);
+        }
+        for (pos, ch) in literal.char_indices() {
+            if ch == '/' || ch == ':' {
+                let base = &literal[..pos];
+                let at = list.partition_point(|(k, _)| k.as_str() < base);
+                for (k, i) in &list[at..] {
+                    if k != base {
+                        break;
+                    }
+                    out.insert(*i);
+                }
+            }
+        }
+    }
+}
