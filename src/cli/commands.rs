@@ -154,12 +154,6 @@ fn load(args: &SnapshotArgs, printer: &Printer) -> anyhow::Result<(Inventory, Ac
     }
     let g = graph::build(&inventory, &options);
     printer.diagnostics(&g.diagnostics);
-    if !inventory.gaps.is_empty() {
-        printer.warn(&format!(
-            "the snapshot records {} gap(s) in collection; answers that depend on what was not read may be incomplete",
-            inventory.gaps.len()
-        ));
-    }
     Ok((inventory, g))
 }
 

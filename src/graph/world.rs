@@ -421,6 +421,7 @@ impl<'a> World<'a> {
             }
         }
         w.index_resources();
+        w.note_missing_parts();
         w.index_organization();
         w
     }
@@ -613,6 +614,80 @@ impl<'a> World<'a> {
             Some(arn) => KeyRef::Key(arn.clone()),
             None if reference.starts_with("arn:") => KeyRef::Unresolved(reference.to_string()),
             None => KeyRef::Unresolved(format!("arn:aws:kms:{reg}:{acct}:key/{id}")),
+        }
+    }
+
+    /// Says which parts of the snapshot were not collected, and what collection could not read,
+    /// because answers that depend on them may be incomplete (SNAPSHOT-V1 §1).
+    fn note_missing_parts(&mut self) {
+        let inventory = self.inventory;
+        for a in &inventory.accounts {
+            if a.iam.is_none() {
+                self.diagnostics.push(Diagnostic::warning(
+                    "not-collected",
+                    a.id.clone(),
+                    "IAM was not collected for this account: its roles and users, and every path through them, are unknown",
+                ));
+            }
+            let mut missing: Vec<String> = Vec::new();
+            if a.s3_buckets.is_none() {
+                missing.push("s3_buckets".to_string());
+            }
+            for (name, r) in &a.regions {
+                let parts = [
+                    ("ecs", r.ecs.is_none()),
+                    ("secrets", r.secrets.is_none()),
+                    ("ssm_parameters", r.ssm_parameters.is_none()),
+                    ("kms_keys", r.kms_keys.is_none()),
+                    ("ecr_repositories", r.ecr_repositories.is_none()),
+                    ("log_groups", r.log_groups.is_none()),
+                ];
+                missing.extend(
+                    parts
+                        .iter()
+                        .filter(|(_, m)| *m)
+                        .map(|(p, _)| format!("{name}.{p}")),
+                );
+            }
+            if !missing.is_empty() {
+                self.diagnostics.push(Diagnostic::info(
+                    "not-collected",
+                    a.id.clone(),
+                    format!(
+                        "not collected, so resources there are unknown: {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
+        }
+        // Gaps, grouped by where they happened and what failed.
+        let mut groups: BTreeMap<(String, String, String), (usize, String)> = BTreeMap::new();
+        for g in &inventory.gaps {
+            let key = (
+                [g.account.as_deref(), g.region.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                g.service.clone().unwrap_or_default(),
+                g.operation.clone().unwrap_or_default(),
+            );
+            let entry = groups
+                .entry(key)
+                .or_insert((0, g.error.clone().unwrap_or_default()));
+            entry.0 += 1;
+        }
+        for ((place, service, operation), (count, error)) in groups {
+            let times = if count == 1 {
+                String::new()
+            } else {
+                format!(" ({count} times)")
+            };
+            self.diagnostics.push(Diagnostic::warning(
+                "collection-gap",
+                if place.is_empty() { "(snapshot)".to_string() } else { place },
+                format!("collection could not read {service} {operation}{times}: {error}; answers that depend on it may be incomplete"),
+            ));
         }
     }
 

@@ -182,3 +182,8 @@ fn output_is_byte_identical_across_runs() {
         assert_eq!(a.stdout, b.stdout, "{format}");
     }
 }
+
+#[test]
+fn gaps_and_parts_not_collected_are_warned_about() {
+    assert_cmd_snapshot!(cli().args(["reach", "--snapshot", "tests/fixtures/gaps.json"]));
+}
