@@ -142,11 +142,10 @@ pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path]) -> String {
 pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path]) -> String {
     let mut out = String::new();
     if paths.is_empty() {
-        let _ = writeln!(
-            out,
-            "{} reaches no resource",
-            from.unwrap_or("no container")
-        );
+        let _ = match from {
+            Some(id) => writeln!(out, "{id} reaches no resource"),
+            None => writeln!(out, "no container reaches any resource"),
+        };
         return out;
     }
     let mut current: Option<&str> = None;
