@@ -102,8 +102,15 @@ pub fn load_file(path: &Path) -> Result<model::Inventory, LoadError> {
 /// Invalid JSON, a missing or unknown `schema`, a value of the wrong type, a malformed ARN, or a
 /// policy document that is not a policy.
 pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed: Result<Snapshot, _> = serde_path_to_error::deserialize(&mut de);
+    // The fast path parses without tracking JSON paths; only a failure is parsed again, with
+    // path tracking, to say where it failed.
+    let parsed: Result<Snapshot, _> = match serde_json::from_str(text) {
+        Ok(s) => Ok(s),
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(&mut de)
+        }
+    };
     let snapshot = match parsed {
         Ok(s) => s,
         Err(err) => {
