@@ -35,8 +35,10 @@ pub struct BuildOptions {
 /// naming a role, secret or image), with what blocks them.
 ///
 /// # Complexity
-/// O((P + R) · P + P · R) evaluations for P principals and R resources, where the quick
-/// [`World::may_allow`] filter skips pairs that no Allow statement could connect.
+/// Near-linear: each principal is evaluated against the resources its identity patterns could
+/// match in its own account and the resources whose policies could name it (see
+/// [`super::index`]), not against every resource; trust edges are evaluated for the principals
+/// each trust policy names. Callers are evaluated in parallel.
 pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     let world = World::new(inventory);
     let mut b = Builder {

@@ -1244,29 +1244,6 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Quick exact filter: false when neither the caller's identity policies nor the resource
-    /// policy has any Allow statement that could name `service` (so the decision is surely a deny).
-    pub fn may_allow(
-        &self,
-        caller: &Prepared<'a>,
-        resource: &ResourceInfo<'_>,
-        service: &str,
-    ) -> bool {
-        let identity = &caller.identity;
-        let mentions = |doc: &PolicyDocument| {
-            doc.statements.iter().any(|s| {
-                s.effect == model::Effect::Allow
-                    && (s.not_action.is_some()
-                        || s.action.iter().flatten().any(|a| {
-                            a == "*"
-                                || a.split_once(':')
-                                    .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
-                        }))
-            })
-        };
-        identity.iter().any(|o| mentions(o.doc)) || resource.policy.is_some_and(mentions)
-    }
-
     /// Evaluates `caller` acting on `resource` with each of `actions`; the hop allows the actions
     /// that are allowed. Reading a value under a customer-managed key also needs `kms:Decrypt`
     /// through the owning service (R4.4).
