@@ -70,6 +70,7 @@ fn write_atomically(config: &Config, path: &std::path::Path) -> Result<synth::Su
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "snapshot.json".to_string());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating `{}`: {e}", dir.display()))?;
     let result = (|| {
         let file = std::fs::File::create(&tmp)
             .map_err(|e| format!("creating `{}`: {e}", tmp.display()))?;
