@@ -1214,10 +1214,21 @@ impl<'c> Gen<'c> {
     }
 
     fn fill(&self, a: &Account, roles: &mut Vec<Value>) {
+        let mut names: std::collections::BTreeSet<String> = roles
+            .iter()
+            .filter_map(|r| r["RoleName"].as_str().map(str::to_string))
+            .collect();
         let mut k = 0;
         while roles.len() < self.c.roles_per_account {
-            roles.push(self.filler_role(a, k));
+            let role = self.filler_role(a, k);
             k += 1;
+            // The management account has its own `security-audit`; skip what would repeat a name.
+            if role["RoleName"]
+                .as_str()
+                .is_some_and(|n| names.insert(n.to_string()))
+            {
+                roles.push(role);
+            }
         }
     }
 
