@@ -39,6 +39,12 @@ fn generated_org_loads_and_has_every_shape() {
     );
 
     let g = graph::build(&inventory, &BuildOptions::default());
+    let roles = g
+        .graph
+        .node_weights()
+        .filter(|n| n.kind == NodeKind::Role && n.in_snapshot)
+        .count();
+    assert_eq!(roles, summary.roles, "role ARNs repeat");
     let containers = analysis::containers(&g);
     assert_eq!(containers.len(), summary.containers);
     let paths = analysis::reach(&g, &containers, None, DEFAULT_MAX_DEPTH);
