@@ -12,3 +12,4 @@ pub mod export;
 pub mod graph;
 pub mod model;
 pub mod policy;
+pub mod synth;

@@ -13,4 +13,5 @@ mod export;
 mod props;
 pub(crate) mod scenarios;
 mod support;
+mod synth;
 mod tidy;
