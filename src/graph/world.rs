@@ -4,6 +4,7 @@
 //! `explain`, so both decide hops the same way. It borrows the inventory; building it is linear.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::model::{self, Arn, Diagnostic, Inventory, KeyManager, OrgPolicyKind, PolicyDocument};
 use crate::policy::{
@@ -47,7 +48,7 @@ pub struct Prepared<'a> {
     identity: Vec<Owned<'a>>,
     boundary: Option<Owned<'a>>,
     scps: Option<Vec<OrgLevel<'a>>>,
-    context: Context,
+    context: Arc<Context>,
     /// What resolving it noticed: attached policies or groups missing from the snapshot.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -166,7 +167,8 @@ impl Verdict {
         }
     }
 
-    fn from_decision(decision: &Decision, request: &str, subject: &str) -> Verdict {
+    /// `request` describes the request for people; it is only called when the decision denies.
+    fn from_decision(decision: &Decision, request: impl FnOnce() -> String, subject: &str) -> Verdict {
         if decision.is_allowed() {
             Verdict {
                 status: if decision.conditional {
@@ -182,7 +184,7 @@ impl Verdict {
             }
         } else {
             let message = describe_blocker(decision.blocked_by.as_ref(), subject);
-            let mut v = Verdict::denied(request.to_string(), decision.blocked_by.clone(), message);
+            let mut v = Verdict::denied(request(), decision.blocked_by.clone(), message);
             if let Some(Blocker::Deny(reason)) = &decision.blocked_by {
                 v.because.push(reason.clone());
             }
@@ -351,8 +353,19 @@ struct Owned<'a> {
     doc: &'a PolicyDocument,
 }
 
+/// Contexts that many requests share, built once.
+struct SharedContexts {
+    /// `aws:SourceAccount` and `aws:SourceArn` absent: a principal calling with its own session.
+    no_source: Arc<Context>,
+    /// Per region: a direct call (no service in between, no source), with `aws:RequestedRegion`.
+    direct: BTreeMap<String, Arc<Context>>,
+    /// Per resource or role id: its account, organization and tags.
+    resources: BTreeMap<String, Arc<Context>>,
+}
+
 /// The indexed inventory.
 pub struct World<'a> {
+    shared: SharedContexts,
     /// The inventory.
     pub inventory: &'a Inventory,
     /// Roles by ARN.
@@ -388,6 +401,7 @@ impl<'a> World<'a> {
     /// O(n log n) in the size of the inventory.
     pub fn new(inventory: &'a Inventory) -> World<'a> {
         let mut w = World {
+            shared: SharedContexts { no_source: Arc::new(Context::new(ContextValue::Unknown)), direct: BTreeMap::new(), resources: BTreeMap::new() },
             inventory,
             roles: BTreeMap::new(),
             users: BTreeMap::new(),
@@ -422,6 +436,7 @@ impl<'a> World<'a> {
         }
         w.index_resources();
         w.note_missing_parts();
+        w.share_contexts();
         w.index_organization();
         w
     }
@@ -614,6 +629,57 @@ impl<'a> World<'a> {
             Some(arn) => KeyRef::Key(arn.clone()),
             None if reference.starts_with("arn:") => KeyRef::Unresolved(reference.to_string()),
             None => KeyRef::Unresolved(format!("arn:aws:kms:{reg}:{acct}:key/{id}")),
+        }
+    }
+
+    fn share_contexts(&mut self) {
+        let mut no_source = Context::new(ContextValue::Unknown);
+        no_source.set("aws:SourceAccount", ContextValue::Absent);
+        no_source.set("aws:SourceArn", ContextValue::Absent);
+        self.shared.no_source = Arc::new(no_source);
+        let mut regions: BTreeSet<String> = BTreeSet::from([String::new()]);
+        for a in &self.inventory.accounts {
+            regions.extend(a.regions.keys().cloned());
+            regions.extend(a.s3_buckets.iter().flatten().filter_map(|b| b.region.clone()));
+        }
+        for region in regions {
+            let mut ctx = Context::new(ContextValue::Unknown);
+            context::direct_call(&mut ctx, &region);
+            self.shared.direct.insert(region, Arc::new(ctx));
+        }
+        let mut resources = BTreeMap::new();
+        for r in self.resources.values() {
+            resources.insert(r.id.clone(), self.build_resource_ctx(&r.account, r.tags));
+        }
+        for role in self.roles.values() {
+            resources.insert(role.arn.clone(), self.build_resource_ctx(arn_account(&role.arn), Some(&role.tags)));
+        }
+        self.shared.resources = resources;
+    }
+
+    fn build_resource_ctx(&self, account: &str, tags: Option<&model::Tags>) -> Arc<Context> {
+        let mut ctx = Context::new(ContextValue::Unknown);
+        self.resource_context(&mut ctx, account, tags);
+        Arc::new(ctx)
+    }
+
+    /// The resource keys of a resource or role, shared between requests.
+    fn resource_ctx(&self, id: &str, account: &str, tags: Option<&model::Tags>) -> Arc<Context> {
+        match self.shared.resources.get(id) {
+            Some(ctx) => ctx.clone(),
+            None => self.build_resource_ctx(account, tags),
+        }
+    }
+
+    /// The keys of a direct call in `region`.
+    fn direct(&self, region: &str) -> Arc<Context> {
+        match self.shared.direct.get(region) {
+            Some(ctx) => ctx.clone(),
+            None => {
+                let mut ctx = Context::new(ContextValue::Unknown);
+                context::direct_call(&mut ctx, region);
+                Arc::new(ctx)
+            }
         }
     }
 
@@ -879,7 +945,7 @@ impl<'a> World<'a> {
             identity,
             boundary: self.boundary(caller),
             scps: self.scps(caller),
-            context: self.caller_context(caller),
+            context: Arc::new(self.caller_context(caller)),
             diagnostics,
         }
     }
@@ -958,13 +1024,13 @@ impl<'a> World<'a> {
         partition: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = format!("{ECS_TASKS} → sts:AssumeRole on `{role_arn}`");
+        let request_text = || format!("{ECS_TASKS} → sts:AssumeRole on `{role_arn}`");
         let Some(role) = self.roles.get(role_arn) else {
-            return self.role_not_in_snapshot(role_arn, &request_text);
+            return self.role_not_in_snapshot(role_arn, &request_text());
         };
         if arn_account(role_arn) != task_account {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 format!(
                     "`{role_arn}` is in another account; ECS can only pass roles of the task's account"
@@ -973,13 +1039,13 @@ impl<'a> World<'a> {
         }
         let Some(trust) = &role.trust else {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 format!("`{role_arn}` has no trust policy in the snapshot"),
             );
         };
         let mut ctx = context::ecs_service(task_account, task_region, partition);
-        self.resource_context(&mut ctx, arn_account(role_arn), Some(&role.tags));
+        ctx.parents.push(self.resource_ctx(role_arn, arn_account(role_arn), Some(&role.tags)));
         let request = Request {
             principal: RequestPrincipal::Service(ECS_TASKS.to_string()),
             action: "sts:AssumeRole".to_string(),
@@ -998,7 +1064,7 @@ impl<'a> World<'a> {
         };
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
-        Verdict::from_decision(&decision, &request_text, role_arn)
+        Verdict::from_decision(&decision, request_text, role_arn)
     }
 
     fn role_not_in_snapshot(&self, role_arn: &str, request_text: &str) -> Verdict {
@@ -1021,25 +1087,29 @@ impl<'a> World<'a> {
         target: &'a model::Role,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = format!("`{}` → sts:AssumeRole on `{}`", caller.id(), target.arn);
+        let request_text = || format!("`{}` → sts:AssumeRole on `{}`", caller.id(), target.arn);
         let Some(trust) = &target.trust else {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 format!("`{}` has no trust policy in the snapshot", target.arn),
             );
         };
         if arn_partition(caller.id()) != arn_partition(&target.arn) {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 "roles cannot be assumed across partitions".to_string(),
             );
         }
-        let mut ctx = caller.context.clone();
-        self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
-        ctx.set("aws:SourceAccount", ContextValue::Absent);
-        ctx.set("aws:SourceArn", ContextValue::Absent);
+        let ctx = Context::layered(
+            ContextValue::Unknown,
+            vec![
+                self.shared.no_source.clone(),
+                caller.context.clone(),
+                self.resource_ctx(&target.arn, arn_account(&target.arn), Some(&target.tags)),
+            ],
+        );
         let request = Request {
             principal: Self::principal_of(caller),
             action: "sts:AssumeRole".to_string(),
@@ -1053,7 +1123,7 @@ impl<'a> World<'a> {
             document: trust,
         };
         let decision = self.decide(caller, &request, Some(trust_ref), "sts", false, diags);
-        Verdict::from_decision(&decision, &request_text, &target.arn)
+        Verdict::from_decision(&decision, request_text, &target.arn)
     }
 
     /// Evaluates a principal outside the snapshot (an account root or a role or user ARN of an
@@ -1065,10 +1135,10 @@ impl<'a> World<'a> {
         target: &'a model::Role,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = format!("`{principal}` → sts:AssumeRole on `{}`", target.arn);
+        let request_text = || format!("`{principal}` → sts:AssumeRole on `{}`", target.arn);
         let Some(trust) = &target.trust else {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 format!("`{}` has no trust policy in the snapshot", target.arn),
             );
@@ -1143,7 +1213,7 @@ impl<'a> World<'a> {
         };
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
-        let mut verdict = Verdict::from_decision(&decision, &request_text, &target.arn);
+        let mut verdict = Verdict::from_decision(&decision, request_text, &target.arn);
         verdict.because.retain(|r| r.policy != NOT_IN_SNAPSHOT);
         verdict.conditional(format!("account {account} is not in the snapshot; its identity policies and SCPs must also allow"))
     }
@@ -1156,10 +1226,10 @@ impl<'a> World<'a> {
         target: &'a model::Role,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = format!("{service} → sts:AssumeRole on `{}`", target.arn);
+        let request_text = || format!("{service} → sts:AssumeRole on `{}`", target.arn);
         let Some(trust) = &target.trust else {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 format!("`{}` has no trust policy in the snapshot", target.arn),
             );
@@ -1196,7 +1266,7 @@ impl<'a> World<'a> {
         };
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
-        Verdict::from_decision(&decision, &request_text, &target.arn)
+        Verdict::from_decision(&decision, request_text, &target.arn)
     }
 
     /// The actions evaluated on a resource of this kind when none are given.
@@ -1286,17 +1356,22 @@ impl<'a> World<'a> {
         action: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = format!("`{}` → {action} on `{}`", caller.id(), resource.id);
+        let request_text = || format!("`{}` → {action} on `{}`", caller.id(), resource.id);
         if arn_partition(caller.id()) != resource.partition {
             return Verdict::denied(
-                request_text,
+                request_text(),
                 None,
                 "access never crosses partitions".to_string(),
             );
         }
-        let mut ctx = caller.context.clone();
-        self.resource_context(&mut ctx, &resource.account, resource.tags);
-        context::direct_call(&mut ctx, &resource.region);
+        let mut ctx = Context::layered(
+            ContextValue::Unknown,
+            vec![
+                self.direct(&resource.region),
+                caller.context.clone(),
+                self.resource_ctx(&resource.id, &resource.account, resource.tags),
+            ],
+        );
         if resource.kind == NodeKind::KmsKey {
             ctx.set(
                 "kms:CallerAccount",
@@ -1330,7 +1405,7 @@ impl<'a> World<'a> {
             resource.aws_managed_key,
             diags,
         );
-        let mut verdict = Verdict::from_decision(&decision, &request_text, &resource.id);
+        let mut verdict = Verdict::from_decision(&decision, request_text, &resource.id);
         verdict = self.unknown_resource_policy(verdict, caller, resource);
         if verdict.status == EdgeStatus::Denied {
             return verdict;
@@ -1432,12 +1507,14 @@ impl<'a> World<'a> {
                 if info.aws_managed_key && caller_account == info.account && info.policy.is_none() {
                     return Verdict::allowed();
                 }
-                let request_text = format!(
+                let request_text = || format!(
                     "`{}` → kms:Decrypt on `{key_arn}` via {service}",
                     caller.id()
                 );
-                let mut ctx = caller.context.clone();
-                self.resource_context(&mut ctx, &info.account, info.tags);
+                let mut ctx = Context::layered(
+                    ContextValue::Unknown,
+                    vec![caller.context.clone(), self.resource_ctx(&info.id, &info.account, info.tags)],
+                );
                 context::via_service(&mut ctx, service, &value.region, caller_account);
                 let context_key = if value.kind == NodeKind::Secret {
                     "kms:EncryptionContext:SecretARN"
@@ -1470,7 +1547,7 @@ impl<'a> World<'a> {
                     info.aws_managed_key,
                     diags,
                 );
-                Verdict::from_decision(&decision, &request_text, key_arn)
+                Verdict::from_decision(&decision, request_text, key_arn)
                     .note_if_allowed("KMS grants are not modelled; a grant could allow more")
             }
         }
@@ -1541,8 +1618,10 @@ impl<'a> World<'a> {
         let caller = &self.prepare(Caller::Role(role));
         // GetAuthorizationToken is wildcard-only and only an identity policy can grant it.
         let token_text = format!("`{exec}` → ecr:GetAuthorizationToken on `*`");
-        let mut ctx = caller.context.clone();
-        context::direct_call(&mut ctx, &repository.region);
+        let ctx = Context::layered(
+            ContextValue::Unknown,
+            vec![self.direct(&repository.region), caller.context.clone()],
+        );
         let request = Request {
             principal: Self::principal_of(caller),
             action: "ecr:GetAuthorizationToken".to_string(),
@@ -1551,7 +1630,7 @@ impl<'a> World<'a> {
             context: ctx,
         };
         let decision = self.decide(caller, &request, None, "ecr", false, diags);
-        let token = Verdict::from_decision(&decision, &token_text, "*");
+        let token = Verdict::from_decision(&decision, || token_text, "*");
         let mut verdict = trust.and(token);
         for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
             verdict = verdict.and(self.access_one(caller, repository, action, diags));

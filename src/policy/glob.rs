@@ -177,6 +177,38 @@ fn step(toks: &[Tok], s: &States, c: char) -> States {
     next
 }
 
+/// The common shapes without building an automaton: a pattern with no wildcard, or one whose
+/// only wildcard is a final `*` (`bucket/*`). `None` for every other shape.
+fn prefix_coverage_simple(pattern: &str, prefix: &str, ignore_case: bool, escapes: bool) -> Option<Tri> {
+    if escapes && pattern.contains('\\') {
+        return None;
+    }
+    let starts = |text: &str, head: &str| {
+        text.len() >= head.len()
+            && if ignore_case {
+                text.as_bytes()[..head.len()].eq_ignore_ascii_case(head.as_bytes())
+            } else {
+                text.as_bytes()[..head.len()] == *head.as_bytes()
+            }
+    };
+    let literal = match pattern.find(['*', '?']) {
+        None => pattern,
+        Some(i) if i + 1 == pattern.len() && pattern.ends_with('*') => {
+            let literal = &pattern[..i];
+            return Some(if starts(prefix, literal) {
+                Tri::True
+            } else if starts(literal, prefix) {
+                Tri::Unknown
+            } else {
+                Tri::False
+            });
+        }
+        Some(_) => return None,
+    };
+    // No wildcard: the pattern matches exactly one string, which may or may not extend the prefix.
+    Some(if starts(literal, prefix) { Tri::Unknown } else { Tri::False })
+}
+
 /// The most subsets the universality check explores before answering "some".
 const MAX_SUBSETS: usize = 4096;
 
@@ -187,6 +219,9 @@ const MAX_SUBSETS: usize = 4096;
 /// positions that is capped at a few thousand subsets (past the cap the answer is `Unknown`,
 /// which callers treat as "some").
 pub fn prefix_coverage_with(pattern: &str, prefix: &str, ignore_case: bool, escapes: bool) -> Tri {
+    if let Some(answer) = prefix_coverage_simple(pattern, prefix, ignore_case, escapes) {
+        return answer;
+    }
     let toks = tokens(pattern, ignore_case, escapes);
     let n = toks.len();
     let mut s: States = vec![0u64; n / 64 + 1];

@@ -8,6 +8,7 @@
 //! conditional allow whose open conditions carry `effect: Deny`. Nothing unknown is dropped.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::model::{Diagnostic, Effect, PolicyDocument};
 
@@ -124,26 +125,34 @@ pub enum ContextValue {
 }
 
 /// The request context: lowercase key to value, plus what a key not listed means.
+///
+/// Contexts can be layered: keys this context does not set are looked up in `parents`, in order,
+/// so the principal's and the resource's keys are built once and shared by every request that
+/// involves them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Context {
     /// Keys by lowercase name.
     pub values: BTreeMap<String, ContextValue>,
-    /// The value of any key not in `values`: [`ContextValue::Absent`] for strict simulation,
-    /// [`ContextValue::Unknown`] for analysis of a snapshot.
+    /// The value of any key not in `values` or a parent: [`ContextValue::Absent`] for strict
+    /// simulation, [`ContextValue::Unknown`] for analysis of a snapshot.
     pub otherwise: ContextValue,
     /// Lowercase key prefixes (such as `aws:resourcetag/`) whose keys, when not in `values`, are
     /// surely absent: the snapshot holds every tag of the resource, so an unlisted tag is absent.
     pub absent_prefixes: Vec<String>,
+    /// Contexts consulted, in order, for keys this one does not set. Their `otherwise` is not
+    /// used; their `absent_prefixes` are.
+    pub parents: Vec<Arc<Context>>,
 }
 
 impl Context {
     /// An empty context in which every other key is `otherwise`.
     pub fn new(otherwise: ContextValue) -> Context {
-        Context {
-            values: BTreeMap::new(),
-            otherwise,
-            absent_prefixes: Vec::new(),
-        }
+        Context { values: BTreeMap::new(), otherwise, absent_prefixes: Vec::new(), parents: Vec::new() }
+    }
+
+    /// A context that adds nothing to `parents` and in which every other key is `otherwise`.
+    pub fn layered(otherwise: ContextValue, parents: Vec<Arc<Context>>) -> Context {
+        Context { parents, ..Context::new(otherwise) }
     }
 
     /// Sets a key (stored lowercase).
@@ -152,20 +161,39 @@ impl Context {
         self
     }
 
-    /// Looks a key up, case-insensitively.
-    pub fn get(&self, key: &str) -> &ContextValue {
-        let key = key.to_ascii_lowercase();
-        match self.values.get(&key) {
+    fn find(&self, lower: &str) -> Option<&ContextValue> {
+        if let Some(v) = self.values.get(lower) {
+            return Some(v);
+        }
+        self.parents.iter().find_map(|p| p.find(lower))
+    }
+
+    fn absent_by_prefix(&self, lower: &str) -> bool {
+        self.absent_prefixes.iter().any(|p| lower.starts_with(p.as_str()))
+            || self.parents.iter().any(|p| p.absent_by_prefix(lower))
+    }
+
+    fn get_lower(&self, lower: &str) -> &ContextValue {
+        match self.find(lower) {
             Some(value) => value,
-            None if self
-                .absent_prefixes
-                .iter()
-                .any(|p| key.starts_with(p.as_str())) =>
-            {
-                &ContextValue::Absent
-            }
+            None if self.absent_by_prefix(lower) => &ContextValue::Absent,
             None => &self.otherwise,
         }
+    }
+
+    /// Looks a key up, case-insensitively, without allocating for ordinary keys.
+    pub fn get(&self, key: &str) -> &ContextValue {
+        const CAP: usize = 128;
+        if key.len() <= CAP && key.is_ascii() {
+            let mut buf = [0u8; CAP];
+            let lower = &mut buf[..key.len()];
+            lower.copy_from_slice(key.as_bytes());
+            lower.make_ascii_lowercase();
+            if let Ok(k) = std::str::from_utf8(lower) {
+                return self.get_lower(k);
+            }
+        }
+        self.get_lower(&key.to_ascii_lowercase())
     }
 }
 

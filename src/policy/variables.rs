@@ -108,15 +108,5 @@ fn unquote(s: &str) -> &str {
 
 /// Looks a key up case-insensitively without allocating for ordinary keys.
 pub fn lookup<'c>(context: &'c Context, key: &str) -> &'c ContextValue {
-    const CAP: usize = 128;
-    if key.len() <= CAP && key.is_ascii() {
-        let mut buf = [0u8; CAP];
-        let lower = &mut buf[..key.len()];
-        lower.copy_from_slice(key.as_bytes());
-        lower.make_ascii_lowercase();
-        if let Ok(k) = std::str::from_utf8(lower) {
-            return context.values.get(k).unwrap_or(&context.otherwise);
-        }
-    }
     context.get(key)
 }
