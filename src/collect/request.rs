@@ -126,8 +126,8 @@ impl SimulateInput {
                 id: "session_policy",
                 document: doc,
             }),
-            scps: org_levels(&self.scps, PolicyType::Scp),
-            rcps: org_levels(&self.rcps, PolicyType::Rcp),
+            scps: org_levels(&self.scps, PolicyType::Scp).map(std::borrow::Cow::Owned),
+            rcps: org_levels(&self.rcps, PolicyType::Rcp).map(std::borrow::Cow::Owned),
             aws_managed_key: self.aws_managed_key,
         }
     }

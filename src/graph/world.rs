@@ -3,6 +3,7 @@
 //! [`World`] answers "may this principal do this to that" for the graph builder and for
 //! `explain`, so both decide hops the same way. It borrows the inventory; building it is linear.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -47,7 +48,7 @@ pub struct Prepared<'a> {
     pub caller: Caller<'a>,
     identity: Vec<Owned<'a>>,
     boundary: Option<Owned<'a>>,
-    scps: Option<Vec<OrgLevel<'a>>>,
+    scps: Option<Arc<[OrgLevel<'a>]>>,
     context: Arc<Context>,
     /// What resolving it noticed: attached policies or groups missing from the snapshot.
     pub diagnostics: Vec<Diagnostic>,
@@ -168,7 +169,11 @@ impl Verdict {
     }
 
     /// `request` describes the request for people; it is only called when the decision denies.
-    fn from_decision(decision: &Decision, request: impl FnOnce() -> String, subject: &str) -> Verdict {
+    fn from_decision(
+        decision: Decision,
+        request: impl FnOnce() -> String,
+        subject: &str,
+    ) -> Verdict {
         if decision.is_allowed() {
             Verdict {
                 status: if decision.conditional {
@@ -177,17 +182,19 @@ impl Verdict {
                     EdgeStatus::Allowed
                 },
                 actions: Vec::new(),
-                because: decision.because.clone(),
-                conditions: decision.conditions.clone(),
+                because: decision.because,
+                conditions: decision.conditions,
                 notes: Vec::new(),
                 blocked: None,
             }
         } else {
             let message = describe_blocker(decision.blocked_by.as_ref(), subject);
-            let mut v = Verdict::denied(request(), decision.blocked_by.clone(), message);
-            if let Some(Blocker::Deny(reason)) = &decision.blocked_by {
-                v.because.push(reason.clone());
-            }
+            let deny = match &decision.blocked_by {
+                Some(Blocker::Deny(reason)) => Some(reason.clone()),
+                _ => None,
+            };
+            let mut v = Verdict::denied(request(), decision.blocked_by, message);
+            v.because.extend(deny);
             v
         }
     }
@@ -380,8 +387,8 @@ pub struct World<'a> {
     pub resources: BTreeMap<String, ResourceInfo<'a>>,
     keys_by_id: BTreeMap<(String, String, String), String>,
     aliases: BTreeMap<(String, String, String), String>,
-    scp_levels: BTreeMap<&'a str, Vec<Level<'a>>>,
-    rcp_levels: BTreeMap<&'a str, Vec<Level<'a>>>,
+    scp_levels: BTreeMap<&'a str, Arc<[OrgLevel<'a>]>>,
+    rcp_levels: BTreeMap<&'a str, Arc<[OrgLevel<'a>]>>,
     /// What indexing noticed.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -401,7 +408,11 @@ impl<'a> World<'a> {
     /// O(n log n) in the size of the inventory.
     pub fn new(inventory: &'a Inventory) -> World<'a> {
         let mut w = World {
-            shared: SharedContexts { no_source: Arc::new(Context::new(ContextValue::Unknown)), direct: BTreeMap::new(), resources: BTreeMap::new() },
+            shared: SharedContexts {
+                no_source: Arc::new(Context::new(ContextValue::Unknown)),
+                direct: BTreeMap::new(),
+                resources: BTreeMap::new(),
+            },
             inventory,
             roles: BTreeMap::new(),
             users: BTreeMap::new(),
@@ -640,7 +651,12 @@ impl<'a> World<'a> {
         let mut regions: BTreeSet<String> = BTreeSet::from([String::new()]);
         for a in &self.inventory.accounts {
             regions.extend(a.regions.keys().cloned());
-            regions.extend(a.s3_buckets.iter().flatten().filter_map(|b| b.region.clone()));
+            regions.extend(
+                a.s3_buckets
+                    .iter()
+                    .flatten()
+                    .filter_map(|b| b.region.clone()),
+            );
         }
         for region in regions {
             let mut ctx = Context::new(ContextValue::Unknown);
@@ -652,7 +668,10 @@ impl<'a> World<'a> {
             resources.insert(r.id.clone(), self.build_resource_ctx(&r.account, r.tags));
         }
         for role in self.roles.values() {
-            resources.insert(role.arn.clone(), self.build_resource_ctx(arn_account(&role.arn), Some(&role.tags)));
+            resources.insert(
+                role.arn.clone(),
+                self.build_resource_ctx(arn_account(&role.arn), Some(&role.tags)),
+            );
         }
         self.shared.resources = resources;
     }
@@ -796,6 +815,15 @@ impl<'a> World<'a> {
                     }
                     levels.push((target, attached));
                 }
+                let levels: Arc<[OrgLevel<'a>]> = org_levels(
+                    &levels,
+                    if kind == OrgPolicyKind::Scp {
+                        PolicyType::Scp
+                    } else {
+                        PolicyType::Rcp
+                    },
+                )
+                .into();
                 let map = if kind == OrgPolicyKind::Scp {
                     &mut self.scp_levels
                 } else {
@@ -882,14 +910,13 @@ impl<'a> World<'a> {
         })
     }
 
-    fn scps(&self, caller: Caller<'a>) -> Option<Vec<OrgLevel<'a>>> {
+    fn scps(&self, caller: Caller<'a>) -> Option<Arc<[OrgLevel<'a>]>> {
         if let Caller::Role(r) = caller {
             if r.is_service_linked() {
                 return None;
             }
         }
-        let levels = self.scp_levels.get(arn_account(caller.id()))?;
-        Some(org_levels(levels, PolicyType::Scp))
+        self.scp_levels.get(arn_account(caller.id())).cloned()
     }
 
     fn rcps(
@@ -897,12 +924,13 @@ impl<'a> World<'a> {
         resource_account: &str,
         service: &str,
         aws_managed_key: bool,
-    ) -> Option<Vec<OrgLevel<'a>>> {
+    ) -> Option<Cow<'_, [OrgLevel<'a>]>> {
         if aws_managed_key || !RCP_SERVICES.contains(&service) {
             return None;
         }
-        let levels = self.rcp_levels.get(resource_account)?;
-        Some(org_levels(levels, PolicyType::Rcp))
+        self.rcp_levels
+            .get(resource_account)
+            .map(|l| Cow::Borrowed(&l[..]))
     }
 
     /// The partition, account and organization facts of the principal, as context keys.
@@ -1006,12 +1034,12 @@ impl<'a> World<'a> {
                 document: o.doc,
             }),
             session: None,
-            scps: caller.scps.clone(),
+            scps: caller.scps.as_deref().map(Cow::Borrowed),
             rcps: self.rcps(&request.resource_account, resource_service, aws_managed_key),
             aws_managed_key,
         };
-        let decision = policy::evaluate(request, &set);
-        diags.extend(decision.diagnostics.iter().cloned());
+        let mut decision = policy::evaluate(request, &set);
+        diags.append(&mut decision.diagnostics);
         decision
     }
 
@@ -1045,7 +1073,8 @@ impl<'a> World<'a> {
             );
         };
         let mut ctx = context::ecs_service(task_account, task_region, partition);
-        ctx.parents.push(self.resource_ctx(role_arn, arn_account(role_arn), Some(&role.tags)));
+        ctx.parents
+            .push(self.resource_ctx(role_arn, arn_account(role_arn), Some(&role.tags)));
         let request = Request {
             principal: RequestPrincipal::Service(ECS_TASKS.to_string()),
             action: "sts:AssumeRole".to_string(),
@@ -1064,7 +1093,7 @@ impl<'a> World<'a> {
         };
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
-        Verdict::from_decision(&decision, request_text, role_arn)
+        Verdict::from_decision(decision, request_text, role_arn)
     }
 
     fn role_not_in_snapshot(&self, role_arn: &str, request_text: &str) -> Verdict {
@@ -1123,7 +1152,7 @@ impl<'a> World<'a> {
             document: trust,
         };
         let decision = self.decide(caller, &request, Some(trust_ref), "sts", false, diags);
-        Verdict::from_decision(&decision, request_text, &target.arn)
+        Verdict::from_decision(decision, request_text, &target.arn)
     }
 
     /// Evaluates a principal outside the snapshot (an account root or a role or user ARN of an
@@ -1213,7 +1242,7 @@ impl<'a> World<'a> {
         };
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
-        let mut verdict = Verdict::from_decision(&decision, request_text, &target.arn);
+        let mut verdict = Verdict::from_decision(decision, request_text, &target.arn);
         verdict.because.retain(|r| r.policy != NOT_IN_SNAPSHOT);
         verdict.conditional(format!("account {account} is not in the snapshot; its identity policies and SCPs must also allow"))
     }
@@ -1266,7 +1295,7 @@ impl<'a> World<'a> {
         };
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
-        Verdict::from_decision(&decision, request_text, &target.arn)
+        Verdict::from_decision(decision, request_text, &target.arn)
     }
 
     /// The actions evaluated on a resource of this kind when none are given.
@@ -1405,7 +1434,7 @@ impl<'a> World<'a> {
             resource.aws_managed_key,
             diags,
         );
-        let mut verdict = Verdict::from_decision(&decision, request_text, &resource.id);
+        let mut verdict = Verdict::from_decision(decision, request_text, &resource.id);
         verdict = self.unknown_resource_policy(verdict, caller, resource);
         if verdict.status == EdgeStatus::Denied {
             return verdict;
@@ -1507,13 +1536,18 @@ impl<'a> World<'a> {
                 if info.aws_managed_key && caller_account == info.account && info.policy.is_none() {
                     return Verdict::allowed();
                 }
-                let request_text = || format!(
-                    "`{}` → kms:Decrypt on `{key_arn}` via {service}",
-                    caller.id()
-                );
+                let request_text = || {
+                    format!(
+                        "`{}` → kms:Decrypt on `{key_arn}` via {service}",
+                        caller.id()
+                    )
+                };
                 let mut ctx = Context::layered(
                     ContextValue::Unknown,
-                    vec![caller.context.clone(), self.resource_ctx(&info.id, &info.account, info.tags)],
+                    vec![
+                        caller.context.clone(),
+                        self.resource_ctx(&info.id, &info.account, info.tags),
+                    ],
                 );
                 context::via_service(&mut ctx, service, &value.region, caller_account);
                 let context_key = if value.kind == NodeKind::Secret {
@@ -1547,7 +1581,7 @@ impl<'a> World<'a> {
                     info.aws_managed_key,
                     diags,
                 );
-                Verdict::from_decision(&decision, request_text, key_arn)
+                Verdict::from_decision(decision, request_text, key_arn)
                     .note_if_allowed("KMS grants are not modelled; a grant could allow more")
             }
         }
@@ -1630,7 +1664,7 @@ impl<'a> World<'a> {
             context: ctx,
         };
         let decision = self.decide(caller, &request, None, "ecr", false, diags);
-        let token = Verdict::from_decision(&decision, || token_text, "*");
+        let token = Verdict::from_decision(decision, || token_text, "*");
         let mut verdict = trust.and(token);
         for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
             verdict = verdict.and(self.access_one(caller, repository, action, diags));

@@ -179,7 +179,12 @@ fn step(toks: &[Tok], s: &States, c: char) -> States {
 
 /// The common shapes without building an automaton: a pattern with no wildcard, or one whose
 /// only wildcard is a final `*` (`bucket/*`). `None` for every other shape.
-fn prefix_coverage_simple(pattern: &str, prefix: &str, ignore_case: bool, escapes: bool) -> Option<Tri> {
+fn prefix_coverage_simple(
+    pattern: &str,
+    prefix: &str,
+    ignore_case: bool,
+    escapes: bool,
+) -> Option<Tri> {
     if escapes && pattern.contains('\\') {
         return None;
     }
@@ -206,7 +211,11 @@ fn prefix_coverage_simple(pattern: &str, prefix: &str, ignore_case: bool, escape
         Some(_) => return None,
     };
     // No wildcard: the pattern matches exactly one string, which may or may not extend the prefix.
-    Some(if starts(literal, prefix) { Tri::Unknown } else { Tri::False })
+    Some(if starts(literal, prefix) {
+        Tri::Unknown
+    } else {
+        Tri::False
+    })
 }
 
 /// The most subsets the universality check explores before answering "some".

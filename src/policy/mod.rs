@@ -7,6 +7,7 @@
 //! *conditional*; a Deny that depends on one makes it *possibly denied*, which is reported as a
 //! conditional allow whose open conditions carry `effect: Deny`. Nothing unknown is dropped.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -147,12 +148,20 @@ pub struct Context {
 impl Context {
     /// An empty context in which every other key is `otherwise`.
     pub fn new(otherwise: ContextValue) -> Context {
-        Context { values: BTreeMap::new(), otherwise, absent_prefixes: Vec::new(), parents: Vec::new() }
+        Context {
+            values: BTreeMap::new(),
+            otherwise,
+            absent_prefixes: Vec::new(),
+            parents: Vec::new(),
+        }
     }
 
     /// A context that adds nothing to `parents` and in which every other key is `otherwise`.
     pub fn layered(otherwise: ContextValue, parents: Vec<Arc<Context>>) -> Context {
-        Context { parents, ..Context::new(otherwise) }
+        Context {
+            parents,
+            ..Context::new(otherwise)
+        }
     }
 
     /// Sets a key (stored lowercase).
@@ -169,7 +178,9 @@ impl Context {
     }
 
     fn absent_by_prefix(&self, lower: &str) -> bool {
-        self.absent_prefixes.iter().any(|p| lower.starts_with(p.as_str()))
+        self.absent_prefixes
+            .iter()
+            .any(|p| lower.starts_with(p.as_str()))
             || self.parents.iter().any(|p| p.absent_by_prefix(lower))
     }
 
@@ -284,10 +295,10 @@ pub struct PolicySet<'a> {
     /// The session policy, if any.
     pub session: Option<PolicyRef<'a>>,
     /// The SCP levels of the principal's account, root first; `None` when SCPs do not apply.
-    pub scps: Option<Vec<OrgLevel<'a>>>,
+    pub scps: Option<Cow<'a, [OrgLevel<'a>]>>,
     /// The RCP levels of the resource's account, root first; `None` when RCPs do not apply.
     /// `RCPFullAWSAccess` is implicit at every level.
-    pub rcps: Option<Vec<OrgLevel<'a>>>,
+    pub rcps: Option<Cow<'a, [OrgLevel<'a>]>>,
     /// The resource is an AWS-managed KMS key, which no other account can use (R2.7).
     pub aws_managed_key: bool,
 }

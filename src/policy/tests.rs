@@ -3,6 +3,8 @@
 //! Every test describes a request and its policies with [`Case`] and calls [`check`] with the
 //! expected outcome; tests that also check the proof look at the returned decision.
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use super::*;
@@ -201,8 +203,8 @@ impl Case {
                 id: "session",
                 document,
             }),
-            scps: org_levels(&self.scps, &scp_ids, PolicyType::Scp),
-            rcps: org_levels(&self.rcps, &rcp_ids, PolicyType::Rcp),
+            scps: org_levels(&self.scps, &scp_ids, PolicyType::Scp).map(Cow::Owned),
+            rcps: org_levels(&self.rcps, &rcp_ids, PolicyType::Rcp).map(Cow::Owned),
             aws_managed_key: self.aws_managed_key,
         };
         let request = Request {
