@@ -67,15 +67,12 @@ fn simulate_json_and_text() {
 
 #[test]
 fn unknown_id_exits_2_with_closest_ids() {
-    assert_cmd_snapshot!(
-        "who_can_graphml_exits_2",
-        cli().args([
-            "who-can",
-            "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/api-key",
-            "--snapshot",
-            SMOKE
-        ])
-    );
+    assert_cmd_snapshot!(cli().args([
+        "who-can",
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/api-key",
+        "--snapshot",
+        SMOKE
+    ]));
 }
 
 #[test]
