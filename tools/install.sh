@@ -2,7 +2,9 @@
 # Installs what the export tests and diagram rendering need, and nothing else:
 # - Graphviz (`dot`, `nop`), whose parser checks every DOT output;
 # - Node's Mermaid checker in tools/mermaid (mermaid, jsdom, mermaid-cli) from its lockfile;
-# - with --render, Debian's Chromium, which mermaid-cli drives to render PNG and SVG.
+# - with --render, Debian's Chromium, which mermaid-cli drives to render PNG and SVG;
+# - the graph-database checkers' Python environment (falkordblite, networkx), by
+#   tools/graphdb/install.sh.
 #
 # Usage: bash tools/install.sh [--render]
 # Safe to run again: it skips what is already there.
@@ -34,3 +36,5 @@ if ! cmp -s "$here/mermaid/package-lock.json" "$stamp"; then
   PUPPETEER_SKIP_DOWNLOAD=1 npm ci --prefix "$here/mermaid" --no-audit --no-fund
   cp "$here/mermaid/package-lock.json" "$stamp"
 fi
+
+bash "$here/graphdb/install.sh"

@@ -54,7 +54,13 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Graph(args) => {
             let format = check_format(
                 args.format,
-                &[Format::Dot, Format::Mermaid, Format::Json],
+                &[
+                    Format::Dot,
+                    Format::Mermaid,
+                    Format::Json,
+                    Format::Cypher,
+                    Format::Graphml,
+                ],
                 "graph",
             )?;
             let (_, g) = load(&args.snapshot, printer)?;
@@ -68,6 +74,8 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
             let (out, warnings) = match format {
                 Format::Dot => export::to_dot(&g),
                 Format::Mermaid => export::to_mermaid(&g),
+                Format::Cypher => (export::to_cypher(&g), Vec::new()),
+                Format::Graphml => (export::to_graphml(&g), Vec::new()),
                 _ => (export::graph_json(&g), Vec::new()),
             };
             printer.diagnostics(&warnings);
@@ -132,6 +140,8 @@ fn format_name(f: Format) -> &'static str {
         Format::Json => "json",
         Format::Dot => "dot",
         Format::Mermaid => "mermaid",
+        Format::Cypher => "cypher",
+        Format::Graphml => "graphml",
     }
 }
 

@@ -60,6 +60,10 @@ pub enum Format {
     Dot,
     /// Mermaid flowchart.
     Mermaid,
+    /// openCypher statements for Neo4j, Memgraph and FalkorDB.
+    Cypher,
+    /// GraphML for Gephi, yEd and networkx.
+    Graphml,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,7 +73,7 @@ enum Command {
     /// List what a container, task definition, service, role or user reaches (every container
     /// when --from is not given).
     Reach(ReachArgs),
-    /// Draw the graph as DOT, Mermaid or JSON.
+    /// Draw the graph as DOT, Mermaid or JSON, or export it as openCypher or GraphML.
     Graph(GraphArgs),
     /// Explain why a source reaches a resource, or the first hop that blocks it.
     Explain(ExplainArgs),
@@ -120,7 +124,7 @@ struct ReachArgs {
 struct GraphArgs {
     #[command(flatten)]
     snapshot: SnapshotArgs,
-    /// dot, mermaid or json.
+    /// dot, mermaid, json, cypher or graphml.
     #[arg(long, value_enum, default_value_t = Format::Dot)]
     format: Format,
     /// Keep only what lies on paths to or from this node.

@@ -457,6 +457,19 @@ fn conditions(conditions: &[OpenCondition]) -> Vec<ConditionDto<'_>> {
     conditions.iter().map(ConditionDto::new).collect()
 }
 
+/// One reason as a compact JSON object, spelled as in the wire format above, for exports that
+/// store a proof as strings (Cypher and GraphML property values cannot be maps).
+pub(super) fn reason_compact(reason: &Reason) -> String {
+    // INVARIANT: the DTO holds only strings, so serializing it cannot fail.
+    serde_json::to_string(&ReasonDto::new(reason)).unwrap_or_default()
+}
+
+/// One open condition as a compact JSON object, spelled as in the wire format above.
+pub(super) fn condition_compact(condition: &OpenCondition) -> String {
+    // INVARIANT: the DTO holds only strings and lists of strings, so serializing it cannot fail.
+    serde_json::to_string(&ConditionDto::new(condition)).unwrap_or_default()
+}
+
 /// Pretty-prints with a two-space indent and a final newline.
 fn to_pretty<T: Serialize>(value: &T) -> String {
     // INVARIANT: the DTOs hold only strings, booleans, sequences and structs with string keys,

@@ -1,4 +1,5 @@
-//! Exports: Graphviz DOT, Mermaid and versioned JSON.
+//! Exports: Graphviz DOT, Mermaid, versioned JSON, and openCypher and GraphML for graph
+//! databases and graph tools.
 //!
 //! Every exporter is a pure function of an [`AccessGraph`]: it returns the text, and the drawing
 //! exporters also return warnings (for example when a graph is too large to read). Nothing here
@@ -19,11 +20,15 @@ use petgraph::graph::{EdgeIndex, NodeIndex};
 
 use crate::graph::{AccessGraph, Edge, EdgeKind, Node, NodeKind};
 
+pub mod cypher;
 pub mod dot;
+pub mod graphml;
 pub mod json;
 pub mod mermaid;
 
+pub use cypher::to_cypher;
 pub use dot::to_dot;
+pub use graphml::to_graphml;
 pub use json::{decision_json, graph_json, paths_json};
 pub use mermaid::to_mermaid;
 

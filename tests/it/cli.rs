@@ -187,3 +187,57 @@ fn output_is_byte_identical_across_runs() {
 fn gaps_and_parts_not_collected_are_warned_about() {
     assert_cmd_snapshot!(cli().args(["reach", "--snapshot", "tests/fixtures/gaps.json"]));
 }
+
+/// `graph --format cypher|graphml` writes what the library exports, with `--focus` and `-o`.
+#[test]
+fn graph_cypher_and_graphml_with_focus_and_output_file() {
+    let snapshot = "examples/three-account-org/snapshot.json";
+    let focus = "arn:aws:ecs:us-east-1:111111111111:service/prod/payments-worker";
+    let inventory = rolechain::collect::load_file(&support::root().join(snapshot)).unwrap();
+    let g = rolechain::graph::build(&inventory, &rolechain::graph::BuildOptions::default());
+    let center = rolechain::analysis::lookup(&g, focus).unwrap();
+    let focused = rolechain::analysis::focus(&g, center, rolechain::analysis::DEFAULT_MAX_DEPTH);
+    let dir = tempfile::tempdir().unwrap();
+    for (format, expected) in [
+        ("cypher", rolechain::export::to_cypher(&focused)),
+        ("graphml", rolechain::export::to_graphml(&focused)),
+    ] {
+        let out = dir.path().join(format!("g.{format}"));
+        let output = cli()
+            .args([
+                "graph",
+                "--snapshot",
+                snapshot,
+                "--format",
+                format,
+                "--focus",
+                focus,
+            ])
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(output.stdout.is_empty(), "{output:?}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), expected, "{format}");
+    }
+}
+
+#[test]
+fn graph_database_formats_only_for_graph() {
+    assert_cmd_snapshot!(
+        "reach_cypher_exits_2",
+        cli().args(["reach", "--snapshot", SMOKE, "--format", "cypher"])
+    );
+    assert_cmd_snapshot!(
+        "who_can_graphml_exits_2",
+        cli().args([
+            "who-can",
+            SECRET,
+            "--snapshot",
+            SMOKE,
+            "--format",
+            "graphml"
+        ])
+    );
+}

@@ -43,7 +43,7 @@ const LOGS: &str = "arn:aws:logs:us-east-1:111111111111:log-group:/ecs/web";
 /// Two accounts and an outside one; a cluster, service, task definition and two containers; a
 /// role chain with a conditional cross-account hop; denied edges; ids with quotes and
 /// backslashes.
-fn representative() -> AccessGraph {
+pub(crate) fn representative() -> AccessGraph {
     let mut b = GraphBuilder::new();
     b.node(PROD, NodeKind::Account, Some(PROD), "prod", None)
         .node(

@@ -1,4 +1,5 @@
-//! The one integration-test binary: scenarios, exports, the CLI, properties and tidiness.
+//! The one integration-test binary: scenarios, exports, graph-database loads, the CLI, properties
+//! and tidiness.
 
 #![allow(
     clippy::unwrap_used,
@@ -10,6 +11,7 @@
 mod cli;
 mod example;
 mod export;
+mod graphdb;
 mod props;
 pub(crate) mod scenarios;
 mod support;

@@ -145,6 +145,8 @@ proptest! {
         prop_assert_eq!(export::graph_json(&a), export::graph_json(&b), "{}", name);
         prop_assert_eq!(export::to_dot(&a).0, export::to_dot(&b).0, "{}", name);
         prop_assert_eq!(export::to_mermaid(&a).0, export::to_mermaid(&b).0, "{}", name);
+        prop_assert_eq!(export::to_cypher(&a), export::to_cypher(&b), "{}", name);
+        prop_assert_eq!(export::to_graphml(&a), export::to_graphml(&b), "{}", name);
     }
 }
 

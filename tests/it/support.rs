@@ -1,5 +1,5 @@
 //! Shared test helpers: building small access graphs by hand, and checking exports with the real
-//! Graphviz and Mermaid parsers.
+//! Graphviz and Mermaid parsers, a real FalkorDB and networkx.
 
 #![allow(
     dead_code,
@@ -229,4 +229,76 @@ pub fn assert_mermaid_parses(diagrams: &[(&str, &str)]) {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The Python of the graph-database checkers' environment, failing clearly when it is not
+/// installed.
+fn graphdb_python() -> PathBuf {
+    let dir = root().join("tools/graphdb");
+    let python = dir.join(".venv/bin/python");
+    assert!(
+        python.is_file() && dir.join(".venv/.installed-from-requirements.txt").is_file(),
+        "the graph-database checkers are not installed in `{}`: run `bash tools/install.sh` (or `bash tools/graphdb/install.sh`)",
+        dir.join(".venv").display()
+    );
+    python
+}
+
+/// Runs a checker of `tools/graphdb` on `text` (written to a temporary file named `file`) and
+/// parses the JSON it prints.
+#[track_caller]
+fn run_graphdb_checker(script: &str, file: &str, text: &str, args: &[String]) -> serde_json::Value {
+    let python = graphdb_python();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join(file);
+    std::fs::write(&path, text).expect("writing the export");
+    let output = Command::new(&python)
+        .arg(root().join("tools/graphdb").join(script))
+        .arg(&path)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `{}` (run `bash tools/install.sh`): {e}",
+                python.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "`{script}` failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "`{script}` printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// Loads openCypher text into a real (embedded) FalkorDB with `tools/graphdb/load_cypher.py`,
+/// then runs each query with the parameters. Returns what the checker prints: `statements`,
+/// `load_seconds`, `nodes`, `edges` and `queries` (one list of rows per query).
+#[track_caller]
+pub fn load_cypher_into_falkordb(
+    cypher: &str,
+    params: &[(&str, &str)],
+    queries: &[&str],
+) -> serde_json::Value {
+    let mut args = Vec::new();
+    for (name, value) in params {
+        args.push(format!("--param={name}={value}"));
+    }
+    for query in queries {
+        args.push(format!("--query={query}"));
+    }
+    run_graphdb_checker("load_cypher.py", "graph.cypher", cypher, &args)
+}
+
+/// Reads GraphML with networkx (`tools/graphdb/read_graphml.py`). Returns what the checker
+/// prints: `directed`, `multigraph`, `nodes` and `edges`.
+#[track_caller]
+pub fn read_graphml_with_networkx(graphml: &str) -> serde_json::Value {
+    run_graphdb_checker("read_graphml.py", "graph.graphml", graphml, &[])
 }

@@ -1,0 +1,340 @@
+//! openCypher output: statements that load the access graph into Neo4j, Memgraph or FalkorDB.
+//!
+//! Teams that keep their cloud inventory in a graph database (as cartography, awspx and
+//! cloudfox users do) can load the evaluated graph next to it and query it there. The text uses
+//! only syntax that all three engines accept: `UNWIND` over a list of map literals, `CREATE`
+//! and `MATCH`, with string, boolean and list-of-string values.
+//!
+//! # Format
+//!
+//! The text is a sequence of statements. Each statement ends with `;` at the end of a line, and
+//! no other line ends with `;` (strings never hold a raw line break), so splitting the text at
+//! `";\n"` gives the statements, as FalkorDB needs; `cypher-shell` and `mgconsole` read the file
+//! as it is. An empty graph gives an empty text. The statements create; they never merge or
+//! delete, so load into an empty database (or delete the `RolechainNode` nodes first).
+//!
+//! Node statements come first, one per node kind (in [`NodeKind::ALL`] order) and per 500
+//! nodes, nodes in id order:
+//!
+//! ```cypher
+//! UNWIND [
+//!   {id: "arn:aws:iam::111111111111:role/web-task", kind: "role", account: "111111111111", label: "web-task", parent: null, in_snapshot: true}
+//! ] AS n
+//! CREATE (:RolechainNode:Role {id: n.id, kind: n.kind, account: n.account, label: n.label, parent: n.parent, in_snapshot: n.in_snapshot});
+//! ```
+//!
+//! Edge statements follow, one per edge kind and per 500 edges, edges in (from, to) order:
+//!
+//! ```cypher
+//! UNWIND [
+//!   {from: "arn:…:role/web-task", to: "arn:…:secret:db-AbCdEf", kind: "accesses", status: "allowed", cross_account: false, actions: ["secretsmanager:GetSecretValue"], because: ["{\"policy_type\":\"identity\",…}"], conditions: [], notes: []}
+//! ] AS e
+//! MATCH (a:RolechainNode {id: e.from})
+//! MATCH (b:RolechainNode {id: e.to})
+//! CREATE (a)-[:ACCESSES {kind: e.kind, status: e.status, cross_account: e.cross_account, actions: e.actions, because: e.because, conditions: e.conditions, notes: e.notes}]->(b);
+//! ```
+//!
+//! ## Nodes
+//!
+//! Every node has the label `RolechainNode` and one label for its kind: `Account`, `Cluster`,
+//! `Service`, `TaskDefinition`, `Container`, `Role`, `User`, `ServicePrincipal`,
+//! `ExternalAccount`, `Secret`, `SsmParameter`, `KmsKey`, `EcrRepository`, `S3Bucket`,
+//! `LogGroup`. Its properties are those of a node of `rolechain.graph/v1` (see [`super::json`]):
+//!
+//! - `id` (string): the node id, unique among `RolechainNode` nodes.
+//! - `kind` (string): the contract name of the kind, such as `task-definition`.
+//! - `account` (string): the owning account id; absent when there is none.
+//! - `label` (string): a short name for people.
+//! - `parent` (string): the id of the node it is drawn inside; absent when there is none.
+//! - `in_snapshot` (boolean): false for nodes a policy or task definition names but the snapshot
+//!   does not hold.
+//!
+//! ## Relationships
+//!
+//! The relationship type is the edge kind: `RUNS`, `DEFINES`, `TASK_ROLE`, `EXECUTION_ROLE`,
+//! `ASSUMES`, `ACCESSES`, `INJECTS`, `PULLS`. The properties are those of an edge of
+//! `rolechain.graph/v1`, with the proof as lists of strings, because Neo4j and FalkorDB do not
+//! store maps as property values:
+//!
+//! - `kind` (string): `runs`, `defines`, `task-role`, `execution-role`, `assumes`, `accesses`,
+//!   `injects` or `pulls`.
+//! - `status` (string): `allowed`, `conditional` or `denied`. Denied edges are kept, as in the
+//!   graph: filter them out (`WHERE r.status <> "denied"`) when following paths.
+//! - `cross_account` (boolean).
+//! - `actions` (list of strings): the actions the edge allows, sorted.
+//! - `because` (list of strings): each a compact JSON [reason](super::json#reason).
+//! - `conditions` (list of strings): each a compact JSON [condition](super::json#condition).
+//! - `notes` (list of strings).
+//!
+//! ## Strings
+//!
+//! Strings are double-quoted. `\` and `"` are escaped with a backslash, and line feed,
+//! carriage return, tab, backspace and form feed as `\n`, `\r`, `\t`, `\b` and `\f`. Every
+//! other character is written as it is, in UTF-8: FalkorDB does not read `\u` escapes, and the
+//! three engines accept any other character inside a string. The one exception is NUL, which
+//! FalkorDB cannot read in any form and no AWS name contains: it becomes U+FFFD.
+//!
+//! # Loading large graphs
+//!
+//! Each edge statement finds its two ends by `id`. Engines spell index creation differently, so
+//! the text creates none; for graphs of thousands of nodes, create one before loading (Neo4j:
+//! `CREATE INDEX FOR (n:RolechainNode) ON (n.id)`, Memgraph:
+//! `CREATE INDEX ON :RolechainNode(id)`, FalkorDB: either form).
+
+use std::fmt::Write as _;
+
+use petgraph::graph::EdgeIndex;
+
+use super::json::{condition_compact, reason_compact};
+use crate::graph::{AccessGraph, Edge, EdgeKind, Node, NodeKind};
+
+/// The label every node carries, besides the label of its kind.
+pub const NODE_LABEL: &str = "RolechainNode";
+
+/// The most rows one `UNWIND` statement carries, which keeps each statement small enough for
+/// FalkorDB's and Neo4j's query caches and each transaction short.
+const BATCH: usize = 500;
+
+/// Every edge kind, in the order their statements are written.
+const EDGE_KINDS: [EdgeKind; 8] = [
+    EdgeKind::Runs,
+    EdgeKind::Defines,
+    EdgeKind::TaskRole,
+    EdgeKind::ExecutionRole,
+    EdgeKind::Assumes,
+    EdgeKind::Accesses,
+    EdgeKind::Injects,
+    EdgeKind::Pulls,
+];
+
+/// The node label of a kind: `Account`, `TaskDefinition`, ….
+pub fn node_label(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Account => "Account",
+        NodeKind::Cluster => "Cluster",
+        NodeKind::Service => "Service",
+        NodeKind::TaskDefinition => "TaskDefinition",
+        NodeKind::Container => "Container",
+        NodeKind::Role => "Role",
+        NodeKind::User => "User",
+        NodeKind::ServicePrincipal => "ServicePrincipal",
+        NodeKind::ExternalAccount => "ExternalAccount",
+        NodeKind::Secret => "Secret",
+        NodeKind::SsmParameter => "SsmParameter",
+        NodeKind::KmsKey => "KmsKey",
+        NodeKind::EcrRepository => "EcrRepository",
+        NodeKind::S3Bucket => "S3Bucket",
+        NodeKind::LogGroup => "LogGroup",
+    }
+}
+
+/// The relationship type of an edge kind: `RUNS`, `TASK_ROLE`, ….
+pub fn relationship_type(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::Runs => "RUNS",
+        EdgeKind::Defines => "DEFINES",
+        EdgeKind::TaskRole => "TASK_ROLE",
+        EdgeKind::ExecutionRole => "EXECUTION_ROLE",
+        EdgeKind::Assumes => "ASSUMES",
+        EdgeKind::Accesses => "ACCESSES",
+        EdgeKind::Injects => "INJECTS",
+        EdgeKind::Pulls => "PULLS",
+    }
+}
+
+/// Appends `text` as a double-quoted Cypher string literal, escaped as the module doc says.
+fn push_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\0' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a string literal, or `null`.
+fn push_optional(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => push_string(out, text),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends a list of string literals.
+fn push_list<S: AsRef<str>>(out: &mut String, items: impl IntoIterator<Item = S>) {
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        push_string(out, item.as_ref());
+    }
+    out.push(']');
+}
+
+/// Appends one node row of an `UNWIND` list.
+fn push_node_row(out: &mut String, node: &Node) {
+    out.push_str("{id: ");
+    push_string(out, &node.id);
+    out.push_str(", kind: ");
+    push_string(out, node.kind.as_str());
+    out.push_str(", account: ");
+    push_optional(out, node.account.as_deref());
+    out.push_str(", label: ");
+    push_string(out, &node.label);
+    out.push_str(", parent: ");
+    push_optional(out, node.parent.as_deref());
+    let _ = write!(out, ", in_snapshot: {}}}", node.in_snapshot);
+}
+
+/// Appends one edge row of an `UNWIND` list.
+fn push_edge_row(out: &mut String, from: &str, to: &str, edge: &Edge) {
+    out.push_str("{from: ");
+    push_string(out, from);
+    out.push_str(", to: ");
+    push_string(out, to);
+    out.push_str(", kind: ");
+    push_string(out, edge.kind.as_str());
+    out.push_str(", status: ");
+    push_string(out, edge.status.as_str());
+    let _ = write!(out, ", cross_account: {}", edge.cross_account);
+    out.push_str(", actions: ");
+    push_list(out, &edge.actions);
+    out.push_str(", because: ");
+    push_list(out, edge.because.iter().map(reason_compact));
+    out.push_str(", conditions: ");
+    push_list(out, edge.conditions.iter().map(condition_compact));
+    out.push_str(", notes: ");
+    push_list(out, &edge.notes);
+    out.push('}');
+}
+
+/// Appends `UNWIND [` and the rows, one per line, then `] AS <var>`.
+fn push_unwind(out: &mut String, rows: &[String], var: &str) {
+    out.push_str("UNWIND [\n");
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str("  ");
+        out.push_str(row);
+        if i + 1 < rows.len() {
+            out.push(',');
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "] AS {var}");
+}
+
+/// The graph as openCypher statements for Neo4j, Memgraph and FalkorDB, in the format of the
+/// module doc.
+///
+/// # Complexity
+///
+/// O((n + e) log(n + e)) time and O(n + e) space for n nodes and e edges: edges are sorted once.
+///
+/// # Example
+///
+/// ```
+/// let graph = rolechain::graph::AccessGraph::default();
+/// assert_eq!(rolechain::export::to_cypher(&graph), "");
+/// ```
+pub fn to_cypher(graph: &AccessGraph) -> String {
+    let g = &graph.graph;
+    let mut out = String::new();
+
+    for kind in NodeKind::ALL {
+        let rows: Vec<String> = graph
+            .index
+            .values()
+            .map(|&ix| &g[ix])
+            .filter(|node| node.kind == kind)
+            .map(|node| {
+                let mut row = String::new();
+                push_node_row(&mut row, node);
+                row
+            })
+            .collect();
+        for batch in rows.chunks(BATCH) {
+            push_unwind(&mut out, batch, "n");
+            let _ = writeln!(
+                out,
+                "CREATE (:{NODE_LABEL}:{} {{id: n.id, kind: n.kind, account: n.account, \
+                 label: n.label, parent: n.parent, in_snapshot: n.in_snapshot}});",
+                node_label(kind)
+            );
+        }
+    }
+
+    let edges: Vec<EdgeIndex> = super::sorted_edges(graph);
+    for kind in EDGE_KINDS {
+        let rows: Vec<String> = edges
+            .iter()
+            .filter(|&&e| g[e].kind == kind)
+            .filter_map(|&e| {
+                let (from, to) = g.edge_endpoints(e)?;
+                let mut row = String::new();
+                push_edge_row(&mut row, &g[from].id, &g[to].id, &g[e]);
+                Some(row)
+            })
+            .collect();
+        for batch in rows.chunks(BATCH) {
+            push_unwind(&mut out, batch, "e");
+            out.push_str("MATCH (a:");
+            out.push_str(NODE_LABEL);
+            out.push_str(" {id: e.from})\nMATCH (b:");
+            out.push_str(NODE_LABEL);
+            out.push_str(" {id: e.to})\n");
+            let _ = writeln!(
+                out,
+                "CREATE (a)-[:{} {{kind: e.kind, status: e.status, \
+                 cross_account: e.cross_account, actions: e.actions, because: e.because, \
+                 conditions: e.conditions, notes: e.notes}}]->(b);",
+                relationship_type(kind)
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn literal(text: &str) -> String {
+        let mut out = String::new();
+        push_string(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn strings_escape_quotes_backslashes_and_line_breaks() {
+        assert_eq!(literal(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(literal("a\nb\r\tc\u{8}\u{c}"), r#""a\nb\r\tc\b\f""#);
+        assert_eq!(literal("é 𝄞 \u{1}"), "\"é 𝄞 \u{1}\"");
+        assert_eq!(literal("a\0b"), "\"a\u{fffd}b\"");
+    }
+
+    #[test]
+    fn no_string_ends_a_line_with_a_semicolon() {
+        let text = literal("x;\ny;");
+        assert!(!text.contains(";\n"), "{text}");
+    }
+
+    #[test]
+    fn every_kind_has_a_label_and_every_edge_kind_a_type() {
+        for kind in NodeKind::ALL {
+            assert!(node_label(kind).chars().all(|c| c.is_ascii_alphanumeric()));
+        }
+        for kind in EDGE_KINDS {
+            let ty = relationship_type(kind);
+            assert_eq!(ty, kind.as_str().to_uppercase().replace('-', "_"));
+        }
+    }
+}
