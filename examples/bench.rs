@@ -136,12 +136,16 @@ fn generate(config: &Config, path: &Path) -> Result<(), String> {
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
+        .and_then(|s| vm_hwm(&s))
         .unwrap_or(0)
+}
+
+/// `VmHWM` of a `/proc/<pid>/status` text, in KiB.
+fn vm_hwm(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// Prints one measured figure for the parent, at once.
@@ -294,6 +298,16 @@ fn run_child(
                     "bench: the {kind} child ran past {} s; stopping it",
                     timeout.as_secs()
                 );
+                // The peak so far, phases unfinished included, before the child goes.
+                let status = format!("/proc/{}/status", child.id());
+                if let Some(kib) = std::fs::read_to_string(status)
+                    .ok()
+                    .and_then(|s| vm_hwm(&s))
+                {
+                    figures
+                        .values
+                        .insert("rss_kib".to_string(), kib.to_string());
+                }
                 let _ = child.kill();
                 break;
             }
@@ -354,6 +368,11 @@ fn print_tables(rows: &[Row]) {
         let f = &r.rc;
         let count = |k: &str| f.values.get(k).cloned().unwrap_or_else(|| "—".into());
         let dnf = if f.finished { "" } else { " (did not finish)" };
+        let peak = format!(
+            "{}{}",
+            if f.finished { "" } else { "≥ " },
+            mib(f.num("rss_kib").map(|k| k * 1024.0))
+        );
         println!(
             "| {}{dnf} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} ({}) | {} | {} | {} |",
             r.size.label,
@@ -371,7 +390,7 @@ fn print_tables(rows: &[Row]) {
             secs(f.num("who_can_s")),
             count("who_can_paths"),
             secs(f.num("explain_s")),
-            mib(f.num("rss_kib").map(|k| k * 1024.0)),
+            peak,
             mib(r.value.num("value_rss_kib").map(|k| k * 1024.0)),
         );
     }
@@ -393,7 +412,7 @@ fn print_tables(rows: &[Row]) {
             ratio(f.num("reach_s"), f.num("build_s"), 5.0, true),
             ratio(f.num("who_can_s"), f.num("build_s"), 0.01, true),
             ratio(
-                f.num("rss_kib").map(|k| k * 1024.0),
+                f.num("rss_kib").filter(|_| f.finished).map(|k| k * 1024.0),
                 Some(r.bytes as f64),
                 4.0,
                 true
@@ -444,12 +463,12 @@ fn print_tables(rows: &[Row]) {
         ] {
             phase(name, a.rc.num(key), b.rc.num(key), secs);
         }
-        phase(
-            "peak RSS",
-            a.rc.num("rss_kib").map(|k| k * 1024.0),
-            b.rc.num("rss_kib").map(|k| k * 1024.0),
-            mib,
-        );
+        let peak = |r: &Row| {
+            r.rc.num("rss_kib")
+                .filter(|_| r.rc.finished)
+                .map(|k| k * 1024.0)
+        };
+        phase("peak RSS", peak(a), peak(b), mib);
     }
 }
 

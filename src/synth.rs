@@ -1,7 +1,7 @@
 //! Synthetic organizations: a deterministic `rolechain.snapshot/v1` document of any size, for
 //! benchmarks and scale tests.
 //!
-//! [`write`] streams the snapshot to an [`std::io::Write`] one account at a time, so memory stays
+//! [`write()`] streams the snapshot to an [`std::io::Write`] one account at a time, so memory stays
 //! bounded by the largest account, not by the organization. Nothing here reads files, the clock
 //! or the environment: the same [`Config`] gives the same bytes.
 //!
@@ -226,7 +226,7 @@ pub struct Probes {
     pub unreachable: String,
 }
 
-/// The ids [`write`] gives the probes of this configuration.
+/// The ids [`write()`] gives the probes of this configuration.
 ///
 /// # Errors
 /// An invalid configuration.
