@@ -8,7 +8,7 @@ use petgraph::graph::DiGraph;
 use super::ecs::{ValueFrom, parse_image_repository, parse_value_from};
 use rayon::prelude::*;
 
-use super::index::{ResourceIndex, statement_services};
+use super::index::{IdentityMatcher, ResourceIndex, statement_services};
 use super::world::{Caller, ECS_TASKS, Prepared, ResourceInfo, Verdict, World};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::arn::{account_root, ssm_parameter_arn};
@@ -760,41 +760,42 @@ impl<'a> Builder<'_, 'a> {
     }
 }
 
-/// The resources a prepared caller could be allowed to use (see [`super::index`]): in its own
-/// account, those its identity Allow patterns could match; anywhere, those whose policy could
-/// name it; and any its patterns name whose policy the snapshot does not hold. KMS keys must
-/// always be allowed by their key policy, so only keys whose policy could name the caller qualify.
-fn candidates(
-    p: &Prepared<'_>,
-    resources: &[ResourceInfo<'_>],
-    index: &ResourceIndex,
-) -> BTreeSet<usize> {
+/// The resources a prepared caller could be allowed to use (see [`super::index`]):
+/// - in its own account, those its identity Allow patterns could match, and those whose policy
+///   could name it (a resource policy can grant on its own there);
+/// - in other accounts, those whose policy could name it and that some identity Allow pattern
+///   could match (across accounts both sides must allow);
+/// - anywhere, those whose policy the snapshot does not hold and that an identity pattern could
+///   match.
+///
+/// KMS keys must always be allowed by their key policy, so a key whose policy is known qualifies
+/// only when that policy could name the caller.
+fn candidates(p: &Prepared<'_>, resources: &[ResourceInfo<'_>], index: &ResourceIndex) -> BTreeSet<usize> {
     let id = p.id();
     let account = account_of(id).unwrap_or_default();
     let name = id.rsplit('/').next().unwrap_or(id);
-    let mut by_identity = BTreeSet::new();
+    let identity = IdentityMatcher::new(p.identity_documents());
+    let mut own = BTreeSet::new();
     for doc in p.identity_documents() {
-        for s in doc
-            .statements
-            .iter()
-            .filter(|s| s.effect == model::Effect::Allow)
-        {
+        for s in doc.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
             let services = statement_services(s.action.as_ref(), s.not_action.is_some());
             match (&s.resource, &s.not_resource) {
                 (Some(patterns), None) => {
                     for pattern in patterns {
-                        index.by_pattern(pattern, services.as_ref(), &mut by_identity);
+                        index.by_pattern(pattern, services.as_ref(), &account, &mut own);
                     }
                 }
-                _ => index.of_services(services.as_ref(), &mut by_identity),
+                _ => index.of_services(services.as_ref(), &account, &mut own),
             }
         }
     }
-    let mut out = BTreeSet::new();
-    index.naming(&account, name, &mut out);
-    out.extend(by_identity.into_iter().filter(|&i| {
-        let r = &resources[i];
-        r.policy_unknown() || (r.account == account && r.kind != NodeKind::KmsKey)
-    }));
+    let mut out: BTreeSet<usize> = own
+        .into_iter()
+        .filter(|&i| resources[i].kind != NodeKind::KmsKey || resources[i].policy_unknown())
+        .collect();
+    let mut named = BTreeSet::new();
+    index.naming(&account, name, &mut named);
+    out.extend(named.into_iter().filter(|&i| resources[i].account == account || identity.may_match(&resources[i])));
+    out.extend(index.unknown_policy().iter().copied().filter(|&i| identity.may_match(&resources[i])));
     out
 }

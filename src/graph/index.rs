@@ -15,9 +15,16 @@
 //!   account, or the caller's role or user name in its account (matched case-insensitively and
 //!   without path, a superset of what the evaluator accepts). [`ResourceIndex::naming`] returns
 //!   those resources. `NotPrincipal` Allow statements are treated as naming everyone.
-//! - Across accounts, and for KMS keys in any account, the resource policy must allow the caller
-//!   (R2.4, R2.7), so there only resources whose policy names the caller are candidates; identity
-//!   patterns add candidates in the caller's own account and resources the snapshot does not hold.
+//! - Across accounts both sides must allow (R2.4), so there a resource is a candidate only if
+//!   its policy could name the caller *and* some identity pattern could match it
+//!   ([`IdentityMatcher::may_match`]: the statement's services and the patterns' literal prefixes,
+//!   compared ignoring case). Identity patterns are therefore only expanded within the caller's
+//!   own account, which keeps each caller's work proportional to its own account plus the
+//!   resources that name it, not to the organization.
+//! - A KMS key's policy must always allow (R2.7), so a key whose policy is known is a candidate
+//!   only when that policy could name the caller.
+//! - Resources whose policy the snapshot does not hold (named by policies but not collected, or
+//!   keys without their key policy) are candidates wherever an identity pattern could match them.
 //!
 //! The property test `graph_build_matches_exhaustive_evaluation` checks the claim against the
 //! builder's exhaustive mode on random organizations.
@@ -59,8 +66,8 @@ pub fn statement_services(
 pub struct ResourceIndex {
     /// (service, account) → sorted (resource part, position).
     buckets: BTreeMap<(String, String), Vec<(String, usize)>>,
-    /// service → every account that has resources of it.
-    accounts: BTreeMap<String, BTreeSet<String>>,
+    /// Resources whose policy the snapshot does not hold (see [`ResourceInfo::policy_unknown`]).
+    unknown_policy: Vec<usize>,
     /// service → positions.
     by_service: BTreeMap<String, Vec<usize>>,
     /// Resource-policy principals: `*` (and NotPrincipal Allow).
@@ -83,7 +90,7 @@ impl ResourceIndex {
     pub fn new(resources: &[ResourceInfo<'_>]) -> ResourceIndex {
         let mut index = ResourceIndex {
             buckets: BTreeMap::new(),
-            accounts: BTreeMap::new(),
+            unknown_policy: Vec::new(),
             by_service: BTreeMap::new(),
             anyone: Vec::new(),
             by_account: BTreeMap::new(),
@@ -97,11 +104,9 @@ impl ResourceIndex {
                 .entry((service.clone(), r.account.clone()))
                 .or_default()
                 .push((part, i));
-            index
-                .accounts
-                .entry(service.clone())
-                .or_default()
-                .insert(r.account.clone());
+            if r.policy_unknown() {
+                index.unknown_policy.push(i);
+            }
             index.by_service.entry(service).or_default().push(i);
             if let Some(doc) = r.policy {
                 index.file_principals(doc, i);
@@ -175,6 +180,11 @@ impl ResourceIndex {
         }
     }
 
+    /// Resources whose policy the snapshot does not hold.
+    pub fn unknown_policy(&self) -> &[usize] {
+        &self.unknown_policy
+    }
+
     /// Resources whose policy has an Allow whose principal could be the caller: `*`, its account,
     /// or its name in its account.
     pub fn naming(&self, account: &str, name: &str, out: &mut BTreeSet<usize>) {
@@ -190,27 +200,31 @@ impl ResourceIndex {
         }
     }
 
-    /// Every resource of one of `services` (`None`: any).
-    pub fn of_services(&self, services: Option<&BTreeSet<String>>, out: &mut BTreeSet<usize>) {
-        for (service, list) in &self.by_service {
+    /// Every resource of one of `services` (`None`: any) in `account`.
+    pub fn of_services(&self, services: Option<&BTreeSet<String>>, account: &str, out: &mut BTreeSet<usize>) {
+        for service in self.by_service.keys() {
             if services.is_none_or(|s| s.contains(service)) {
-                out.extend(list.iter().copied());
+                if let Some(list) = self.buckets.get(&(service.clone(), account.to_string())) {
+                    out.extend(list.iter().map(|(_, i)| *i));
+                }
             }
         }
     }
 
-    /// Resources an identity `Resource` pattern could match, among `services` (`None`: any).
+    /// Resources in `only_account` that an identity `Resource` pattern could match, among
+    /// `services` (`None`: any).
     pub fn by_pattern(
         &self,
         pattern: &str,
         services: Option<&BTreeSet<String>>,
+        only_account: &str,
         out: &mut BTreeSet<usize>,
     ) {
         let fields: Vec<&str> = pattern.splitn(6, ':').collect();
         if pattern == "*" || fields.len() < 6 || fields[0] != "arn" {
             // "*", short and malformed ARNs: every resource of the services (the evaluator pads
             // short ARNs with wildcards).
-            self.of_services(services, out);
+            self.of_services(services, only_account, out);
             return;
         }
         let service = fields[2].to_ascii_lowercase();
@@ -233,20 +247,10 @@ impl ResourceIndex {
             // S3 ARNs carry no account: their buckets are filed under the owning account.
             let any_account =
                 account.is_empty() || account.contains(['*', '?']) || account.contains("${");
-            let accounts: Vec<&String> = if any_account {
-                self.accounts.get(service).into_iter().flatten().collect()
-            } else {
-                self.accounts
-                    .get(service)
-                    .into_iter()
-                    .flatten()
-                    .filter(|a| a.as_str() == account)
-                    .collect()
-            };
-            for acct in accounts {
-                let Some(list) = self.buckets.get(&(service.clone(), acct.clone())) else {
-                    continue;
-                };
+            if !any_account && account != only_account {
+                continue;
+            }
+            if let Some(list) = self.buckets.get(&(service.clone(), only_account.to_string())) {
                 self.scan(list, literal, out);
             }
         }
@@ -276,5 +280,50 @@ impl ResourceIndex {
                 }
             }
         }
+    }
+}
+
+/// A caller's identity Allow statements reduced to what can rule a resource out: the services of
+/// their actions and the literal prefixes of their `Resource` patterns.
+pub struct IdentityMatcher {
+    /// Per statement: its services (`None`: any) and its patterns' literal prefixes (`None`: any
+    /// resource, for `NotResource` or no `Resource`).
+    statements: Vec<(Option<BTreeSet<String>>, Option<Vec<String>>)>,
+}
+
+impl IdentityMatcher {
+    /// Reduces the Allow statements of `documents`.
+    pub fn new<'d>(documents: impl Iterator<Item = &'d PolicyDocument>) -> IdentityMatcher {
+        let mut statements = Vec::new();
+        for doc in documents {
+            for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                let services = statement_services(s.action.as_ref(), s.not_action.is_some());
+                let prefixes = match (&s.resource, &s.not_resource) {
+                    (Some(patterns), None) => {
+                        Some(patterns.iter().map(|p| literal_prefix(p).to_ascii_lowercase()).collect())
+                    }
+                    _ => None,
+                };
+                statements.push((services, prefixes));
+            }
+        }
+        IdentityMatcher { statements }
+    }
+
+    /// False only when no identity Allow statement can apply to an action on `resource`: none
+    /// names its service, or none has a `Resource` pattern whose literal prefix fits its ARN
+    /// (compared ignoring case, a superset of what the evaluator matches).
+    pub fn may_match(&self, resource: &ResourceInfo<'_>) -> bool {
+        let service = service_of(resource.kind);
+        let id = resource.id.to_ascii_lowercase();
+        self.statements.iter().any(|(services, prefixes)| {
+            services.as_ref().is_none_or(|s| s.contains(service))
+                && prefixes.as_ref().is_none_or(|list| {
+                    list.iter().any(|l| {
+                        id.starts_with(l.as_str())
+                            || (l.starts_with(id.as_str()) && matches!(l.as_bytes().get(id.len()), Some(b'/' | b':')))
+                    })
+                })
+        })
     }
 }

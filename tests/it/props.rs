@@ -240,6 +240,10 @@ fn random_org() -> impl Strategy<Value = serde_json::Value> {
         json!(role_arn(B, 1)),
         json!("arn:aws:iam::*:role/*"),
         json!("arn:aws:secretsmanager:us-east-1"),
+        json!("arn:aws:secretsmanager:US-EAST-1:*:secret:app/*"),
+        json!("arn:aws:secretsmanager:us-east-1:333333333333:secret:outside-AbCdEf"),
+        json!("arn:aws:kms:us-east-1:333333333333:key/outside"),
+        json!("arn:aws:s3:::bucket-outside/*"),
     ];
     let statement = (
         any::<bool>(),
