@@ -488,6 +488,13 @@ impl<'a> Builder<'_, 'a> {
         let callers = self.callers();
         // (caller, role) pairs whose trust names the caller, evaluated in parallel below.
         let mut pairs: Vec<(&'a str, &'a model::Role)> = Vec::new();
+        // Callers by account, and by (account, lowercase name), for the principals trusts name.
+        let mut by_account: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
+        let mut by_name: BTreeMap<(String, String), Vec<&'a str>> = BTreeMap::new();
+        for c in &callers {
+            by_account.entry(account_of(c.id()).unwrap_or_default()).or_default().push(c.id());
+            by_name.entry(principal_name(c.id())).or_default().push(c.id());
+        }
         for target in world.roles.values() {
             let Some(trust) = &target.trust else { continue };
             let mut candidates: BTreeSet<&str> = BTreeSet::new();
@@ -528,13 +535,15 @@ impl<'a> Builder<'_, 'a> {
                             };
                             match account {
                                 Some(acct) if world.accounts.get(acct.as_str()).is_some_and(|a| a.iam.is_some()) => {
-                                    candidates.extend(callers.iter().map(|c| c.id()).filter(|id| account_of(id).as_deref() == Some(&acct)));
+                                    candidates.extend(by_account.get(acct.as_str()).into_iter().flatten().copied());
                                 }
                                 Some(acct) => {
                                     external.insert(account_root(target.arn.split(':').nth(1).unwrap_or("aws"), &acct));
                                 }
-                                None if world.roles.contains_key(value) || world.users.contains_key(value) => {
-                                    candidates.insert(callers.iter().map(|c| c.id()).find(|id| *id == value).unwrap_or_default());
+                                None if by_name.contains_key(&principal_name(value)) => {
+                                    // The evaluator matches role and user principals by account
+                                    // and name; every caller of that name is a candidate.
+                                    candidates.extend(by_name.get(&principal_name(value)).into_iter().flatten().copied());
                                 }
                                 None if value.contains(":role/") || value.contains(":user/") => {
                                     let in_snapshot = account_of(value).is_some_and(|a| world.accounts.get(a.as_str()).is_some_and(|a| a.iam.is_some()));
@@ -798,4 +807,10 @@ fn candidates(p: &Prepared<'_>, resources: &[ResourceInfo<'_>], index: &Resource
     out.extend(named.into_iter().filter(|&i| resources[i].account == account || identity.may_match(&resources[i])));
     out.extend(index.unknown_policy().iter().copied().filter(|&i| identity.may_match(&resources[i])));
     out
+}
+
+/// A role or user ARN's account and lowercase name, without its path.
+fn principal_name(arn: &str) -> (String, String) {
+    let name = arn.rsplit('/').next().unwrap_or(arn).to_ascii_lowercase();
+    (account_of(arn).unwrap_or_default(), name)
 }
