@@ -67,6 +67,19 @@ impl<'o> Ctx<'o> {
     }
 }
 
+impl Ctx<'_> {
+    /// Reads the next page under the cap; the end of the stream makes no call and is not
+    /// counted.
+    async fn page<T>(&self, stream: &mut PaginationStream<T>) -> Option<T> {
+        let _permit = self.semaphore.acquire().await;
+        let item = stream.next().await;
+        if item.is_some() {
+            self.calls.set(self.calls.get() + 1);
+        }
+        item
+    }
+}
+
 /// What the SDK's operation errors are: they carry an AWS error code and message.
 pub(super) trait OpError:
     ProvideErrorMetadata + CreateUnhandledError + std::error::Error + Send + Sync + 'static
@@ -138,7 +151,7 @@ impl Scope<'_, '_> {
     {
         let mut pages = Vec::new();
         loop {
-            match self.ctx.request(stream.next()).await {
+            match self.ctx.page(&mut stream).await {
                 None => return Some(pages),
                 Some(Ok(page)) => pages.push(page),
                 Some(Err(err)) => {
@@ -176,7 +189,7 @@ where
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_string(),
                 (None, Some(message)) => format!("HTTP {status}: {message}"),
-                (None, None) => format!("HTTP {status}: the service gave no error code"),
+                (None, None) => format!("HTTP {status}: {}", chain(&e)),
             }
         }
         SdkError::TimeoutError(_) => "timeout: the call did not finish in time".to_string(),
