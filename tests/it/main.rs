@@ -8,8 +8,12 @@
 )]
 
 mod cli;
+#[cfg(feature = "aws")]
+mod collect;
 mod example;
 mod export;
+#[cfg(feature = "moto-tests")]
+mod moto;
 mod props;
 pub(crate) mod scenarios;
 mod support;
