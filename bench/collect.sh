@@ -18,7 +18,7 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-eas
 unset AWS_PROFILE AWS_ENDPOINT_URL
 work="$(mktemp -d)"
 moto_pid=
-cleanup() { [[ -n "$moto_pid" ]] && kill "$moto_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { if [[ -n "$moto_pid" ]]; then kill "$moto_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 
 # PMapper 1.1.5 imports `collections.Mapping`, which Python 3.10 removed; alias it and run PMapper unchanged.
@@ -74,7 +74,7 @@ PY
     t0=$(now)
     pmapper graph create --localstack-endpoint "$url" --include-regions us-east-1 >"$work/pmapper.log" 2>&1
     t1=$(now)
-    pm=$(echo "$t1 - $t0" | bc)
+    pm=$(printf '%.1f' "$(echo "$t1 - $t0" | bc)")
     pm_calls=$(( $(requests) - before ))
     speedup=$(echo "scale=1; $pm / $total" | bc)
   else

@@ -1,7 +1,9 @@
 """Seeds a moto server with a one-account chain of N roles for the collection benchmark.
 
 role-0000 is an ECS task role; each role-i may assume role-(i+1), and the last one reads a
-secret. One cluster, service and task definition use role-0000. Seeding runs from one thread,
+secret. One cluster, service and task definition use role-0000. N/5 more secrets, each with a
+resource policy, make one GetResourcePolicy call each: the per-resource calls that
+`--concurrency` overlaps. Seeding runs from one thread,
 because moto's server is not safe for concurrent writes.
 
 Usage: python3 bench/seed_chain.py ENDPOINT_URL N
@@ -39,6 +41,12 @@ def main() -> None:
             stmt = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}
         iam.put_role_policy(RoleName=name, PolicyName="next",
                             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [stmt]}))
+    for i in range(n // 5):
+        arn = sm.create_secret(Name=f"extra/{i:04d}", SecretString="x")["ARN"]
+        sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/role-{i:04d}"},
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
     ecs.create_cluster(clusterName="bench")
     ecs.register_task_definition(
         family="head", taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/role-0000",

@@ -116,7 +116,7 @@ mod live {
             .map(|r| format!(" on `{r}`"))
             .unwrap_or_default();
         format!(
-            "could not read {call}{resource} in {place}: {}; the snapshot records the gap",
+            "could not read {call}{resource} in {place}: {}; recorded as a gap",
             gap.error.as_deref().unwrap_or("unknown error")
         )
     }
