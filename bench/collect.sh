@@ -4,6 +4,10 @@
 #   - `rolechain collect` with --concurrency 1 and 16, and `rolechain reach` over the whole chain;
 #   - PMapper's `pmapper graph create` (PyPI `principalmapper`) pointed at moto.
 # API calls are counted from moto's request log, the same way for both tools.
+# Then a second table: secrets with resource policies (one GetResourcePolicy call each), collected
+# with --concurrency 1, 4, 16 and 64, straight from moto and through bench/latency_proxy.py, which
+# adds a round-trip delay to every call as a real network does (moto itself answers one request
+# at a time in about a millisecond).
 #
 # Usage: bash bench/collect.sh [N...]        (default: 1000 3000)
 # Needs: a built rolechain (cargo build), moto's server, and principalmapper for the PMapper column.
@@ -18,7 +22,12 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-eas
 unset AWS_PROFILE AWS_ENDPOINT_URL
 work="$(mktemp -d)"
 moto_pid=
-cleanup() { if [[ -n "$moto_pid" ]]; then kill "$moto_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+proxy_pid=
+cleanup() {
+  if [[ -n "$moto_pid" ]]; then kill "$moto_pid" 2>/dev/null || true; fi
+  if [[ -n "$proxy_pid" ]]; then kill "$proxy_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 # PMapper 1.1.5 imports `collections.Mapping`, which Python 3.10 removed; alias it and run PMapper unchanged.
@@ -83,4 +92,34 @@ PY
   printf '| %s | %.1f | %.2f | %.2f | %s (moto log: %s) | %.2f | %.2f | %s | %s | %s× |\n' \
     "$n" "$seed" "$c1" "$c16" "$reported" "$calls" "$reach" "$total" "$pm" "$pm_calls" "$speedup"
   kill "$moto_pid"; wait "$moto_pid" 2>/dev/null || true; moto_pid=
+done
+
+start_moto() {
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  url="http://127.0.0.1:$port"
+  moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+  moto_pid=$!
+  until python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$url/moto-api/" 2>/dev/null; do sleep 0.2; done
+}
+
+secrets="${BENCH_SECRETS:-300}"
+delay_ms="${BENCH_DELAY_MS:-50}"
+start_moto
+python3 bench/seed_chain.py "$url" 10 "$secrets"
+proxy_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+python3 bench/latency_proxy.py "$proxy_port" "$url" "$delay_ms" &
+proxy_pid=$!
+sleep 1
+printf '\n| %s secrets: --concurrency | collect from moto (s) | collect with %s ms per call (s) | API calls |\n|---:|---:|---:|---:|\n' "$secrets" "$delay_ms"
+for c in 1 4 16 64; do
+  before=$(requests)
+  t0=$(now)
+  "$bin" collect -q --endpoint-url "$url" --concurrency "$c" -o "$work/s.json" 2>"$work/s.err"
+  t1=$(now)
+  calls=$(( $(requests) - before ))
+  direct=$(echo "$t1 - $t0" | bc)
+  t0=$(now)
+  "$bin" collect -q --endpoint-url "http://127.0.0.1:$proxy_port" --concurrency "$c" -o "$work/s.json" 2>"$work/s.err"
+  t1=$(now)
+  printf '| %s | %.2f | %.2f | %s |\n' "$c" "$direct" "$(echo "$t1 - $t0" | bc)" "$calls"
 done

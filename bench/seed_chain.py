@@ -19,6 +19,7 @@ ACCOUNT = "123456789012"
 
 def main() -> None:
     url, n = sys.argv[1], int(sys.argv[2])
+    extra = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     kw = dict(endpoint_url=url, region_name="us-east-1",
               aws_access_key_id="testing", aws_secret_access_key="testing")
     iam = boto3.client("iam", **kw)
@@ -41,11 +42,11 @@ def main() -> None:
             stmt = {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}
         iam.put_role_policy(RoleName=name, PolicyName="next",
                             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [stmt]}))
-    for i in range(n // 5):
+    for i in range(extra):
         arn = sm.create_secret(Name=f"extra/{i:04d}", SecretString="x")["ARN"]
         sm.put_resource_policy(SecretId=arn, ResourcePolicy=json.dumps({
             "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/role-{i:04d}"},
+                "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/role-{i % n:04d}"},
                 "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
     ecs.create_cluster(clusterName="bench")
     ecs.register_task_definition(
