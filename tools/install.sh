@@ -5,14 +5,25 @@
 # - with --render, Debian's Chromium, which mermaid-cli drives to render PNG and SVG;
 # - the graph-database checkers' Python environment (falkordblite, networkx), by
 #   tools/graphdb/install.sh.
+# - with --moto, only moto's server (PyPI `moto[server]`, pinned), for the collector's tests.
 #
-# Usage: bash tools/install.sh [--render]
+# Usage: bash tools/install.sh [--render | --moto]
 # Safe to run again: it skips what is already there.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 render=no
 [[ "${1:-}" == "--render" ]] && render=yes
+
+# The known moto behaviours the collector's tests rely on were seen with this version.
+moto_version=5.2.1
+if [[ "${1:-}" == "--moto" ]]; then
+  if ! python3 -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null \
+    || ! command -v moto_server >/dev/null 2>&1; then
+    python3 -m pip install --quiet "moto[server]==$moto_version"
+  fi
+  exit 0
+fi
 
 apt_packages=()
 command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)

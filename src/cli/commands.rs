@@ -115,6 +115,8 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
             };
             write_stdout(&out)?;
         }
+        Command::Collect(args) => return super::collect::collect(args, printer),
+        Command::Merge(args) => return super::collect::merge(args, printer),
     }
     Ok(ExitStatus::Success)
 }
@@ -147,7 +149,11 @@ fn format_name(f: Format) -> &'static str {
 
 /// Loads the snapshot and builds the graph, printing the build's warnings.
 fn load(args: &SnapshotArgs, printer: &Printer) -> anyhow::Result<(Inventory, AccessGraph)> {
-    let inventory = collect::load_file(&args.snapshot)?;
+    let inventory = match (&args.snapshot, args.live) {
+        (_, true) => super::collect::inventory(&args.source, printer)?,
+        (Some(path), false) => collect::load_file(path)?,
+        (None, false) => bail!("no snapshot: pass `--snapshot FILE`, or `--live` to collect now"),
+    };
     let options = BuildOptions {
         actions: (!args.actions.is_empty()).then(|| args.actions.clone()),
         ..BuildOptions::default()

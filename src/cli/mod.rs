@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod collect;
 mod commands;
 mod output;
 mod text;
@@ -79,13 +80,81 @@ enum Command {
     Explain(ExplainArgs),
     /// Decide one authorization request given with all its policies (rolechain.request/v1).
     Simulate(SimulateArgs),
+    /// Read accounts through the AWS API and write a snapshot (rolechain.snapshot/v1).
+    Collect(CollectArgs),
+    /// Join snapshots collected separately (for example one per account) into one.
+    Merge(MergeArgs),
+}
+
+/// Where and how to collect live; shared by `collect` and the analysis commands' `--live`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Collection")]
+struct SourceArgs {
+    /// A named AWS profile to read; each is one account (repeatable; default: the default
+    /// credential chain).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    profiles: Vec<String>,
+    /// A region to read (repeatable; default: each profile's region).
+    #[arg(long = "region", value_name = "REGION")]
+    regions: Vec<String>,
+    /// Read the organization and assume this role in each of its active accounts (from the
+    /// management or a delegated-admin account).
+    #[arg(long, value_name = "NAME")]
+    org_role: Option<String>,
+    /// The external id to pass when assuming --org-role.
+    #[arg(long, value_name = "ID", requires = "org_role")]
+    external_id: Option<String>,
+    /// Send every AWS client to this endpoint (an emulator).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// The most API calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    concurrency: usize,
+    /// Read every ACTIVE task definition, not only those a service or running task uses.
+    #[arg(long)]
+    all_task_definitions: bool,
+    /// Attempts per call (standard retry mode, backing off on throttling); 1 disables retries.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    max_attempts: u32,
+}
+
+#[derive(Debug, Args)]
+struct CollectArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Exit 1 when any call failed (the snapshot is still written, with its gaps).
+    #[arg(long)]
+    strict: bool,
+    /// Write the snapshot to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The snapshots to join.
+    #[arg(required = true, value_name = "SNAPSHOT")]
+    inputs: Vec<PathBuf>,
+    /// Write the merged snapshot to this file (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 struct SnapshotArgs {
     /// The snapshot file (rolechain.snapshot/v1).
-    #[arg(long, env = "ROLECHAIN_SNAPSHOT", value_name = "FILE")]
-    snapshot: PathBuf,
+    #[arg(
+        long,
+        env = "ROLECHAIN_SNAPSHOT",
+        value_name = "FILE",
+        required_unless_present = "live"
+    )]
+    snapshot: Option<PathBuf>,
+    /// Collect from AWS now instead of reading --snapshot (takes the Collection flags).
+    #[arg(long)]
+    live: bool,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Actions to evaluate instead of each resource type's defaults (repeatable).
     #[arg(long = "action", value_name = "ACTION")]
     actions: Vec<String>,
@@ -170,11 +239,7 @@ struct SimulateArgs {
 pub enum ExitStatus {
     /// It did what was asked.
     Success,
-    /// It ran, and reports findings (reserved for checks).
-    #[allow(
-        dead_code,
-        reason = "reserved for commands that report findings, such as policy checks"
-    )]
+    /// It ran, and reports findings (a `collect --strict` with gaps).
     Findings,
     /// It could not do what was asked.
     Error,
@@ -195,6 +260,13 @@ pub struct Printer {
     quiet: bool,
     verbose: bool,
     color: bool,
+    /// Whether a progress bar may be drawn: stderr is a terminal, and neither -q nor
+    /// --no-progress was given.
+    #[cfg_attr(
+        not(feature = "aws"),
+        allow(dead_code, reason = "only live collection draws progress")
+    )]
+    progress: bool,
 }
 
 impl Printer {
@@ -226,6 +298,19 @@ impl Printer {
         if !self.quiet {
             eprintln!("{}", self.paint("hint", "36", message));
         }
+    }
+
+    /// A closing summary: printed even with -q, because it is the command's report.
+    #[cfg_attr(
+        not(feature = "aws"),
+        allow(dead_code, reason = "only live collection prints a summary")
+    )]
+    #[allow(
+        clippy::print_stderr,
+        reason = "the printer is where the CLI writes messages"
+    )]
+    fn summary(&self, message: &str) {
+        eprintln!("{message}");
     }
 
     #[allow(clippy::print_stderr, reason = "errors always print")]
@@ -282,8 +367,10 @@ fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
         quiet: cli.global.quiet,
         verbose: cli.global.verbose,
         color,
+        progress: !cli.global.quiet
+            && !cli.global.no_progress
+            && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    let _ = cli.global.no_progress;
     match commands::run(cli.command, &printer) {
         Ok(status) => status,
         Err(err) => {

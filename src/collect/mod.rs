@@ -4,6 +4,9 @@
 //! The serde shapes of AWS responses live here and nowhere else: the rest of the crate sees
 //! only [`crate::model`] values.
 
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod merge;
 pub mod request;
 pub mod snapshot;
 

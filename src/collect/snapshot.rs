@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::model::arn::ssm_parameter_arn;
@@ -176,359 +176,436 @@ fn shape_message(err: &serde_json::Error) -> String {
 }
 
 // ---- serde shapes (AWS names, lenient) ----
+//
+// One definition of each shape serves the reader and the writers (`collect::aws`, `merge`):
+// they derive `Serialize` as well, and leave absent optional fields out, so a written snapshot
+// carries only what was read, under AWS's names.
 
-#[derive(Deserialize)]
-struct Snapshot {
-    schema: Option<String>,
-    collected_at: Option<String>,
-    organization: Option<OrgDto>,
+#[derive(Deserialize, Serialize)]
+pub(super) struct Snapshot {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) schema: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) collected_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) organization: Option<OrgDto>,
     #[serde(default)]
-    accounts: Vec<AccountDto>,
-    gaps: Option<Vec<GapDto>>,
+    pub(super) accounts: Vec<AccountDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) gaps: Option<Vec<GapDto>>,
 }
 
-#[derive(Deserialize)]
-struct OrgDto {
+#[derive(Deserialize, Serialize)]
+pub(super) struct OrgDto {
     #[serde(default)]
-    id: String,
-    management_account_id: Option<String>,
+    pub(super) id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) management_account_id: Option<String>,
     #[serde(default)]
-    accounts: Vec<OrgAccountDto>,
+    pub(super) accounts: Vec<OrgAccountDto>,
     #[serde(default)]
-    parents: BTreeMap<String, String>,
+    pub(super) parents: BTreeMap<String, String>,
     #[serde(default)]
-    policies: Vec<OrgPolicyDto>,
+    pub(super) policies: Vec<OrgPolicyDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct OrgAccountDto {
-    id: String,
-    name: Option<String>,
+pub(super) struct OrgAccountDto {
+    pub(super) id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) name: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct OrgPolicyDto {
+#[derive(Deserialize, Serialize)]
+pub(super) struct OrgPolicyDto {
     #[serde(rename = "PolicySummary")]
-    summary: OrgPolicySummaryDto,
+    pub(super) summary: OrgPolicySummaryDto,
     #[serde(rename = "Content")]
-    content: Value,
+    pub(super) content: Value,
     #[serde(default)]
-    targets: Vec<String>,
+    pub(super) targets: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct OrgPolicySummaryDto {
-    id: String,
-    name: Option<String>,
+pub(super) struct OrgPolicySummaryDto {
+    pub(super) id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) name: Option<String>,
     #[serde(rename = "Type")]
-    kind: String,
+    pub(super) kind: String,
 }
 
-#[derive(Deserialize)]
-struct AccountDto {
-    id: String,
-    name: Option<String>,
-    partition: Option<String>,
-    iam: Option<IamDto>,
+#[derive(Deserialize, Serialize)]
+pub(super) struct AccountDto {
+    pub(super) id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) partition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) iam: Option<IamDto>,
     #[serde(default)]
-    regions: BTreeMap<String, RegionDto>,
-    s3_buckets: Option<Vec<BucketDto>>,
+    pub(super) regions: BTreeMap<String, RegionDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) s3_buckets: Option<Vec<BucketDto>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct IamDto {
+pub(super) struct IamDto {
     #[serde(default)]
-    user_detail_list: Vec<UserDto>,
+    pub(super) user_detail_list: Vec<UserDto>,
     #[serde(default)]
-    group_detail_list: Vec<GroupDto>,
+    pub(super) group_detail_list: Vec<GroupDto>,
     #[serde(default)]
-    role_detail_list: Vec<RoleDto>,
+    pub(super) role_detail_list: Vec<RoleDto>,
     #[serde(default)]
-    policies: Vec<ManagedPolicyDto>,
+    pub(super) policies: Vec<ManagedPolicyDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct NamedPolicyDto {
-    policy_name: String,
-    policy_document: Value,
+pub(super) struct NamedPolicyDto {
+    pub(super) policy_name: String,
+    pub(super) policy_document: Value,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct AttachedDto {
-    policy_arn: String,
+pub(super) struct AttachedDto {
+    pub(super) policy_arn: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct BoundaryDto {
-    permissions_boundary_arn: Option<String>,
+pub(super) struct BoundaryDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) permissions_boundary_arn: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct TagDto {
-    key: String,
+pub(super) struct TagDto {
+    pub(super) key: String,
     #[serde(default)]
-    value: String,
+    pub(super) value: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct RoleDto {
-    arn: String,
-    role_name: Option<String>,
-    path: Option<String>,
-    role_id: Option<String>,
-    assume_role_policy_document: Option<Value>,
+pub(super) struct RoleDto {
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) role_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) role_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) assume_role_policy_document: Option<Value>,
     #[serde(default)]
-    role_policy_list: Vec<NamedPolicyDto>,
+    pub(super) role_policy_list: Vec<NamedPolicyDto>,
     #[serde(default)]
-    attached_managed_policies: Vec<AttachedDto>,
-    permissions_boundary: Option<BoundaryDto>,
-    #[serde(default)]
-    tags: Vec<TagDto>,
+    pub(super) attached_managed_policies: Vec<AttachedDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) permissions_boundary: Option<BoundaryDto>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) tags: Vec<TagDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct UserDto {
-    arn: String,
-    user_name: Option<String>,
-    user_id: Option<String>,
+pub(super) struct UserDto {
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) user_id: Option<String>,
     #[serde(default)]
-    user_policy_list: Vec<NamedPolicyDto>,
+    pub(super) user_policy_list: Vec<NamedPolicyDto>,
     #[serde(default)]
-    group_list: Vec<String>,
+    pub(super) group_list: Vec<String>,
     #[serde(default)]
-    attached_managed_policies: Vec<AttachedDto>,
-    permissions_boundary: Option<BoundaryDto>,
-    #[serde(default)]
-    tags: Vec<TagDto>,
+    pub(super) attached_managed_policies: Vec<AttachedDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) permissions_boundary: Option<BoundaryDto>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) tags: Vec<TagDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct GroupDto {
-    arn: String,
-    group_name: Option<String>,
+pub(super) struct GroupDto {
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) group_name: Option<String>,
     #[serde(default)]
-    group_policy_list: Vec<NamedPolicyDto>,
+    pub(super) group_policy_list: Vec<NamedPolicyDto>,
     #[serde(default)]
-    attached_managed_policies: Vec<AttachedDto>,
+    pub(super) attached_managed_policies: Vec<AttachedDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct ManagedPolicyDto {
-    arn: String,
-    policy_name: Option<String>,
-    default_version_id: Option<String>,
+pub(super) struct ManagedPolicyDto {
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) policy_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) default_version_id: Option<String>,
     #[serde(default)]
-    policy_version_list: Vec<PolicyVersionDto>,
+    pub(super) policy_version_list: Vec<PolicyVersionDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PolicyVersionDto {
-    document: Option<Value>,
-    version_id: Option<String>,
+pub(super) struct PolicyVersionDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) document: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) version_id: Option<String>,
     #[serde(default)]
-    is_default_version: bool,
+    pub(super) is_default_version: bool,
 }
 
-#[derive(Deserialize, Default)]
-struct RegionDto {
-    ecs: Option<EcsDto>,
-    secrets: Option<Vec<SecretDto>>,
-    ssm_parameters: Option<Vec<SsmParameterDto>>,
-    kms_keys: Option<Vec<KmsKeyDto>>,
-    ecr_repositories: Option<Vec<EcrRepositoryDto>>,
-    log_groups: Option<Vec<LogGroupDto>>,
+#[derive(Deserialize, Serialize, Default)]
+pub(super) struct RegionDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) ecs: Option<EcsDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) secrets: Option<Vec<SecretDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) ssm_parameters: Option<Vec<SsmParameterDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) kms_keys: Option<Vec<KmsKeyDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) ecr_repositories: Option<Vec<EcrRepositoryDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) log_groups: Option<Vec<LogGroupDto>>,
 }
 
-#[derive(Deserialize)]
-struct EcsDto {
-    clusters: Option<Vec<ClusterDto>>,
-    services: Option<Vec<ServiceDto>>,
-    task_definitions: Option<Vec<TaskDefinitionDto>>,
-    tasks: Option<Vec<TaskDto>>,
+#[derive(Deserialize, Serialize)]
+pub(super) struct EcsDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) clusters: Option<Vec<ClusterDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) services: Option<Vec<ServiceDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) task_definitions: Option<Vec<TaskDefinitionDto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) tasks: Option<Vec<TaskDto>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ClusterDto {
-    cluster_arn: String,
-    cluster_name: Option<String>,
+pub(super) struct ClusterDto {
+    pub(super) cluster_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cluster_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ServiceDto {
-    service_arn: String,
-    service_name: Option<String>,
-    cluster_arn: Option<String>,
-    task_definition: Option<String>,
-    launch_type: Option<String>,
+pub(super) struct ServiceDto {
+    pub(super) service_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) service_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cluster_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) task_definition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) launch_type: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaskDefinitionDto {
-    task_definition_arn: String,
-    family: Option<String>,
-    revision: Option<i64>,
-    task_role_arn: Option<String>,
-    execution_role_arn: Option<String>,
+pub(super) struct TaskDefinitionDto {
+    pub(super) task_definition_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) family: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) revision: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) task_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) execution_role_arn: Option<String>,
     #[serde(default)]
-    requires_compatibilities: Vec<String>,
+    pub(super) requires_compatibilities: Vec<String>,
     #[serde(default)]
-    container_definitions: Vec<ContainerDto>,
+    pub(super) container_definitions: Vec<ContainerDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ContainerDto {
-    name: String,
-    image: Option<String>,
+pub(super) struct ContainerDto {
+    pub(super) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) image: Option<String>,
     #[serde(default)]
-    secrets: Vec<SecretRefDto>,
-    log_configuration: Option<LogConfigurationDto>,
-    repository_credentials: Option<RepositoryCredentialsDto>,
+    pub(super) secrets: Vec<SecretRefDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) log_configuration: Option<LogConfigurationDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) repository_credentials: Option<RepositoryCredentialsDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SecretRefDto {
-    name: String,
-    value_from: String,
+pub(super) struct SecretRefDto {
+    pub(super) name: String,
+    pub(super) value_from: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LogConfigurationDto {
-    log_driver: Option<String>,
+pub(super) struct LogConfigurationDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) log_driver: Option<String>,
     #[serde(default)]
-    options: BTreeMap<String, String>,
+    pub(super) options: BTreeMap<String, String>,
     #[serde(default)]
-    secret_options: Vec<SecretRefDto>,
+    pub(super) secret_options: Vec<SecretRefDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RepositoryCredentialsDto {
-    credentials_parameter: String,
+pub(super) struct RepositoryCredentialsDto {
+    pub(super) credentials_parameter: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaskDto {
-    task_arn: String,
-    cluster_arn: Option<String>,
-    task_definition_arn: String,
-    group: Option<String>,
-    overrides: Option<TaskOverridesDto>,
+pub(super) struct TaskDto {
+    pub(super) task_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cluster_arn: Option<String>,
+    pub(super) task_definition_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) overrides: Option<TaskOverridesDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TaskOverridesDto {
-    task_role_arn: Option<String>,
-    execution_role_arn: Option<String>,
+pub(super) struct TaskOverridesDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) task_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) execution_role_arn: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct SecretDto {
+pub(super) struct SecretDto {
     #[serde(rename = "ARN")]
-    arn: String,
-    name: Option<String>,
-    kms_key_id: Option<String>,
-    #[serde(default)]
-    tags: Vec<TagDto>,
-    resource_policy: Option<Value>,
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) kms_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) tags: Vec<TagDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) resource_policy: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct SsmParameterDto {
-    name: String,
+pub(super) struct SsmParameterDto {
+    pub(super) name: String,
     #[serde(rename = "ARN")]
-    arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) arn: Option<String>,
     #[serde(rename = "Type")]
-    parameter_type: Option<String>,
-    key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) parameter_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) key_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct KmsKeyDto {
-    key_metadata: KeyMetadataDto,
-    policy: Option<Value>,
+pub(super) struct KmsKeyDto {
+    pub(super) key_metadata: KeyMetadataDto,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) policy: Option<Value>,
     #[serde(default)]
-    aliases: Vec<AliasDto>,
-    #[serde(default)]
-    tags: Vec<KmsTagDto>,
+    pub(super) aliases: Vec<AliasDto>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) tags: Vec<KmsTagDto>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct KeyMetadataDto {
-    key_id: String,
-    arn: String,
-    key_manager: Option<String>,
+pub(super) struct KeyMetadataDto {
+    pub(super) key_id: String,
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) key_manager: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-struct AliasDto {
-    alias_name: String,
+pub(super) struct AliasDto {
+    pub(super) alias_name: String,
 }
 
-#[derive(Deserialize)]
-struct KmsTagDto {
+#[derive(Deserialize, Serialize)]
+pub(super) struct KmsTagDto {
     #[serde(rename = "TagKey")]
-    key: String,
+    pub(super) key: String,
     #[serde(rename = "TagValue", default)]
-    value: String,
+    pub(super) value: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct EcrRepositoryDto {
-    repository_arn: String,
-    repository_name: Option<String>,
-    repository_uri: Option<String>,
-    policy_text: Option<Value>,
+pub(super) struct EcrRepositoryDto {
+    pub(super) repository_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) repository_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) repository_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) policy_text: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LogGroupDto {
-    log_group_name: String,
-    arn: Option<String>,
+pub(super) struct LogGroupDto {
+    pub(super) log_group_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) arn: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct BucketDto {
-    name: String,
-    region: Option<String>,
-    policy: Option<Value>,
+pub(super) struct BucketDto {
+    pub(super) name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) policy: Option<Value>,
 }
 
-#[derive(Deserialize)]
-struct GapDto {
-    account: Option<String>,
-    region: Option<String>,
-    service: Option<String>,
-    operation: Option<String>,
-    resource: Option<String>,
-    error: Option<String>,
+#[derive(Deserialize, Serialize)]
+pub(super) struct GapDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) operation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) resource: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) error: Option<String>,
 }
 
 // ---- conversion into the model ----

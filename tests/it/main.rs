@@ -9,9 +9,13 @@
 )]
 
 mod cli;
+#[cfg(feature = "aws")]
+mod collect;
 mod example;
 mod export;
 mod graphdb;
+#[cfg(feature = "moto-tests")]
+mod moto;
 mod props;
 pub(crate) mod scenarios;
 mod support;

@@ -1,0 +1,284 @@
+//! Reading the organization from a management or delegated-admin account (`--org-role`): its
+//! accounts, the parent of every account and OU up to the root, SCPs and RCPs with their
+//! targets; then assuming the role in each active member account.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use aws_sdk_organizations::types::PolicyType;
+use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use futures_util::future::join_all;
+
+use super::decode::policy_document;
+use super::ops;
+use super::{CollectOptions, Ctx, Scope, Target};
+use crate::collect::snapshot::{OrgAccountDto, OrgDto, OrgPolicyDto, OrgPolicySummaryDto};
+
+/// The organization, and one target per active member account other than `base`'s own.
+/// `None` when the organization cannot be described (a gap says why).
+pub(super) async fn organization(
+    ctx: &Ctx<'_>,
+    base: &Target,
+    role: &str,
+    options: &CollectOptions,
+) -> Option<(OrgDto, Vec<Target>)> {
+    let client = aws_sdk_organizations::Client::new(&base.config);
+    let sts = aws_sdk_sts::Client::new(&base.config);
+    let label = base.label.clone();
+    let unknown = Scope {
+        ctx,
+        account: &label,
+        region: None,
+    };
+    let identity = unknown
+        .call(
+            ops::GET_CALLER_IDENTITY,
+            None,
+            sts.get_caller_identity().send(),
+        )
+        .await?;
+    let me = identity.account().unwrap_or(&label).to_string();
+    let partition = identity
+        .arn()
+        .and_then(|a| a.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+    let scope = Scope {
+        ctx,
+        account: &me,
+        region: None,
+    };
+    let described = scope
+        .call(
+            ops::DESCRIBE_ORGANIZATION,
+            None,
+            client.describe_organization().send(),
+        )
+        .await?;
+    let org = described.organization()?;
+    let mut dto = OrgDto {
+        id: org.id().unwrap_or_default().to_string(),
+        management_account_id: org.master_account_id().map(str::to_string),
+        accounts: Vec::new(),
+        parents: BTreeMap::new(),
+        policies: Vec::new(),
+    };
+
+    let mut active = Vec::new();
+    if let Some(pages) = scope
+        .pages(
+            ops::LIST_ACCOUNTS,
+            None,
+            client.list_accounts().into_paginator().send(),
+        )
+        .await
+    {
+        for a in pages.iter().flat_map(|p| p.accounts()) {
+            let Some(id) = a.id() else { continue };
+            dto.accounts.push(OrgAccountDto {
+                id: id.to_string(),
+                name: a.name().map(str::to_string),
+            });
+            let is_active = a
+                .status()
+                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active);
+            if is_active {
+                active.push((id.to_string(), a.name().map(str::to_string)));
+            }
+        }
+    }
+    dto.accounts.sort_by(|a, b| a.id.cmp(&b.id));
+
+    // The root is where every chain of parents ends.
+    let roots: Vec<String> = scope
+        .pages(
+            ops::LIST_ROOTS,
+            None,
+            client.list_roots().into_paginator().send(),
+        )
+        .await
+        .iter()
+        .flatten()
+        .flat_map(|p| p.roots())
+        .filter_map(|r| r.id().map(str::to_string))
+        .collect();
+    let mut pending: Vec<String> = dto.accounts.iter().map(|a| a.id.clone()).collect();
+    while !pending.is_empty() {
+        let found = join_all(pending.iter().map(|child| {
+            let client = &client;
+            async move {
+                let pages = scope
+                    .pages(
+                        ops::LIST_PARENTS,
+                        Some(child),
+                        client
+                            .list_parents()
+                            .child_id(child)
+                            .into_paginator()
+                            .send(),
+                    )
+                    .await;
+                let parent = pages
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.parents())
+                    .find_map(|p| p.id().map(str::to_string));
+                (child.clone(), parent)
+            }
+        }))
+        .await;
+        pending = Vec::new();
+        for (child, parent) in found {
+            let Some(parent) = parent else { continue };
+            let new = !dto.parents.contains_key(&parent) && !roots.contains(&parent);
+            dto.parents.insert(child, parent.clone());
+            if new && !pending.contains(&parent) {
+                pending.push(parent);
+            }
+        }
+    }
+
+    for kind in [
+        PolicyType::ServiceControlPolicy,
+        PolicyType::ResourceControlPolicy,
+    ] {
+        let Some(pages) = scope
+            .pages(
+                ops::LIST_POLICIES,
+                Some(kind.as_str()),
+                client
+                    .list_policies()
+                    .filter(kind.clone())
+                    .into_paginator()
+                    .send(),
+            )
+            .await
+        else {
+            continue;
+        };
+        let kind = &kind;
+        let ids: Vec<String> = pages
+            .iter()
+            .flat_map(|p| p.policies())
+            .filter_map(|p| p.id().map(str::to_string))
+            .collect();
+        let read = join_all(ids.iter().map(|id| {
+            let client = &client;
+            async move {
+                let described = scope
+                    .call(
+                        ops::DESCRIBE_POLICY,
+                        Some(id),
+                        client.describe_policy().policy_id(id).send(),
+                    )
+                    .await?;
+                let policy = described.policy()?;
+                let summary = policy.policy_summary()?;
+                let Some(content) = policy.content().and_then(policy_document) else {
+                    scope.gap(
+                        ops::DESCRIBE_POLICY,
+                        Some(id),
+                        "the policy document is not JSON".to_string(),
+                    );
+                    return None;
+                };
+                let targets = scope
+                    .pages(
+                        ops::LIST_TARGETS_FOR_POLICY,
+                        Some(id),
+                        client
+                            .list_targets_for_policy()
+                            .policy_id(id)
+                            .into_paginator()
+                            .send(),
+                    )
+                    .await;
+                let mut targets: Vec<String> = targets
+                    .iter()
+                    .flatten()
+                    .flat_map(|p| p.targets())
+                    .filter_map(|t| t.target_id().map(str::to_string))
+                    .collect();
+                targets.sort();
+                Some(OrgPolicyDto {
+                    summary: OrgPolicySummaryDto {
+                        id: id.clone(),
+                        name: summary.name().map(str::to_string),
+                        kind: summary
+                            .r#type()
+                            .map_or_else(|| kind.as_str().to_string(), |t| t.as_str().to_string()),
+                    },
+                    content,
+                    targets,
+                })
+            }
+        }))
+        .await;
+        dto.policies.extend(read.into_iter().flatten());
+    }
+    dto.policies.sort_by(|a, b| a.summary.id.cmp(&b.summary.id));
+
+    let members = join_all(
+        active
+            .into_iter()
+            .filter(|(id, _)| *id != me)
+            .map(|(id, name)| assume(scope, &sts, base, &partition, id, name, role, options)),
+    )
+    .await;
+    Some((dto, members.into_iter().flatten().collect()))
+}
+
+/// Assumes `role` in account `id`; a failure is a gap and the account is skipped.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename the arguments"
+)]
+async fn assume(
+    scope: Scope<'_, '_>,
+    sts: &aws_sdk_sts::Client,
+    base: &Target,
+    partition: &str,
+    id: String,
+    name: Option<String>,
+    role: &str,
+    options: &CollectOptions,
+) -> Option<Target> {
+    let role_arn = format!("arn:{partition}:iam::{id}:role/{role}");
+    let member = Scope {
+        ctx: scope.ctx,
+        account: &id,
+        region: None,
+    };
+    let out = member
+        .call(
+            ops::ASSUME_ROLE,
+            Some(&role_arn),
+            sts.assume_role()
+                .role_arn(&role_arn)
+                .role_session_name("rolechain")
+                .set_external_id(options.external_id.clone())
+                .send(),
+        )
+        .await?;
+    let c = out.credentials()?;
+    let expiry = SystemTime::try_from(*c.expiration()).ok();
+    let credentials = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        expiry,
+        "rolechain-org-role",
+    );
+    let config = base
+        .config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build();
+    Some(Target {
+        config,
+        regions: base.regions.clone(),
+        label: format!("role `{role_arn}`"),
+        id: Some(id),
+        name,
+    })
+}

@@ -1,0 +1,737 @@
+//! Collection against a real moto server (feature `moto-tests`; `bash scripts/test` starts moto
+//! and passes its URL in `ROLECHAIN_MOTO_URL`).
+//!
+//! The test seeds two accounts through the SDK itself, from one thread: the management account
+//! (moto's default) and a member made with Organizations CreateAccount and reached through moto's
+//! `x-moto-account-id` header. Then it runs the real `rolechain collect` with `--org-role`,
+//! checks the snapshot, and checks that `who-can` answers on it exactly as on the same scenario
+//! written by hand (`tests/fixtures/collect/moto-scenario.json`).
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde_json::{Value, json};
+
+use crate::support;
+
+/// moto is not safe for concurrent writes, and the tests share one server.
+static MOTO: Mutex<()> = Mutex::new(());
+
+const A: &str = "123456789012";
+
+fn moto_url() -> String {
+    std::env::var("ROLECHAIN_MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "ROLECHAIN_MOTO_URL is not set: these tests need a running moto server \
+             (`pip install \"moto[server]\"`, `moto_server -H 127.0.0.1 -p PORT`); \
+             `bash scripts/test` starts one"
+        )
+    })
+}
+
+/// Sends every request of a client to one moto account.
+#[derive(Debug)]
+struct MotoAccount(String);
+
+impl Intercept for MotoAccount {
+    fn name(&self) -> &'static str {
+        "MotoAccount"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        context
+            .request_mut()
+            .headers_mut()
+            .insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn config(url: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .retry_config(RetryConfig::disabled())
+        .load()
+        .await
+}
+
+/// Clients of one account.
+struct Clients {
+    iam: aws_sdk_iam::Client,
+    ecs: aws_sdk_ecs::Client,
+    sm: aws_sdk_secretsmanager::Client,
+    ssm: aws_sdk_ssm::Client,
+    kms: aws_sdk_kms::Client,
+    ecr: aws_sdk_ecr::Client,
+}
+
+macro_rules! client {
+    ($krate:ident, $cfg:expr, $account:expr) => {{
+        let mut b = $krate::config::Builder::from($cfg);
+        if let Some(a) = $account {
+            b = b.interceptor(MotoAccount(a.to_string()));
+        }
+        $krate::Client::from_conf(b.build())
+    }};
+}
+
+fn clients(cfg: &SdkConfig, account: Option<&str>) -> Clients {
+    Clients {
+        iam: client!(aws_sdk_iam, cfg, account),
+        ecs: client!(aws_sdk_ecs, cfg, account),
+        sm: client!(aws_sdk_secretsmanager, cfg, account),
+        ssm: client!(aws_sdk_ssm, cfg, account),
+        kms: client!(aws_sdk_kms, cfg, account),
+        ecr: client!(aws_sdk_ecr, cfg, account),
+    }
+}
+
+fn doc(v: Value) -> String {
+    v.to_string()
+}
+
+/// What seeding created whose names moto chooses.
+struct Seeded {
+    b: String,
+    secret_token: String,
+    secret_db: String,
+    key_id: String,
+    org_id: String,
+    root_id: String,
+}
+
+fn ecs_trust() -> String {
+    doc(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+    )
+}
+
+async fn seed(url: &str) -> Seeded {
+    let cfg = config(url).await;
+    let org = aws_sdk_organizations::Client::new(&cfg);
+    let created = org
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
+    let org_id = created.organization().unwrap().id().unwrap().to_string();
+    let root_id = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let status = org
+        .create_account()
+        .account_name("data")
+        .email("data@example.com")
+        .send()
+        .await
+        .unwrap();
+    let b = status
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+
+    // Account B: a secret and a role that A's task role may assume.
+    let cb = clients(&cfg, Some(&b));
+    let secret_db = cb
+        .sm
+        .create_secret()
+        .name("prod/db")
+        .secret_string("s3cr3t")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    cb.sm
+        .put_resource_policy()
+        .secret_id(&secret_db)
+        .resource_policy(doc(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "Reader",
+            "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{b}:role/reader")},
+            "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    cb.iam
+        .create_role()
+        .role_name("reader")
+        .assume_role_policy_document(doc(json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{A}:role/web-task")},
+            "Action": "sts:AssumeRole"}]})))
+        .send()
+        .await
+        .unwrap();
+    cb.iam
+        .put_role_policy()
+        .role_name("reader")
+        .policy_name("read-db")
+        .policy_document(doc(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "ReadDb",
+            "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_db}]}),
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    // Account A: task and execution roles, a managed policy and a boundary, a secret, a
+    // parameter, a key, a repository, and the ECS workload.
+    let ca = clients(&cfg, None);
+    for (name, document) in [
+        (
+            "assume-reader",
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "AssumeReader", "Effect": "Allow",
+                "Action": "sts:AssumeRole", "Resource": format!("arn:aws:iam::{b}:role/reader")}]}),
+        ),
+        (
+            "boundary",
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "Bound", "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "secretsmanager:GetSecretValue"], "Resource": "*"}]}),
+        ),
+    ] {
+        ca.iam
+            .create_policy()
+            .policy_name(name)
+            .policy_document(doc(document))
+            .send()
+            .await
+            .unwrap();
+    }
+    ca.iam
+        .create_role()
+        .role_name("web-task")
+        .assume_role_policy_document(ecs_trust())
+        .permissions_boundary(format!("arn:aws:iam::{A}:policy/boundary"))
+        .send()
+        .await
+        .unwrap();
+    ca.iam
+        .attach_role_policy()
+        .role_name("web-task")
+        .policy_arn(format!("arn:aws:iam::{A}:policy/assume-reader"))
+        .send()
+        .await
+        .unwrap();
+    let secret_token = ca
+        .sm
+        .create_secret()
+        .name("app/token")
+        .secret_string("t0ken")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    ca.ssm
+        .put_parameter()
+        .name("/prod/api-key")
+        .value("k")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let param = format!("arn:aws:ssm:us-east-1:{A}:parameter/prod/api-key");
+    ca.iam
+        .create_role()
+        .role_name("web-exec")
+        .assume_role_policy_document(ecs_trust())
+        .send()
+        .await
+        .unwrap();
+    ca.iam
+        .put_role_policy()
+        .role_name("web-exec")
+        .policy_name("pull-secrets")
+        .policy_document(doc(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Token", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_token},
+            {"Sid": "ApiKey", "Effect": "Allow", "Action": "ssm:GetParameters", "Resource": param}]})))
+        .send()
+        .await
+        .unwrap();
+    let key_id = ca
+        .kms
+        .create_key()
+        .policy(doc(json!({"Version": "2012-10-17", "Statement": [{"Sid": "Root", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{A}:root")}, "Action": "kms:*", "Resource": "*"}]})))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    ca.kms
+        .create_alias()
+        .alias_name("alias/app")
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .unwrap();
+    ca.ecr
+        .create_repository()
+        .repository_name("web")
+        .send()
+        .await
+        .unwrap();
+    ca.ecr
+        .set_repository_policy()
+        .repository_name("web")
+        .policy_text(doc(
+            json!({"Version": "2012-10-17", "Statement": [{"Sid": "DataPulls",
+            "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{b}:root")},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    ca.ecs
+        .create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    use aws_sdk_ecs::types::{ContainerDefinition, Secret};
+    ca.ecs
+        .register_task_definition()
+        .family("web")
+        .task_role_arn(format!("arn:aws:iam::{A}:role/web-task"))
+        .execution_role_arn(format!("arn:aws:iam::{A}:role/web-exec"))
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("app")
+                .image(format!("{A}.dkr.ecr.us-east-1.amazonaws.com/web:1"))
+                .memory(512)
+                .secrets(
+                    Secret::builder()
+                        .name("TOKEN")
+                        .value_from(&secret_token)
+                        .build()
+                        .unwrap(),
+                )
+                .secrets(
+                    Secret::builder()
+                        .name("API_KEY")
+                        .value_from(&param)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ca.ecs
+        .create_service()
+        .cluster("prod")
+        .service_name("web")
+        .task_definition("web:1")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+    // A task definition no service uses: read only with --all-task-definitions.
+    ca.ecs
+        .register_task_definition()
+        .family("batch")
+        .container_definitions(
+            ContainerDefinition::builder()
+                .name("job")
+                .image("busybox")
+                .memory(64)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Seeded {
+        b,
+        secret_token,
+        secret_db,
+        key_id,
+        org_id,
+        root_id,
+    }
+}
+
+fn rolechain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rolechain"))
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/rolechain-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/rolechain-test-credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("ROLECHAIN_SNAPSHOT")
+        .output()
+        .unwrap()
+}
+
+fn who_can(snapshot: &Path, resource: &str) -> Value {
+    let out = rolechain(&[
+        "who-can",
+        resource,
+        "--snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn collect_seeded_accounts_and_answer_as_the_hand_written_snapshot() {
+    let _lock = MOTO.lock().unwrap_or_else(|e| e.into_inner());
+    let url = moto_url();
+    let seeded = runtime().block_on(seed(&url));
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("org.json");
+    let out = rolechain(&[
+        "collect",
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--org-role",
+        "OrganizationAccountAccessRole",
+        "--max-attempts",
+        "1",
+        "--concurrency",
+        "4",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("collected 2 account(s), 1 region(s)"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "the snapshot goes to -o only");
+
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    assert_eq!(s["schema"], "rolechain.snapshot/v1");
+    assert_eq!(s["gaps"], json!([]), "{stderr}");
+    let ids: Vec<&str> = s["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    let mut want = vec![A, seeded.b.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    let account = |id: &str| {
+        s["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let a = account(A);
+    let b = account(&seeded.b);
+
+    // Organization: both accounts, their parents, and the default SCP on the root.
+    let org = &s["organization"];
+    assert_eq!(org["id"], seeded.org_id.as_str());
+    assert_eq!(org["management_account_id"], A);
+    assert_eq!(org["accounts"].as_array().unwrap().len(), 2);
+    assert_eq!(org["parents"][&seeded.b], seeded.root_id.as_str());
+    let scp = org["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["PolicySummary"]["Id"] == "p-FullAWSAccess")
+        .unwrap();
+    assert_eq!(scp["PolicySummary"]["Type"], "SERVICE_CONTROL_POLICY");
+    assert!(scp["Content"].is_object(), "SCP content is stored decoded");
+    assert!(
+        scp["targets"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(seeded.root_id))
+    );
+
+    // IAM: managed policy names come from ARNs, documents are decoded, boundaries kept.
+    let roles = a["iam"]["RoleDetailList"].as_array().unwrap();
+    let task = roles.iter().find(|r| r["RoleName"] == "web-task").unwrap();
+    assert_eq!(
+        task["PermissionsBoundary"]["PermissionsBoundaryArn"],
+        format!("arn:aws:iam::{A}:policy/boundary")
+    );
+    assert_eq!(
+        task["AttachedManagedPolicies"][0]["PolicyArn"],
+        format!("arn:aws:iam::{A}:policy/assume-reader")
+    );
+    assert!(task["AssumeRolePolicyDocument"].is_object());
+    let exec = roles.iter().find(|r| r["RoleName"] == "web-exec").unwrap();
+    assert_eq!(
+        exec["RolePolicyList"][0]["PolicyDocument"]["Statement"][1]["Sid"],
+        "ApiKey"
+    );
+    let policies = a["iam"]["Policies"].as_array().unwrap();
+    let assume = policies
+        .iter()
+        .find(|p| p["Arn"] == format!("arn:aws:iam::{A}:policy/assume-reader"))
+        .unwrap();
+    assert_eq!(assume["PolicyName"], "assume-reader");
+    assert_eq!(
+        assume["PolicyVersionList"][0]["Document"]["Statement"][0]["Sid"],
+        "AssumeReader"
+    );
+    // CreateAccount made the role --org-role assumes; the seeded one is beside it.
+    let reader = b["iam"]["RoleDetailList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["RoleName"] == "reader")
+        .unwrap();
+    assert_eq!(
+        reader["Arn"],
+        format!("arn:aws:iam::{}:role/reader", seeded.b)
+    );
+
+    // Regional resources.
+    let r = &a["regions"]["us-east-1"];
+    let td = &r["ecs"]["task_definitions"].as_array().unwrap();
+    assert_eq!(td.len(), 1, "only the definition the service uses");
+    assert_eq!(
+        td[0]["containerDefinitions"][0]["secrets"][0]["valueFrom"],
+        seeded.secret_token.as_str()
+    );
+    assert_eq!(r["ecs"]["services"][0]["serviceName"], "web");
+    assert_eq!(r["ecs"]["clusters"][0]["clusterName"], "prod");
+    assert_eq!(
+        r["ssm_parameters"][0]["ARN"],
+        format!("arn:aws:ssm:us-east-1:{A}:parameter/prod/api-key"),
+        "derived from the name"
+    );
+    let key = r["kms_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["KeyMetadata"]["KeyId"] == seeded.key_id.as_str())
+        .unwrap();
+    assert_eq!(key["Policy"]["Statement"][0]["Sid"], "Root");
+    assert_eq!(key["Aliases"][0]["AliasName"], "alias/app");
+    assert_eq!(
+        r["ecr_repositories"][0]["policyText"]["Statement"][0]["Sid"],
+        "DataPulls"
+    );
+    let db = &b["regions"]["us-east-1"]["secrets"][0];
+    assert_eq!(db["ARN"], seeded.secret_db.as_str());
+    assert_eq!(db["ResourcePolicy"]["Statement"][0]["Sid"], "Reader");
+
+    // The same scenario written by hand answers the same.
+    let fixture =
+        std::fs::read_to_string(support::root().join("tests/fixtures/collect/moto-scenario.json"))
+            .unwrap();
+    let fixture = fixture
+        .replace("${ACCOUNT_B}", &seeded.b)
+        .replace("${SECRET_DB}", &seeded.secret_db)
+        .replace("${SECRET_TOKEN}", &seeded.secret_token)
+        .replace("${KEY_ID}", &seeded.key_id)
+        .replace("${ORG_ID}", &seeded.org_id)
+        .replace("${ROOT_ID}", &seeded.root_id);
+    let by_hand = dir.path().join("by-hand.json");
+    std::fs::write(&by_hand, fixture).unwrap();
+    for resource in [&seeded.secret_db, &seeded.secret_token] {
+        let collected = who_can(&snap, resource);
+        let written = who_can(&by_hand, resource);
+        assert!(
+            !collected["paths"].as_array().unwrap().is_empty(),
+            "no path to {resource}"
+        );
+        assert_eq!(collected, written, "who-can {resource}");
+    }
+    let cross = who_can(&snap, &seeded.secret_db);
+    assert_eq!(
+        cross["paths"][0]["source"],
+        format!("arn:aws:ecs:us-east-1:{A}:task-definition/web:1#app")
+    );
+    assert_eq!(cross["paths"][0]["cross_account"], true);
+
+    // --all-task-definitions also reads the one no service uses; --live answers without a file.
+    let all = rolechain(&[
+        "collect",
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--all-task-definitions",
+        "--max-attempts",
+        "1",
+    ]);
+    let all: Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(
+        all["accounts"][0]["regions"]["us-east-1"]["ecs"]["task_definitions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let live = rolechain(&[
+        "who-can",
+        &seeded.secret_token,
+        "--live",
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--max-attempts",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        live.status.success(),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let live: Value = serde_json::from_slice(&live.stdout).unwrap();
+    assert_eq!(live, who_can(&snap, &seeded.secret_token));
+
+    // Shards merge back into the whole: one file per account, then `merge`.
+    let shard_b = dir.path().join("b.json");
+    let mut only_b = s.clone();
+    only_b["accounts"] = json!([b]);
+    std::fs::write(&shard_b, only_b.to_string()).unwrap();
+    let shard_a = dir.path().join("a.json");
+    let mut only_a = s.clone();
+    only_a["accounts"] = json!([a]);
+    std::fs::write(&shard_a, only_a.to_string()).unwrap();
+    let merged = dir.path().join("merged.json");
+    let out = rolechain(&[
+        "merge",
+        shard_a.to_str().unwrap(),
+        shard_b.to_str().unwrap(),
+        "-o",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        who_can(&merged, &seeded.secret_db),
+        who_can(&snap, &seeded.secret_db)
+    );
+}
+
+/// A region the emulator does not serve refuses every call, as a disabled region does: each
+/// refusal is a gap, the rest is collected, and `--strict` exits 1 with the snapshot written.
+#[test]
+fn refused_calls_are_gaps_and_strict_fails_after_writing() {
+    let _lock = MOTO.lock().unwrap_or_else(|e| e.into_inner());
+    let url = moto_url();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.json");
+    let out = rolechain(&[
+        "collect",
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--region",
+        "xx-nowhere-9",
+        "--max-attempts",
+        "1",
+        "--strict",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: could not read ecs:ListClusters in 123456789012 xx-nowhere-9: HTTP 500"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("testing"),
+        "no credentials in messages: {stderr}"
+    );
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(!text.contains("testing"), "no credentials in the snapshot");
+    let s: Value = serde_json::from_str(&text).unwrap();
+    let gaps = s["gaps"].as_array().unwrap();
+    let ops: Vec<String> = gaps
+        .iter()
+        .map(|g| {
+            assert_eq!(g["region"], "xx-nowhere-9");
+            format!(
+                "{}:{}",
+                g["service"].as_str().unwrap(),
+                g["operation"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "ecr:DescribeRepositories",
+            "ecs:ListClusters",
+            "kms:ListKeys",
+            "logs:DescribeLogGroups",
+            "secretsmanager:ListSecrets",
+            "ssm:DescribeParameters"
+        ]
+    );
+    let regions = &s["accounts"][0]["regions"];
+    assert!(
+        regions["us-east-1"]["secrets"].is_array(),
+        "the served region is collected"
+    );
+    assert_eq!(
+        regions["xx-nowhere-9"],
+        json!({}),
+        "nothing is claimed for the refused region"
+    );
+    // The snapshot with gaps still loads, and analysis warns about them.
+    let out = rolechain(&["reach", "--snapshot", snap.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("6 gap(s)"));
+}
