@@ -492,8 +492,14 @@ impl<'a> Builder<'_, 'a> {
         let mut by_account: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
         let mut by_name: BTreeMap<(String, String), Vec<&'a str>> = BTreeMap::new();
         for c in &callers {
-            by_account.entry(account_of(c.id()).unwrap_or_default()).or_default().push(c.id());
-            by_name.entry(principal_name(c.id())).or_default().push(c.id());
+            by_account
+                .entry(account_of(c.id()).unwrap_or_default())
+                .or_default()
+                .push(c.id());
+            by_name
+                .entry(principal_name(c.id()))
+                .or_default()
+                .push(c.id());
         }
         for target in world.roles.values() {
             let Some(trust) = &target.trust else { continue };
@@ -779,14 +785,22 @@ impl<'a> Builder<'_, 'a> {
 ///
 /// KMS keys must always be allowed by their key policy, so a key whose policy is known qualifies
 /// only when that policy could name the caller.
-fn candidates(p: &Prepared<'_>, resources: &[ResourceInfo<'_>], index: &ResourceIndex) -> BTreeSet<usize> {
+fn candidates(
+    p: &Prepared<'_>,
+    resources: &[ResourceInfo<'_>],
+    index: &ResourceIndex,
+) -> BTreeSet<usize> {
     let id = p.id();
     let account = account_of(id).unwrap_or_default();
     let name = id.rsplit('/').next().unwrap_or(id);
     let identity = IdentityMatcher::new(p.identity_documents());
     let mut own = BTreeSet::new();
     for doc in p.identity_documents() {
-        for s in doc.statements.iter().filter(|s| s.effect == model::Effect::Allow) {
+        for s in doc
+            .statements
+            .iter()
+            .filter(|s| s.effect == model::Effect::Allow)
+        {
             let services = statement_services(s.action.as_ref(), s.not_action.is_some());
             match (&s.resource, &s.not_resource) {
                 (Some(patterns), None) => {
@@ -804,8 +818,18 @@ fn candidates(p: &Prepared<'_>, resources: &[ResourceInfo<'_>], index: &Resource
         .collect();
     let mut named = BTreeSet::new();
     index.naming(&account, name, &mut named);
-    out.extend(named.into_iter().filter(|&i| resources[i].account == account || identity.may_match(&resources[i])));
-    out.extend(index.unknown_policy().iter().copied().filter(|&i| identity.may_match(&resources[i])));
+    out.extend(
+        named
+            .into_iter()
+            .filter(|&i| resources[i].account == account || identity.may_match(&resources[i])),
+    );
+    out.extend(
+        index
+            .unknown_policy()
+            .iter()
+            .copied()
+            .filter(|&i| identity.may_match(&resources[i])),
+    );
     out
 }
 

@@ -201,7 +201,12 @@ impl ResourceIndex {
     }
 
     /// Every resource of one of `services` (`None`: any) in `account`.
-    pub fn of_services(&self, services: Option<&BTreeSet<String>>, account: &str, out: &mut BTreeSet<usize>) {
+    pub fn of_services(
+        &self,
+        services: Option<&BTreeSet<String>>,
+        account: &str,
+        out: &mut BTreeSet<usize>,
+    ) {
         for service in self.by_service.keys() {
             if services.is_none_or(|s| s.contains(service)) {
                 if let Some(list) = self.buckets.get(&(service.clone(), account.to_string())) {
@@ -250,7 +255,10 @@ impl ResourceIndex {
             if !any_account && account != only_account {
                 continue;
             }
-            if let Some(list) = self.buckets.get(&(service.clone(), only_account.to_string())) {
+            if let Some(list) = self
+                .buckets
+                .get(&(service.clone(), only_account.to_string()))
+            {
                 self.scan(list, literal, out);
             }
         }
@@ -299,9 +307,12 @@ impl IdentityMatcher {
             for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
                 let services = statement_services(s.action.as_ref(), s.not_action.is_some());
                 let prefixes = match (&s.resource, &s.not_resource) {
-                    (Some(patterns), None) => {
-                        Some(patterns.iter().map(|p| literal_prefix(p).to_ascii_lowercase()).collect())
-                    }
+                    (Some(patterns), None) => Some(
+                        patterns
+                            .iter()
+                            .map(|p| literal_prefix(p).to_ascii_lowercase())
+                            .collect(),
+                    ),
                     _ => None,
                 };
                 statements.push((services, prefixes));
@@ -321,7 +332,8 @@ impl IdentityMatcher {
                 && prefixes.as_ref().is_none_or(|list| {
                     list.iter().any(|l| {
                         id.starts_with(l.as_str())
-                            || (l.starts_with(id.as_str()) && matches!(l.as_bytes().get(id.len()), Some(b'/' | b':')))
+                            || (l.starts_with(id.as_str())
+                                && matches!(l.as_bytes().get(id.len()), Some(b'/' | b':')))
                     })
                 })
         })
