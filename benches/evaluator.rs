@@ -175,8 +175,8 @@ fn evaluate_own_secret(b: Bencher) {
             Fixture::r(PolicyType::Identity, "task#app", &f.task),
             Fixture::r(PolicyType::Identity, "app-baseline", &f.baseline),
         ],
-        scps: Some(f.scps()),
-        rcps: Some(f.rcps()),
+        scps: Some(f.scps().into()),
+        rcps: Some(f.rcps().into()),
         ..PolicySet::default()
     };
     b.bench(|| policy::evaluate(black_box(&req), black_box(&set)));
@@ -198,8 +198,8 @@ fn evaluate_no_match(b: Bencher) {
             Fixture::r(PolicyType::Identity, "task#app", &f.task),
             Fixture::r(PolicyType::Identity, "app-baseline", &f.baseline),
         ],
-        scps: Some(f.scps()),
-        rcps: Some(f.rcps()),
+        scps: Some(f.scps().into()),
+        rcps: Some(f.rcps().into()),
         ..PolicySet::default()
     };
     b.bench(|| policy::evaluate(black_box(&req), black_box(&set)));
@@ -217,8 +217,8 @@ fn evaluate_not_action_denied(b: Bencher) {
             "power-user",
             &f.power_user,
         )],
-        scps: Some(f.scps()),
-        rcps: Some(f.rcps()),
+        scps: Some(f.scps().into()),
+        rcps: Some(f.rcps().into()),
         ..PolicySet::default()
     };
     b.bench(|| policy::evaluate(black_box(&req), black_box(&set)));
@@ -237,8 +237,8 @@ fn evaluate_cross_account_external_id(b: Bencher) {
             &f.assume_next,
         )],
         resource: Some(Fixture::r(PolicyType::Trust, target, &f.trust)),
-        scps: Some(f.scps()),
-        rcps: Some(f.rcps()),
+        scps: Some(f.scps().into()),
+        rcps: Some(f.rcps().into()),
         ..PolicySet::default()
     };
     b.bench(|| policy::evaluate(black_box(&req), black_box(&set)));

@@ -131,6 +131,7 @@ mod live {
             concurrency: source.concurrency.max(1),
             all_task_definitions: source.all_task_definitions,
             max_attempts: source.max_attempts.max(1),
+            accounts: source.accounts.clone(),
         };
         let bar = printer.progress.then(|| {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());

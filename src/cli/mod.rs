@@ -104,6 +104,10 @@ struct SourceArgs {
     /// The external id to pass when assuming --org-role.
     #[arg(long, value_name = "ID", requires = "org_role")]
     external_id: Option<String>,
+    /// With --org-role: read only this account (repeatable), for collecting an organization in
+    /// shards that `rolechain merge` joins; the organization itself is read by every shard.
+    #[arg(long = "account", value_name = "ID", requires = "org_role")]
+    accounts: Vec<String>,
     /// Send every AWS client to this endpoint (an emulator).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,

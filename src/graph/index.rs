@@ -294,10 +294,12 @@ impl ResourceIndex {
 /// A caller's identity Allow statements reduced to what can rule a resource out: the services of
 /// their actions and the literal prefixes of their `Resource` patterns.
 pub struct IdentityMatcher {
-    /// Per statement: its services (`None`: any) and its patterns' literal prefixes (`None`: any
-    /// resource, for `NotResource` or no `Resource`).
-    statements: Vec<(Option<BTreeSet<String>>, Option<Vec<String>>)>,
+    statements: Vec<Reduced>,
 }
+
+/// One Allow statement, reduced: its services (`None`: any) and its patterns' literal prefixes
+/// (`None`: any resource, for `NotResource` or no `Resource`).
+type Reduced = (Option<BTreeSet<String>>, Option<Vec<String>>);
 
 impl IdentityMatcher {
     /// Reduces the Allow statements of `documents`.

@@ -632,15 +632,44 @@ fn collect_seeded_accounts_and_answer_as_the_hand_written_snapshot() {
     let live: Value = serde_json::from_slice(&live.stdout).unwrap();
     assert_eq!(live, who_can(&snap, &seeded.secret_token));
 
-    // Shards merge back into the whole: one file per account, then `merge`.
-    let shard_b = dir.path().join("b.json");
-    let mut only_b = s.clone();
-    only_b["accounts"] = json!([b]);
-    std::fs::write(&shard_b, only_b.to_string()).unwrap();
-    let shard_a = dir.path().join("a.json");
-    let mut only_a = s.clone();
-    only_a["accounts"] = json!([a]);
-    std::fs::write(&shard_a, only_a.to_string()).unwrap();
+    // Shards merge back into the whole: one `collect --account` job per account, then `merge`.
+    let shard = |account: &str| {
+        let path = dir.path().join(format!("shard-{account}.json"));
+        let out = rolechain(&[
+            "collect",
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+            "--org-role",
+            "OrganizationAccountAccessRole",
+            "--account",
+            account,
+            "--max-attempts",
+            "1",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let ids: Vec<&str> = read["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [account], "a shard holds its own account only");
+        assert_eq!(
+            read["organization"], s["organization"],
+            "every shard reads the organization"
+        );
+        path
+    };
+    let (shard_a, shard_b) = (shard(A), shard(&seeded.b));
     let merged = dir.path().join("merged.json");
     let out = rolechain(&[
         "merge",
@@ -653,6 +682,10 @@ fn collect_seeded_accounts_and_answer_as_the_hand_written_snapshot() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        who_can(&merged, &seeded.secret_token),
+        who_can(&snap, &seeded.secret_token)
     );
     assert_eq!(
         who_can(&merged, &seeded.secret_db),
@@ -733,5 +766,14 @@ fn refused_calls_are_gaps_and_strict_fails_after_writing() {
     // The snapshot with gaps still loads, and analysis warns about them.
     let out = rolechain(&["reach", "--snapshot", snap.to_str().unwrap()]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("6 gap(s)"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warned: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("[collection-gap]"))
+        .collect();
+    assert_eq!(warned.len(), 6, "{stderr}");
+    assert!(
+        warned.iter().all(|l| l.contains("xx-nowhere-9")),
+        "{stderr}"
+    );
 }

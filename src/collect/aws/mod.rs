@@ -48,6 +48,10 @@ pub struct CollectOptions {
     /// Attempts per call with the SDK's standard retry mode (backoff on throttling); 1 disables
     /// retries.
     pub max_attempts: u32,
+    /// With `org_role`: read only these accounts (the organization itself is still read), so
+    /// that a large organization can be collected in shards and joined with `merge`. Empty
+    /// means every active account.
+    pub accounts: Vec<String>,
 }
 
 impl Default for CollectOptions {
@@ -61,6 +65,7 @@ impl Default for CollectOptions {
             concurrency: DEFAULT_CONCURRENCY,
             all_task_definitions: false,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            accounts: Vec::new(),
         }
     }
 }
@@ -255,8 +260,13 @@ async fn collect_async(
 
     let mut organization = None;
     if let (Some(role), Some(first)) = (&options.org_role, targets.first()) {
-        if let Some((org, members)) = org::organization(&ctx, first, role, options).await {
+        if let Some((org, members, me)) = org::organization(&ctx, first, role, options).await {
             organization = Some(org);
+            // A shard reads its own accounts; the account that reads the organization only
+            // when it is one of them.
+            if !options.accounts.is_empty() && !options.accounts.contains(&me) {
+                targets.clear();
+            }
             targets.extend(members);
         }
     }

@@ -21,7 +21,7 @@ pub(super) async fn organization(
     base: &Target,
     role: &str,
     options: &CollectOptions,
-) -> Option<(OrgDto, Vec<Target>)> {
+) -> Option<(OrgDto, Vec<Target>, String)> {
     let client = aws_sdk_organizations::Client::new(&base.config);
     let sts = aws_sdk_sts::Client::new(&base.config);
     let label = base.label.clone();
@@ -221,11 +221,13 @@ pub(super) async fn organization(
     let members = join_all(
         active
             .into_iter()
-            .filter(|(id, _)| *id != me)
+            .filter(|(id, _)| {
+                *id != me && (options.accounts.is_empty() || options.accounts.contains(id))
+            })
             .map(|(id, name)| assume(scope, &sts, base, &partition, id, name, role, options)),
     )
     .await;
-    Some((dto, members.into_iter().flatten().collect()))
+    Some((dto, members.into_iter().flatten().collect(), me))
 }
 
 /// Assumes `role` in account `id`; a failure is a gap and the account is skipped.
