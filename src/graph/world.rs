@@ -94,7 +94,31 @@ pub struct ResourceInfo<'a> {
     pub aws_managed_key: bool,
 }
 
-impl ResourceInfo<'_> {
+impl<'a> ResourceInfo<'a> {
+    /// A resource the snapshot holds, with no tags, no encryption key and not AWS-managed.
+    fn collected(
+        kind: NodeKind,
+        id: &str,
+        account: &model::Account,
+        region: &str,
+        label: String,
+        policy: Option<&'a PolicyDocument>,
+    ) -> ResourceInfo<'a> {
+        ResourceInfo {
+            id: id.to_string(),
+            kind,
+            account: account.id.clone(),
+            region: region.to_string(),
+            partition: account.partition.clone(),
+            label,
+            policy,
+            in_snapshot: true,
+            tags: None,
+            encryption_key: None,
+            aws_managed_key: false,
+        }
+    }
+
     /// True when the resource's policy is not known: the resource is not in the snapshot, or it
     /// is a KMS key whose key policy was not collected (every key has one).
     pub fn policy_unknown(&self) -> bool {
@@ -454,8 +478,8 @@ impl<'a> World<'a> {
 
     fn index_resources(&mut self) {
         let inventory = self.inventory;
+        // Keys first: secrets and parameters resolve their encryption keys against them.
         for account in &inventory.accounts {
-            let p = account.partition.clone();
             for (region, r) in &account.regions {
                 for key in r.kms_keys.iter().flatten() {
                     let k = (account.id.clone(), region.clone(), key.key_id.clone());
@@ -471,27 +495,22 @@ impl<'a> World<'a> {
                         .first()
                         .cloned()
                         .unwrap_or_else(|| format!("key/{}", key.key_id));
-                    self.resources.insert(
-                        key.arn.clone(),
-                        ResourceInfo {
-                            id: key.arn.clone(),
-                            kind: NodeKind::KmsKey,
-                            account: account.id.clone(),
-                            region: region.clone(),
-                            partition: p.clone(),
+                    self.add(ResourceInfo {
+                        tags: Some(&key.tags),
+                        aws_managed_key: key.manager == KeyManager::Aws,
+                        ..ResourceInfo::collected(
+                            NodeKind::KmsKey,
+                            &key.arn,
+                            account,
+                            region,
                             label,
-                            policy: key.policy.as_ref(),
-                            in_snapshot: true,
-                            tags: Some(&key.tags),
-                            encryption_key: None,
-                            aws_managed_key: key.manager == KeyManager::Aws,
-                        },
-                    );
+                            key.policy.as_ref(),
+                        )
+                    });
                 }
             }
         }
         for account in &inventory.accounts {
-            let p = account.partition.clone();
             for (region, r) in &account.regions {
                 for s in r.secrets.iter().flatten() {
                     let key = self.resolve_key(
@@ -500,101 +519,74 @@ impl<'a> World<'a> {
                         region,
                         "aws/secretsmanager",
                     );
-                    self.resources.insert(
-                        s.arn.clone(),
-                        ResourceInfo {
-                            id: s.arn.clone(),
-                            kind: NodeKind::Secret,
-                            account: account.id.clone(),
-                            region: region.clone(),
-                            partition: p.clone(),
-                            label: s.name.clone(),
-                            policy: s.policy.as_ref(),
-                            in_snapshot: true,
-                            tags: Some(&s.tags),
-                            encryption_key: Some(key),
-                            aws_managed_key: false,
-                        },
-                    );
+                    self.add(ResourceInfo {
+                        tags: Some(&s.tags),
+                        encryption_key: Some(key),
+                        ..ResourceInfo::collected(
+                            NodeKind::Secret,
+                            &s.arn,
+                            account,
+                            region,
+                            s.name.clone(),
+                            s.policy.as_ref(),
+                        )
+                    });
                 }
                 for param in r.ssm_parameters.iter().flatten() {
                     let key = (param.parameter_type == "SecureString").then(|| {
                         self.resolve_key(param.key_id.as_deref(), &account.id, region, "aws/ssm")
                     });
-                    self.resources.insert(
-                        param.arn.clone(),
-                        ResourceInfo {
-                            id: param.arn.clone(),
-                            kind: NodeKind::SsmParameter,
-                            account: account.id.clone(),
-                            region: region.clone(),
-                            partition: p.clone(),
-                            label: param.name.clone(),
-                            policy: None,
-                            in_snapshot: true,
-                            tags: None,
-                            encryption_key: key,
-                            aws_managed_key: false,
-                        },
-                    );
+                    self.add(ResourceInfo {
+                        encryption_key: key,
+                        ..ResourceInfo::collected(
+                            NodeKind::SsmParameter,
+                            &param.arn,
+                            account,
+                            region,
+                            param.name.clone(),
+                            None,
+                        )
+                    });
                 }
                 for repo in r.ecr_repositories.iter().flatten() {
-                    self.resources.insert(
-                        repo.arn.clone(),
-                        ResourceInfo {
-                            id: repo.arn.clone(),
-                            kind: NodeKind::EcrRepository,
-                            account: account.id.clone(),
-                            region: region.clone(),
-                            partition: p.clone(),
-                            label: repo.name.clone(),
-                            policy: repo.policy.as_ref(),
-                            in_snapshot: true,
-                            tags: None,
-                            encryption_key: None,
-                            aws_managed_key: false,
-                        },
-                    );
+                    let label = repo.name.clone();
+                    self.add(ResourceInfo::collected(
+                        NodeKind::EcrRepository,
+                        &repo.arn,
+                        account,
+                        region,
+                        label,
+                        repo.policy.as_ref(),
+                    ));
                 }
                 for lg in r.log_groups.iter().flatten() {
-                    self.resources.insert(
-                        lg.arn.clone(),
-                        ResourceInfo {
-                            id: lg.arn.clone(),
-                            kind: NodeKind::LogGroup,
-                            account: account.id.clone(),
-                            region: region.clone(),
-                            partition: p.clone(),
-                            label: lg.name.clone(),
-                            policy: None,
-                            in_snapshot: true,
-                            tags: None,
-                            encryption_key: None,
-                            aws_managed_key: false,
-                        },
-                    );
+                    self.add(ResourceInfo::collected(
+                        NodeKind::LogGroup,
+                        &lg.arn,
+                        account,
+                        region,
+                        lg.name.clone(),
+                        None,
+                    ));
                 }
             }
             for b in account.s3_buckets.iter().flatten() {
-                let id = format!("arn:{p}:s3:::{}", b.name);
-                self.resources.insert(
-                    id.clone(),
-                    ResourceInfo {
-                        id,
-                        kind: NodeKind::S3Bucket,
-                        account: account.id.clone(),
-                        region: b.region.clone().unwrap_or_default(),
-                        partition: p.clone(),
-                        label: b.name.clone(),
-                        policy: b.policy.as_ref(),
-                        in_snapshot: true,
-                        tags: None,
-                        encryption_key: None,
-                        aws_managed_key: false,
-                    },
-                );
+                let id = format!("arn:{}:s3:::{}", account.partition, b.name);
+                let region = b.region.clone().unwrap_or_default();
+                self.add(ResourceInfo::collected(
+                    NodeKind::S3Bucket,
+                    &id,
+                    account,
+                    &region,
+                    b.name.clone(),
+                    b.policy.as_ref(),
+                ));
             }
         }
+    }
+
+    fn add(&mut self, resource: ResourceInfo<'a>) {
+        self.resources.insert(resource.id.clone(), resource);
     }
 
     /// Resolves a `KmsKeyId`/`KeyId` reference: key ARN, key id, alias name or alias ARN.
