@@ -338,3 +338,45 @@ proptest! {
         prop_assert_eq!(export::graph_json(&indexed), export::graph_json(&exhaustive));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Bad input is an error, never a panic: a snapshot cut short or with a byte changed either
+    /// fails to load with a message, or loads and builds.
+    #[test]
+    fn damaged_snapshots_never_panic(cut in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let text = std::fs::read(support::root().join("examples/three-account-org/snapshot.json")).unwrap();
+        let mut damaged = text[..cut.index(text.len()).max(1)].to_vec();
+        let i = at.index(damaged.len());
+        damaged[i] = byte;
+        let Ok(damaged) = String::from_utf8(damaged) else { return Ok(()) };
+        match collect::load_str(&damaged, "damaged.json") {
+            Ok(inventory) => {
+                let g = graph::build(&inventory, &BuildOptions::default());
+                let _ = export::to_dot(&g);
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("`damaged.json`"), "{e}"),
+        }
+    }
+
+    /// Policy documents of any shape are parsed or refused, never a panic, and a parsed one can
+    /// be evaluated.
+    #[test]
+    fn arbitrary_policy_text_never_panics(doc in "\\{\"Statement\":\\[\\{\"Effect\":\"(Allow|Deny)\",\"(Not)?Action\":\"[a-z*?:]{0,12}\",\"(Not)?Resource\":\"[a-z*?:/${}]{0,16}\"(,\"Condition\":\\{\"[A-Za-z:]{1,24}\":\\{\"[a-z:/]{1,12}\":\"[a-z*${}]{0,8}\"\\}\\})?\\}\\]\\}") {
+        if let Ok(parsed) = rolechain::model::PolicyDocument::parse_str(&doc) {
+            let request = rolechain::policy::Request {
+                principal: rolechain::policy::RequestPrincipal::Session { role_arn: "arn:aws:iam::111111111111:role/r".into(), session_name: None },
+                action: "s3:GetObject".into(),
+                resource: rolechain::policy::RequestResource::Under("arn:aws:s3:::b/".into()),
+                resource_account: "111111111111".into(),
+                context: rolechain::policy::Context::new(rolechain::policy::ContextValue::Unknown),
+            };
+            let set = rolechain::policy::PolicySet {
+                identity: vec![rolechain::policy::PolicyRef { policy_type: rolechain::policy::PolicyType::Identity, id: "p", document: &parsed }],
+                ..Default::default()
+            };
+            let _ = rolechain::policy::evaluate(&request, &set);
+        }
+    }
+}
