@@ -29,13 +29,31 @@ static MOTO: Mutex<()> = Mutex::new(());
 const A: &str = "123456789012";
 
 fn moto_url() -> String {
-    std::env::var("ROLECHAIN_MOTO_URL").unwrap_or_else(|_| {
+    let url = std::env::var("ROLECHAIN_MOTO_URL").unwrap_or_else(|_| {
         panic!(
             "ROLECHAIN_MOTO_URL is not set: these tests need a running moto server \
              (`pip install \"moto[server]\"`, `moto_server -H 127.0.0.1 -p PORT`); \
              `bash scripts/test` starts one"
         )
-    })
+    });
+    reset(&url);
+    url
+}
+
+/// Empties the moto server (`POST /moto-api/reset`), so each test seeds from nothing and the
+/// tests can run again against the same server.
+fn reset(url: &str) {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host)
+        .unwrap_or_else(|e| panic!("cannot reach moto at {url}: {e}"));
+    write!(stream, "POST /moto-api/reset HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
+        "moto did not reset: {answer}"
+    );
 }
 
 /// Sends every request of a client to one moto account.
