@@ -28,25 +28,7 @@ pub(super) async fn account(
     options: &CollectOptions,
 ) -> Option<AccountDto> {
     let label = target.id.clone().unwrap_or_else(|| target.label.clone());
-    let sts = aws_sdk_sts::Client::new(&target.config);
-    let unknown = Scope {
-        ctx,
-        account: &label,
-        region: None,
-    };
-    let identity = unknown
-        .call(
-            ops::GET_CALLER_IDENTITY,
-            None,
-            sts.get_caller_identity().send(),
-        )
-        .await?;
-    let id = identity.account().unwrap_or(&label).to_string();
-    let partition = identity
-        .arn()
-        .and_then(|a| a.split(':').nth(1))
-        .unwrap_or("aws")
-        .to_string();
+    let (id, partition) = super::caller_identity(ctx, &target.config, &label).await?;
     let units = 2 + 6 * target.regions.len() as u64;
     ctx.observer.planned(units);
     let global = Scope {

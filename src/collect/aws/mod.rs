@@ -223,6 +223,35 @@ struct Target {
     label: String,
 }
 
+/// The account id and partition of a configuration's credentials (STS GetCallerIdentity); a
+/// failure is a gap, filed under `label`.
+async fn caller_identity(
+    ctx: &Ctx<'_>,
+    config: &SdkConfig,
+    label: &str,
+) -> Option<(String, String)> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let unknown = Scope {
+        ctx,
+        account: label,
+        region: None,
+    };
+    let identity = unknown
+        .call(
+            ops::GET_CALLER_IDENTITY,
+            None,
+            sts.get_caller_identity().send(),
+        )
+        .await?;
+    let id = identity.account().unwrap_or(label).to_string();
+    let partition = identity
+        .arn()
+        .and_then(|a| a.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_string();
+    Some((id, partition))
+}
+
 async fn collect_async(
     options: &CollectOptions,
     observer: &dyn Observer,

@@ -25,24 +25,7 @@ pub(super) async fn organization(
     let client = aws_sdk_organizations::Client::new(&base.config);
     let sts = aws_sdk_sts::Client::new(&base.config);
     let label = base.label.clone();
-    let unknown = Scope {
-        ctx,
-        account: &label,
-        region: None,
-    };
-    let identity = unknown
-        .call(
-            ops::GET_CALLER_IDENTITY,
-            None,
-            sts.get_caller_identity().send(),
-        )
-        .await?;
-    let me = identity.account().unwrap_or(&label).to_string();
-    let partition = identity
-        .arn()
-        .and_then(|a| a.split(':').nth(1))
-        .unwrap_or("aws")
-        .to_string();
+    let (me, partition) = super::caller_identity(ctx, &base.config, &label).await?;
     let scope = Scope {
         ctx,
         account: &me,
