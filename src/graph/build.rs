@@ -2,6 +2,7 @@
 //! an evaluated edge for every hop the policies allow.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use petgraph::graph::DiGraph;
 
@@ -46,6 +47,7 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
         nodes: BTreeMap::new(),
         edges: BTreeMap::new(),
         diagnostics: Vec::new(),
+        interned: BTreeSet::new(),
     };
     b.accounts();
     b.principals();
@@ -69,8 +71,11 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
 struct Builder<'w, 'a> {
     world: &'w World<'a>,
     nodes: BTreeMap<String, Node>,
-    edges: BTreeMap<(String, String, EdgeKind), Edge>,
+    edges: BTreeMap<(Arc<str>, Arc<str>, EdgeKind), Edge>,
     diagnostics: Vec<Diagnostic>,
+    /// One shared copy of every id and statement label that edges cite: millions of edges cite
+    /// the same few thousand policies and nodes.
+    interned: BTreeSet<Arc<str>>,
 }
 
 fn account_of(arn: &str) -> Option<String> {
@@ -100,28 +105,51 @@ impl<'a> Builder<'_, 'a> {
 
     fn edge(&mut self, from: &str, to: &str, kind: EdgeKind, verdict: Verdict) {
         let cross_account = match (
-            self.nodes.get(from).and_then(|n| n.account.clone()),
-            self.nodes.get(to).and_then(|n| n.account.clone()),
+            self.nodes.get(from).and_then(|n| n.account.as_deref()),
+            self.nodes.get(to).and_then(|n| n.account.as_deref()),
         ) {
             (Some(a), Some(b)) => a != b,
             _ => false,
         };
+        let mut because = verdict.because;
+        for r in &mut because {
+            r.policy = self.intern(&r.policy);
+            r.statement = self.intern(&r.statement);
+        }
+        let mut conditions = verdict.conditions;
+        for c in &mut conditions {
+            c.policy = self.intern(&c.policy);
+            c.statement = self.intern(&c.statement);
+        }
+        because.shrink_to_fit();
         let edge = Edge {
             kind,
             status: verdict.status,
             cross_account,
             actions: verdict.actions,
-            because: verdict.because,
-            conditions: verdict.conditions,
+            because,
+            conditions,
             notes: verdict.notes,
         };
-        let key = (from.to_string(), to.to_string(), kind);
+        let key = (self.intern(from), self.intern(to), kind);
         match self.edges.get_mut(&key) {
             // The same hop reached twice (a task definition and a task override naming one role):
             // keep the stronger.
             Some(existing) if existing.status >= edge.status => {}
             _ => {
                 self.edges.insert(key, edge);
+            }
+        }
+    }
+
+    /// The shared copy of `text`.
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        match self.interned.get(text) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(text);
+                self.interned.insert(shared.clone());
+                shared
             }
         }
     }
@@ -759,7 +787,7 @@ impl<'a> Builder<'_, 'a> {
             index.insert(id, graph.add_node(node));
         }
         for ((from, to, _), edge) in std::mem::take(&mut self.edges) {
-            if let (Some(&a), Some(&b)) = (index.get(&from), index.get(&to)) {
+            if let (Some(&a), Some(&b)) = (index.get(&*from), index.get(&*to)) {
                 graph.add_edge(a, b, edge);
             }
         }

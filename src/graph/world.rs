@@ -1235,7 +1235,7 @@ impl<'a> World<'a> {
         let decision = policy::evaluate(&request, &set);
         diags.extend(decision.diagnostics.iter().cloned());
         let mut verdict = Verdict::from_decision(decision, request_text, &target.arn);
-        verdict.because.retain(|r| r.policy != NOT_IN_SNAPSHOT);
+        verdict.because.retain(|r| &*r.policy != NOT_IN_SNAPSHOT);
         verdict.conditional(format!("account {account} is not in the snapshot; its identity policies and SCPs must also allow"))
     }
 

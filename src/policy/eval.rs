@@ -24,6 +24,8 @@
 //! - Unions of several partly covering `Resource`/`NotResource` patterns are not combined: each
 //!   pattern is judged alone, so a Deny covered only by the union stays `Unknown`.
 
+use std::sync::Arc;
+
 use super::condition::eval_clause;
 use super::glob;
 use super::matching::{ArnRules, RequestAction, arn_fields_match, arn_prefix_coverage, split_arn};
@@ -830,8 +832,8 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             key: key.to_string(),
             values,
             policy_type: policy.policy_type,
-            policy: policy.id.to_string(),
-            statement: st.label(),
+            policy: Arc::from(policy.id),
+            statement: Arc::from(st.label()),
             effect: st.effect,
         };
         let pm = self.eval_principal(policy, st);
@@ -907,8 +909,8 @@ fn principal_entries(p: &Principal) -> Vec<(String, Vec<String>)> {
 fn reason((policy, st): (PolicyRef<'_>, &Statement), effect: Effect) -> Reason {
     Reason {
         policy_type: policy.policy_type,
-        policy: policy.id.to_string(),
-        statement: st.label(),
+        policy: Arc::from(policy.id),
+        statement: Arc::from(st.label()),
         effect,
     }
 }

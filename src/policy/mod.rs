@@ -330,10 +330,10 @@ impl Outcome {
 pub struct Reason {
     /// The kind of policy.
     pub policy_type: PolicyType,
-    /// The policy id.
-    pub policy: String,
+    /// The policy id. Shared (`Arc`), because a graph cites the same statements on many edges.
+    pub policy: Arc<str>,
     /// The statement's `Sid`, or its index as a string.
-    pub statement: String,
+    pub statement: Arc<str>,
     /// Its effect.
     pub effect: Effect,
 }
@@ -350,9 +350,9 @@ pub struct OpenCondition {
     /// The policy type.
     pub policy_type: PolicyType,
     /// The policy id.
-    pub policy: String,
+    pub policy: Arc<str>,
     /// The statement label.
-    pub statement: String,
+    pub statement: Arc<str>,
     /// Allow: the access needs this condition. Deny: the access is denied if it holds.
     pub effect: Effect,
 }

@@ -274,8 +274,8 @@ fn check(case: &Case, expected: &str) -> Decision {
 fn reason(policy_type: PolicyType, policy: &str, statement: &str, effect: Effect) -> Reason {
     Reason {
         policy_type,
-        policy: policy.to_string(),
-        statement: statement.to_string(),
+        policy: policy.into(),
+        statement: statement.into(),
         effect,
     }
 }

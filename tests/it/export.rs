@@ -540,8 +540,8 @@ fn graph_json_round_trips() {
             .zip(&model.because)
         {
             assert_eq!(json["policy_type"], reason.policy_type.as_str());
-            assert_eq!(json["policy"], reason.policy.as_str());
-            assert_eq!(json["statement"], reason.statement.as_str());
+            assert_eq!(json["policy"], &*reason.policy);
+            assert_eq!(json["statement"], &*reason.statement);
             assert_eq!(json["effect"], reason.effect.as_str());
         }
         for (json, condition) in edge["conditions"]
@@ -553,8 +553,8 @@ fn graph_json_round_trips() {
             assert_eq!(json["operator"], condition.operator.as_str());
             assert_eq!(json["key"], condition.key.as_str());
             assert_eq!(json["values"], serde_json::json!(condition.values));
-            assert_eq!(json["policy"], condition.policy.as_str());
-            assert_eq!(json["statement"], condition.statement.as_str());
+            assert_eq!(json["policy"], &*condition.policy);
+            assert_eq!(json["statement"], &*condition.statement);
         }
     }
 }

@@ -111,8 +111,8 @@ impl GraphBuilder {
 pub fn reason(policy_type: PolicyType, policy: &str, statement: &str, effect: Effect) -> Reason {
     Reason {
         policy_type,
-        policy: policy.to_owned(),
-        statement: statement.to_owned(),
+        policy: policy.into(),
+        statement: statement.into(),
         effect,
     }
 }
@@ -131,8 +131,8 @@ pub fn open_condition(
         key: key.to_owned(),
         values: values.iter().map(|v| (*v).to_owned()).collect(),
         policy_type,
-        policy: policy.to_owned(),
-        statement: statement.to_owned(),
+        policy: policy.into(),
+        statement: statement.into(),
         effect: Effect::Allow,
     }
 }
