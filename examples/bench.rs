@@ -2,7 +2,7 @@
 //! markdown table.
 //!
 //! ```text
-//! cargo run --release --example bench -- [--sizes S,M,L] [--dir DIR] [--seed X] [--timeout SECS]
+//! cargo run --release --no-default-features --example bench -- [--sizes S,M,L] [--dir DIR] [--seed X] [--timeout SECS]
 //! ```
 //!
 //! Sizes are `S` (10 accounts), `M` (100), `L` (1,000) or a number of accounts; each account has

@@ -2,7 +2,7 @@
 //! tests.
 //!
 //! ```text
-//! cargo run --release --example synth -- --accounts N [--roles-per-account R] \
+//! cargo run --release --no-default-features --example synth -- --accounts N [--roles-per-account R] \
 //!     [--services-per-account S] [--resources-per-account K] [--seed X] -o FILE
 //! ```
 //!
