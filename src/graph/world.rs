@@ -1058,34 +1058,62 @@ impl<'a> World<'a> {
             );
         }
         let Some(trust) = &role.trust else {
-            return Verdict::denied(
-                request_text(),
-                None,
-                format!("`{role_arn}` has no trust policy in the snapshot"),
-            );
+            return Self::no_trust(role_arn, request_text);
         };
         let mut ctx = context::ecs_service(task_account, task_region, partition);
         ctx.parents
             .push(self.resource_ctx(role_arn, arn_account(role_arn), Some(&role.tags)));
+        let principal = RequestPrincipal::Service(ECS_TASKS.to_string());
+        self.trust_decision(principal, ctx, role, trust, Vec::new(), request_text, diags)
+    }
+
+    /// Decides `principal` assuming `target` where only its trust policy, the RCPs of its account
+    /// and the given identity policies bear on the request: service principals and principals
+    /// outside the snapshot, which have no SCPs or boundary the snapshot knows.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the three trust-only hops differ in exactly these parts"
+    )]
+    fn trust_decision(
+        &self,
+        principal: RequestPrincipal,
+        context: Context,
+        target: &model::Role,
+        trust: &PolicyDocument,
+        identity: Vec<PolicyRef<'_>>,
+        request_text: impl FnOnce() -> String,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let account = arn_account(&target.arn);
         let request = Request {
-            principal: RequestPrincipal::Service(ECS_TASKS.to_string()),
+            principal,
             action: "sts:AssumeRole".to_string(),
-            resource: RequestResource::Arn(role_arn.to_string()),
-            resource_account: arn_account(role_arn).to_string(),
-            context: ctx,
+            resource: RequestResource::Arn(target.arn.clone()),
+            resource_account: account.to_string(),
+            context,
         };
         let set = PolicySet {
+            identity,
             resource: Some(PolicyRef {
                 policy_type: PolicyType::Trust,
-                id: role_arn,
+                id: &target.arn,
                 document: trust,
             }),
-            rcps: self.rcps(arn_account(role_arn), "sts", false),
+            rcps: self.rcps(account, "sts", false),
             ..PolicySet::default()
         };
-        let decision = policy::evaluate(&request, &set);
-        diags.extend(decision.diagnostics.iter().cloned());
-        Verdict::from_decision(decision, request_text, role_arn)
+        let mut decision = policy::evaluate(&request, &set);
+        diags.append(&mut decision.diagnostics);
+        Verdict::from_decision(decision, request_text, &target.arn)
+    }
+
+    /// A role without a trust policy in the snapshot cannot be assumed.
+    fn no_trust(target: &str, request_text: impl FnOnce() -> String) -> Verdict {
+        Verdict::denied(
+            request_text(),
+            None,
+            format!("`{target}` has no trust policy in the snapshot"),
+        )
     }
 
     fn role_not_in_snapshot(&self, role_arn: &str, request_text: &str) -> Verdict {
@@ -1110,11 +1138,7 @@ impl<'a> World<'a> {
     ) -> Verdict {
         let request_text = || format!("`{}` → sts:AssumeRole on `{}`", caller.id(), target.arn);
         let Some(trust) = &target.trust else {
-            return Verdict::denied(
-                request_text(),
-                None,
-                format!("`{}` has no trust policy in the snapshot", target.arn),
-            );
+            return Self::no_trust(&target.arn, request_text);
         };
         if arn_partition(caller.id()) != arn_partition(&target.arn) {
             return Verdict::denied(
@@ -1158,11 +1182,7 @@ impl<'a> World<'a> {
     ) -> Verdict {
         let request_text = || format!("`{principal}` → sts:AssumeRole on `{}`", target.arn);
         let Some(trust) = &target.trust else {
-            return Verdict::denied(
-                request_text(),
-                None,
-                format!("`{}` has no trust policy in the snapshot", target.arn),
-            );
+            return Self::no_trust(&target.arn, request_text);
         };
         let account = arn_account(principal).to_string();
         let partition = arn_partition(principal).to_string();
@@ -1210,31 +1230,20 @@ impl<'a> World<'a> {
             (None, None) => {}
         }
         self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
-        let request = Request {
-            principal: principal_req,
-            action: "sts:AssumeRole".to_string(),
-            resource: RequestResource::Arn(target.arn.clone()),
-            resource_account: arn_account(&target.arn).to_string(),
-            context: ctx,
-        };
-        let unknown_identity = &*ALLOW_ALL;
-        let set = PolicySet {
-            identity: vec![PolicyRef {
-                policy_type: PolicyType::Identity,
-                id: NOT_IN_SNAPSHOT,
-                document: unknown_identity,
-            }],
-            resource: Some(PolicyRef {
-                policy_type: PolicyType::Trust,
-                id: &target.arn,
-                document: trust,
-            }),
-            rcps: self.rcps(arn_account(&target.arn), "sts", false),
-            ..PolicySet::default()
-        };
-        let decision = policy::evaluate(&request, &set);
-        diags.extend(decision.diagnostics.iter().cloned());
-        let mut verdict = Verdict::from_decision(decision, request_text, &target.arn);
+        let unknown_identity = vec![PolicyRef {
+            policy_type: PolicyType::Identity,
+            id: NOT_IN_SNAPSHOT,
+            document: &ALLOW_ALL,
+        }];
+        let mut verdict = self.trust_decision(
+            principal_req,
+            ctx,
+            target,
+            trust,
+            unknown_identity,
+            request_text,
+            diags,
+        );
         verdict.because.retain(|r| &*r.policy != NOT_IN_SNAPSHOT);
         verdict.conditional(format!("account {account} is not in the snapshot; its identity policies and SCPs must also allow"))
     }
@@ -1249,11 +1258,7 @@ impl<'a> World<'a> {
     ) -> Verdict {
         let request_text = || format!("{service} → sts:AssumeRole on `{}`", target.arn);
         let Some(trust) = &target.trust else {
-            return Verdict::denied(
-                request_text(),
-                None,
-                format!("`{}` has no trust policy in the snapshot", target.arn),
-            );
+            return Self::no_trust(&target.arn, request_text);
         };
         let mut ctx = context::base();
         ctx.set(
@@ -1269,25 +1274,16 @@ impl<'a> World<'a> {
         ctx.set("aws:PrincipalOrgID", ContextValue::Absent);
         ctx.set("sts:ExternalId", ContextValue::Absent);
         self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
-        let request = Request {
-            principal: RequestPrincipal::Service(service.to_string()),
-            action: "sts:AssumeRole".to_string(),
-            resource: RequestResource::Arn(target.arn.clone()),
-            resource_account: arn_account(&target.arn).to_string(),
-            context: ctx,
-        };
-        let set = PolicySet {
-            resource: Some(PolicyRef {
-                policy_type: PolicyType::Trust,
-                id: &target.arn,
-                document: trust,
-            }),
-            rcps: self.rcps(arn_account(&target.arn), "sts", false),
-            ..PolicySet::default()
-        };
-        let decision = policy::evaluate(&request, &set);
-        diags.extend(decision.diagnostics.iter().cloned());
-        Verdict::from_decision(decision, request_text, &target.arn)
+        let principal = RequestPrincipal::Service(service.to_string());
+        self.trust_decision(
+            principal,
+            ctx,
+            target,
+            trust,
+            Vec::new(),
+            request_text,
+            diags,
+        )
     }
 
     /// The actions evaluated on a resource of this kind when none are given.
