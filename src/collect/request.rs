@@ -256,6 +256,15 @@ pub fn parse_request(
     } else {
         ContextValue::Absent
     });
+    if matches!(principal, RequestPrincipal::Anonymous) {
+        // An unsigned request carries no principal keys (R7.1); keys given below still win.
+        for key in ANONYMOUS_ABSENT_KEYS {
+            context.set(key, ContextValue::Absent);
+        }
+        context
+            .absent_prefixes
+            .push("aws:principaltag/".to_string());
+    }
     for (key, value) in &r.context {
         let v = match value {
             Value::String(s) => ContextValue::Single(s.clone()),
@@ -338,10 +347,33 @@ pub fn parse_request(
     })
 }
 
+/// Principal keys that an anonymous request never carries (R7.1).
+const ANONYMOUS_ABSENT_KEYS: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+];
+
+/// The error for a string that names no principal.
+fn not_a_principal(p: &str) -> String {
+    format!(
+        "`{p}` is not a principal: expected a role, user, session or account ARN, a service principal name, an OIDC or SAML provider ARN, `cognito-identity.amazonaws.com` or `anonymous`"
+    )
+}
+
 fn parse_principal(
     p: &str,
     context: &serde_json::Map<String, Value>,
 ) -> Result<RequestPrincipal, String> {
+    if p == "anonymous" {
+        return Ok(RequestPrincipal::Anonymous);
+    }
+    if p == COGNITO_IDENTITY {
+        return Ok(RequestPrincipal::Federated {
+            provider: p.to_string(),
+        });
+    }
     if is_account_id(p) {
         return Ok(RequestPrincipal::AccountRoot {
             partition: "aws".to_string(),
@@ -352,9 +384,7 @@ fn parse_principal(
         if p.contains('.') && !p.contains(['/', ':', ' ']) {
             return Ok(RequestPrincipal::Service(p.to_string()));
         }
-        return Err(format!(
-            "`{p}` is not a principal: expected a role, user, session or account ARN, or a service principal name"
-        ));
+        return Err(not_a_principal(p));
     }
     let arn = model::Arn::parse(p).map_err(|e| e.to_string())?;
     let account = arn.account.clone();
@@ -368,6 +398,11 @@ fn parse_principal(
             partition: arn.partition.clone(),
             account,
         }),
+        ("iam", "oidc-provider" | "saml-provider") if !arn.resource_name().is_empty() => {
+            Ok(RequestPrincipal::Federated {
+                provider: p.to_string(),
+            })
+        }
         ("sts", "assumed-role") => {
             let rest = arn.resource_name();
             let (role_name, session) = rest.split_once('/').ok_or_else(|| {
@@ -387,11 +422,12 @@ fn parse_principal(
                 session_name: Some(session.to_string()),
             })
         }
-        _ => Err(format!(
-            "`{p}` is not a principal: expected a role, user, session or account ARN, or a service principal name"
-        )),
+        _ => Err(not_a_principal(p)),
     }
 }
+
+/// The Cognito identity pools provider, a `Federated` principal that is not an ARN.
+const COGNITO_IDENTITY: &str = "cognito-identity.amazonaws.com";
 
 #[cfg(test)]
 mod tests {
@@ -414,6 +450,96 @@ mod tests {
             input.policy_set().scps.is_none(),
             "[] means no organization"
         );
+    }
+
+    fn request_by(principal: &str, action: &str, resource: &str, resource_policy: &str) -> String {
+        format!(
+            r#"{{"schema": "rolechain.request/v1", "request": {{"principal": "{principal}",
+            "action": "{action}", "resource": "{resource}", "resource_account": "111111111111"}},
+            "resource_policy": {resource_policy}}}"#
+        )
+    }
+
+    #[test]
+    fn anonymous_principal_is_read_and_carries_no_principal_keys() {
+        let only_org = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*",
+            "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-ours"}}}]}"#;
+        let text = request_by("anonymous", "s3:GetObject", "arn:aws:s3:::b/k", only_org);
+        // Even when unlisted keys are unknown, an anonymous request's principal keys are absent.
+        let input = parse_request(&text, "r.json", true).unwrap();
+        assert_eq!(input.request.principal, RequestPrincipal::Anonymous);
+        let d = crate::policy::evaluate(&input.request, &input.policy_set());
+        assert_eq!(d.outcome, crate::policy::Outcome::ImplicitDeny, "{d:#?}");
+        let open = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}"#;
+        let text = request_by("anonymous", "s3:GetObject", "arn:aws:s3:::b/k", open);
+        let input = parse_request(&text, "r.json", true).unwrap();
+        let d = crate::policy::evaluate(&input.request, &input.policy_set());
+        assert!(d.is_allowed() && !d.conditional, "{d:#?}");
+        // Keys given in the request win.
+        let text = r#"{"schema": "rolechain.request/v1", "request": {"principal": "anonymous", "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::b/k", "resource_account": "111111111111", "context": {"aws:PrincipalOrgID": "o-ours"}}}"#;
+        let input = parse_request(text, "r.json", true).unwrap();
+        assert_eq!(
+            input.request.context.get("aws:PrincipalOrgID"),
+            &ContextValue::Single("o-ours".into())
+        );
+        assert_eq!(
+            input.request.context.get("aws:PrincipalTag/team"),
+            &ContextValue::Absent
+        );
+        assert_eq!(
+            input.request.context.get("aws:SourceIp"),
+            &ContextValue::Unknown
+        );
+    }
+
+    #[test]
+    fn federated_principals_are_provider_arns_or_cognito() {
+        for provider in [
+            "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com",
+            "arn:aws:iam::111111111111:saml-provider/corp",
+            "cognito-identity.amazonaws.com",
+        ] {
+            let trust = format!(
+                r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"Federated": "{provider}"}},
+                "Action": ["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"]}}]}}"#
+            );
+            let text = request_by(
+                provider,
+                "sts:AssumeRoleWithWebIdentity",
+                "arn:aws:iam::111111111111:role/deploy",
+                &trust,
+            );
+            let input = parse_request(&text, "r.json", false).unwrap();
+            assert_eq!(
+                input.request.principal,
+                RequestPrincipal::Federated {
+                    provider: provider.into()
+                }
+            );
+            let set = input.policy_set();
+            assert_eq!(set.resource.map(|p| p.policy_type), Some(PolicyType::Trust));
+            let d = crate::policy::evaluate(&input.request, &set);
+            assert!(d.is_allowed() && !d.conditional, "{provider}: {d:#?}");
+        }
+        for wrong in [
+            "arn:aws:iam::111111111111:oidc-provider/",
+            "arn:aws:iam::111111111111:saml-provider",
+            "Anonymous",
+        ] {
+            let text = request_by(
+                wrong,
+                "sts:AssumeRoleWithSAML",
+                "arn:aws:iam::111111111111:role/r",
+                "null",
+            );
+            let e = parse_request(&text, "r.json", false).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("`r.json` at `request.principal`:"),
+                "{wrong}: {e}"
+            );
+        }
     }
 
     #[test]

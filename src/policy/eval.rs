@@ -23,6 +23,21 @@
 //!   the element name (`Principal`, `NotPrincipal`, `Resource`, `NotResource`).
 //! - Unions of several partly covering `Resource`/`NotResource` patterns are not combined: each
 //!   pattern is judged alone, so a Deny covered only by the union stays `Unknown`.
+//! - Service principals, anonymous callers (R7.1) and federated callers (R7.2) have no identity
+//!   side: no identity policies, boundary, session policy or SCPs. Only a resource-policy Allow
+//!   that matches them directly (`*`, their service name or their provider) grants; RCPs apply.
+//! - Answers that no policy can change are decided before any policy is read, so no Deny
+//!   statement or missing Allow hides them (R7.3, R2.7): `sts:GetCallerIdentity` is always
+//!   allowed, with no proof; creating, updating or deleting an AWS-managed alias
+//!   (`…:kms:…:alias/aws/…`) is denied ([`Blocker::AwsManagedAlias`]); a KMS action that does not
+//!   work across accounts, asked from another account, is denied
+//!   ([`Blocker::KmsNotCrossAccount`]). These denials are implicit: no statement decides them.
+//! - A request on a KMS key (`…:kms:…:key/…`) with no resource policy in the set is always
+//!   denied: a key policy must allow (R2.7, R7.3). The blocker is [`Blocker::KeyPolicyMissing`]
+//!   only where nothing else blocks the request (an explicit Deny, an SCP, the identity side, the
+//!   boundary or the session policy are named first, in the usual order); a caller of the
+//!   evaluator that does not hold the key policy can therefore read that blocker as "allowed if
+//!   the key policy allows".
 
 use std::sync::Arc;
 
@@ -211,8 +226,74 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
         }
     }
 
-    fn is_service(&self) -> bool {
-        matches!(self.caller, Caller::Service(_))
+    /// True for callers with no identity side: service principals, anonymous and federated.
+    fn identityless(&self) -> bool {
+        !self.caller.has_identity_side()
+    }
+
+    /// True when the caller belongs to an account other than the resource's.
+    fn cross_account(&self) -> bool {
+        self.caller
+            .account()
+            .is_some_and(|a| a != self.request.resource_account)
+    }
+
+    /// The service and resource fields of the request resource when it is an ARN, or a prefix
+    /// that splits into six fields.
+    fn resource_fields(&self) -> Option<(&'r str, &'r str)> {
+        let fields = match self.resource {
+            ResourceView::Arn(Some(fields), _) => fields,
+            ResourceView::Under(prefix) => split_arn(prefix)?,
+            ResourceView::Arn(None, _) | ResourceView::Any => return None,
+        };
+        Some((fields[2], fields[5]))
+    }
+
+    /// True when the request resource is a KMS resource whose resource part starts with `kind`.
+    fn kms_resource_starts_with(&self, kind: &str) -> bool {
+        self.resource_fields().is_some_and(|(service, resource)| {
+            service.eq_ignore_ascii_case("kms") && resource.starts_with(kind)
+        })
+    }
+
+    /// The action's name when its service is KMS.
+    fn kms_action(&self) -> Option<&'r str> {
+        match self.request.action.split_once(':') {
+            Some((service, name)) if service.eq_ignore_ascii_case("kms") => Some(name),
+            _ => None,
+        }
+    }
+
+    /// A request on a KMS key that comes with no key policy (R2.7, R7.3).
+    fn key_policy_missing(&self) -> bool {
+        self.policies.resource.is_none()
+            && self.kms_action().is_some()
+            && self.kms_resource_starts_with("key/")
+    }
+
+    /// Answers that no policy changes, decided before any policy is read (R7.3, R2.7).
+    fn fixed_answer(&self) -> Option<Decision> {
+        if self
+            .request
+            .action
+            .eq_ignore_ascii_case("sts:GetCallerIdentity")
+        {
+            return Some(fixed_decision(None));
+        }
+        let alias_change = self.kms_action().is_some_and(|name| {
+            ["CreateAlias", "UpdateAlias", "DeleteAlias"]
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(name))
+        });
+        if alias_change && self.kms_resource_starts_with("alias/aws/") {
+            return Some(fixed_decision(Some(Blocker::AwsManagedAlias)));
+        }
+        if self.cross_account() && !kms_action_works_cross_account(&self.request.action) {
+            return Some(fixed_decision(Some(Blocker::KmsNotCrossAccount {
+                action: self.request.action.clone(),
+            })));
+        }
+        None
     }
 
     // ----- statements -----
@@ -276,7 +357,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                 match st.effect {
                     Effect::Deny => {
                         // R1.5: Deny with NotPrincipal always denies a principal with a boundary.
-                        if self.policies.boundary.is_some() && !self.is_service() {
+                        if self.policies.boundary.is_some() && !self.identityless() {
                             applies = Tri::True;
                         }
                     }
@@ -479,29 +560,33 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
     // ----- decision -----
 
     fn run(mut self) -> Decision {
+        if let Some(decision) = self.fixed_answer() {
+            return decision;
+        }
         let policies = self.policies;
-        let service = self.is_service();
-        let caller_account = self.caller.account();
-        let cross = caller_account.is_some_and(|a| a != self.request.resource_account);
+        // Service principals, anonymous and federated callers: only a direct resource grant.
+        let identityless = self.identityless();
+        let cross = self.cross_account();
+        let key_missing = self.key_policy_missing();
 
         // Every part, in the order denies are reported.
-        let identity = if service || matches!(self.caller, Caller::Root { .. }) {
+        let identity = if identityless || matches!(self.caller, Caller::Root { .. }) {
             None
         } else {
             Some(self.eval_policies(&policies.identity))
         };
         let resource = policies.resource.map(|p| self.eval_policy(p));
-        let boundary = if service {
+        let boundary = if identityless {
             None
         } else {
             policies.boundary.map(|p| self.eval_policy(p))
         };
-        let session = if service {
+        let session = if identityless {
             None
         } else {
             policies.session.map(|p| self.eval_policy(p))
         };
-        let scps: Vec<Sides<'a>> = match (&policies.scps, service) {
+        let scps: Vec<Sides<'a>> = match (&policies.scps, identityless) {
             (Some(levels), false) => levels
                 .iter()
                 .map(|l| self.eval_policies(&l.policies))
@@ -547,11 +632,11 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
         let managed_block = policies.aws_managed_key && cross;
 
         // The ways to allow, each with the sides it uses (fixed arrays: this runs per request).
+        // KMS actions that do not work across accounts were answered by `fixed_answer`.
         let mut paths: [Option<Path<'a>>; 3] = [None, None, None];
-        let kms_ok = !cross || kms_action_works_cross_account(&self.request.action);
         let (boundary_side, session_side) =
             (Some((pb, SideId::Boundary)), Some((sp, SideId::Session)));
-        if service {
+        if identityless {
             let unlimited = Some((rp.unlimited, SideId::Resource(Class::Unlimited)));
             paths[0] = Some((rp.unlimited.tri, [unlimited, None, None, None]));
         } else if cross {
@@ -564,12 +649,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             .fold((Side::FALSE, Class::Any), |best, cur| {
                 if cur.0.tri > best.0.tri { cur } else { best }
             });
-            let tri = rp_side
-                .tri
-                .and(id.tri)
-                .and(pb.tri)
-                .and(sp.tri)
-                .and(Tri::from(kms_ok));
+            let tri = rp_side.tri.and(id.tri).and(pb.tri).and(sp.tri);
             let sides = [
                 Some((id, SideId::Identity)),
                 Some((rp_side, SideId::Resource(class))),
@@ -610,6 +690,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             .tri
             .not()
             .and(Tri::from(!managed_block))
+            .and(Tri::from(!key_missing))
             .and(scp_ok)
             .and(core);
 
@@ -645,7 +726,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                 if decision.conditional {
                     let mut open = Vec::new();
                     if deny.tri == Tri::Unknown {
-                        self.open_denies(&mut open, service);
+                        self.open_denies(&mut open, identityless);
                     }
                     if core == Tri::Unknown {
                         for (tri, sides) in paths.iter().flatten() {
@@ -681,9 +762,16 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                     }
                 } else {
                     decision.outcome = Outcome::ImplicitDeny;
-                    let resource_missing = || Blocker::ResourceMissingAllow {
-                        policy_type: resource_type,
-                        policy: policies.resource.map(|p| p.id.to_string()),
+                    // Without a key policy, the part that the key policy would decide is it.
+                    let resource_missing = || {
+                        if key_missing {
+                            Blocker::KeyPolicyMissing
+                        } else {
+                            Blocker::ResourceMissingAllow {
+                                policy_type: resource_type,
+                                policy: policies.resource.map(|p| p.id.to_string()),
+                            }
+                        }
                     };
                     let first_scp = policies.scps.as_ref().and_then(|levels| {
                         levels
@@ -709,19 +797,22 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                         Some(Blocker::ScpMissingAllow {
                             target: target.to_string(),
                         })
-                    } else if service {
+                    } else if identityless {
                         Some(resource_missing())
                     } else if cross {
                         // When neither side allows, the caller's own side is named first: it
                         // never asked for the access.
-                        if id.tri == Tri::False && kms_ok {
+                        // A missing key policy is named last, once everything else allows.
+                        if id.tri == Tri::False {
                             Some(Blocker::IdentityMissingAllow)
-                        } else if rp_any == Tri::False || !kms_ok {
+                        } else if rp_any == Tri::False && !key_missing {
                             Some(resource_missing())
                         } else if pb.tri == Tri::False {
                             boundary_missing()
-                        } else {
+                        } else if sp.tri == Tri::False {
                             session_missing()
+                        } else {
+                            Some(resource_missing())
                         }
                     } else if trust_required && rp_any == Tri::False {
                         Some(resource_missing())
@@ -753,14 +844,14 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
     // ----- open conditions -----
 
     /// Open conditions of every Deny statement that may apply.
-    fn open_denies(&mut self, out: &mut Vec<OpenCondition>, service: bool) {
+    fn open_denies(&mut self, out: &mut Vec<OpenCondition>, identityless: bool) {
         let policies = self.policies;
         let mut all: Vec<PolicyRef<'a>> = Vec::new();
-        if !service {
+        if !identityless {
             all.extend(policies.identity.iter().copied());
         }
         all.extend(policies.resource);
-        if !service {
+        if !identityless {
             all.extend(policies.boundary);
             all.extend(policies.session);
             if let Some(levels) = &policies.scps {
@@ -903,6 +994,23 @@ fn principal_entries(p: &Principal) -> Vec<(String, Vec<String>)> {
     match p {
         Principal::Wildcard => vec![("*".to_string(), vec!["*".to_string()])],
         Principal::Map(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    }
+}
+
+/// A decision that no policy took part in: allowed with no proof, or implicitly denied by
+/// `blocker`.
+fn fixed_decision(blocker: Option<Blocker>) -> Decision {
+    Decision {
+        outcome: if blocker.is_some() {
+            Outcome::ImplicitDeny
+        } else {
+            Outcome::Allowed
+        },
+        conditional: false,
+        because: Vec::new(),
+        conditions: Vec::new(),
+        blocked_by: blocker,
+        diagnostics: Vec::new(),
     }
 }
 

@@ -89,6 +89,21 @@ pub enum RequestPrincipal {
         /// The account id.
         account: String,
     },
+    /// An unsigned request (R7.1). It has no identity side and no account: only `"*"` (or
+    /// `{"AWS": "*"}`) in a resource, trust or key policy matches it, a resource-policy Allow
+    /// alone decides, SCPs never apply and RCPs do. Principal condition keys
+    /// (`aws:PrincipalAccount`, `aws:PrincipalArn`, …) are read from the context as given; the
+    /// caller of the evaluator sets them absent.
+    Anonymous,
+    /// A caller of `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRoleWithSAML` through an identity
+    /// provider (R7.2). Only `{"Federated": <exactly this provider>}` and `"*"` match it; it has
+    /// no identity side, no boundary and no SCPs, so the trust policy decides (with RCPs when
+    /// given).
+    Federated {
+        /// An OIDC provider ARN (`arn:aws:iam::A:oidc-provider/<host>`), a SAML provider ARN
+        /// (`arn:aws:iam::A:saml-provider/<name>`) or `cognito-identity.amazonaws.com`.
+        provider: String,
+    },
 }
 
 /// What a request acts on.
@@ -389,6 +404,26 @@ pub enum Blocker {
     },
     /// An AWS-managed KMS key used from another account.
     AwsManagedKeyCrossAccount,
+    /// The resource does not exist: the snapshot lists its kind in its account and region, and
+    /// it is not among them. The evaluator never returns it; the graph does, for references a
+    /// task definition makes.
+    NotFound {
+        /// The resource named.
+        resource: String,
+    },
+    /// `kms:CreateAlias`, `kms:UpdateAlias` or `kms:DeleteAlias` on an AWS-managed alias
+    /// (`alias/aws/*`), which no principal may create, update or delete (R7.3).
+    AwsManagedAlias,
+    /// A request on a KMS key (`…:kms:…:key/…`) with no key policy given: a key policy must always
+    /// allow (R2.7, R7.3). Named only when nothing else blocks the request, so it marks the key
+    /// policy as the one missing part.
+    KeyPolicyMissing,
+    /// A KMS action that AWS never allows from another account (R2.7), whatever the key policy
+    /// and identity policies say.
+    KmsNotCrossAccount {
+        /// The action as requested.
+        action: String,
+    },
 }
 
 /// The decision for one request, with its proof.

@@ -14,6 +14,10 @@
 //! - Role names are compared ignoring ASCII case (IAM role names are unique ignoring case), the
 //!   role path is ignored (the session ARN has none), partition and account must be equal.
 //! - Principal ARNs with wildcards are compared literally: principals hold no partial wildcards.
+//! - An anonymous caller (R7.1) is matched only by `"*"` and `{"AWS": "*"}`; a federated caller
+//!   (R7.2) by those and by a `Federated` entry equal to its provider, compared exactly. Neither
+//!   has an account, so account entries never match them. A `NotPrincipal` element lists an
+//!   anonymous caller only through `"*"`, and a federated caller through `"*"` or its provider.
 
 use super::matching::split_arn;
 use super::{RequestPrincipal, Tri};
@@ -51,6 +55,10 @@ pub enum Caller<'a> {
         /// The account.
         account: &'a str,
     },
+    /// An unsigned request.
+    Anonymous,
+    /// A web-identity or SAML caller, by its provider.
+    Federated(&'a str),
 }
 
 impl<'a> Caller<'a> {
@@ -83,13 +91,24 @@ impl<'a> Caller<'a> {
             RequestPrincipal::AccountRoot { partition, account } => {
                 Caller::Root { partition, account }
             }
+            RequestPrincipal::Anonymous => Caller::Anonymous,
+            RequestPrincipal::Federated { provider } => Caller::Federated(provider),
         }
     }
 
-    /// The principal's account; `None` for service principals.
+    /// True for callers with identity policies, a boundary, session policies and SCPs: sessions,
+    /// users and root users. Service principals, anonymous and federated callers have none.
+    pub fn has_identity_side(&self) -> bool {
+        matches!(
+            self,
+            Caller::Session { .. } | Caller::User { .. } | Caller::Root { .. }
+        )
+    }
+
+    /// The principal's account; `None` for service principals, anonymous and federated callers.
     pub fn account(&self) -> Option<&'a str> {
         match *self {
-            Caller::Service(_) => None,
+            Caller::Service(_) | Caller::Anonymous | Caller::Federated(_) => None,
             Caller::Session { account, .. }
             | Caller::User { account, .. }
             | Caller::Root { account, .. } => Some(account),
@@ -98,7 +117,7 @@ impl<'a> Caller<'a> {
 
     fn partition(&self) -> &'a str {
         match *self {
-            Caller::Service(_) => "",
+            Caller::Service(_) | Caller::Anonymous | Caller::Federated(_) => "",
             Caller::Session { partition, .. }
             | Caller::User { partition, .. }
             | Caller::Root { partition, .. } => partition,
@@ -157,7 +176,9 @@ enum Entry<'p> {
     },
     User(&'p str),
     Service(&'p str),
-    /// Federated, CanonicalUser, federated-user sessions: none of our callers.
+    /// A `Federated` entry: an OIDC or SAML provider ARN, or `cognito-identity.amazonaws.com`.
+    Federated(&'p str),
+    /// CanonicalUser, federated-user sessions: none of our callers.
     Other,
     /// A unique id (`AROA…`, `AIDA…`) left by a deleted role or user.
     Dangling,
@@ -170,6 +191,7 @@ fn classify<'p>(kind: &str, entry: &'p str) -> Entry<'p> {
     }
     match kind {
         "Service" => return Entry::Service(entry),
+        "Federated" => return Entry::Federated(entry),
         "AWS" => {}
         _ => return Entry::Other,
     }
@@ -245,6 +267,7 @@ fn names(entry: &Entry<'_>, caller: &Caller<'_>) -> Names {
             n.account = Tri::True;
         }
         (Entry::Service(s), Caller::Service(name)) => n.itself = Tri::from(s == name),
+        (Entry::Federated(p), Caller::Federated(provider)) => n.itself = Tri::from(p == provider),
         (Entry::Account { partition, account }, _) => {
             let same = caller.account() == Some(*account)
                 && partition.is_none_or(|p| p == caller.partition());
@@ -354,8 +377,9 @@ pub fn match_principal(
 ///
 /// Conservative rule (✱ R1.5): the caller is excluded only when every identity of its chain is
 /// listed (session, role and account for a session; user and account for a user; the account for
-/// the root user; the service name for a service). When some but not all are listed, the answer
-/// is `Unknown`. A listed session whose session name is unknown counts as `Unknown`.
+/// the root user; the service name for a service; the provider for a federated caller; only `*`
+/// for an anonymous caller). When some but not all are listed, the answer is `Unknown`. A listed
+/// session whose session name is unknown counts as `Unknown`.
 pub fn not_principal_applies(
     principal: &Principal,
     caller: &Caller<'_>,
@@ -379,7 +403,7 @@ pub fn not_principal_applies(
         Caller::Session { .. } => &[listed.itself, listed.role, listed.account],
         Caller::User { .. } => &[listed.itself, listed.account],
         Caller::Root { .. } => &[listed.account],
-        Caller::Service(_) => &[listed.itself],
+        Caller::Service(_) | Caller::Anonymous | Caller::Federated(_) => &[listed.itself],
     };
     let all = chain.iter().fold(Tri::True, |acc, t| acc.and(*t));
     let any = chain.iter().fold(Tri::False, |acc, t| acc.or(*t));

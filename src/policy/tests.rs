@@ -1613,13 +1613,58 @@ fn r2_7_kms_cross_account_only_for_listed_actions() {
     );
     assert_eq!(
         d.blocked_by,
-        Some(Blocker::ResourceMissingAllow {
-            policy_type: PolicyType::Key,
-            policy: Some("resource".into())
+        Some(Blocker::KmsNotCrossAccount {
+            action: "kms:PutKeyPolicy".into()
         })
     );
     assert!(kms_action_works_cross_account("KMS:generatedatakey"));
     assert!(!kms_action_works_cross_account("kms:ScheduleKeyDeletion"));
+}
+
+#[test]
+fn r2_7_kms_not_cross_account_names_the_rule_whatever_the_policies_say() {
+    let blocker = |action: &str| {
+        Some(Blocker::KmsNotCrossAccount {
+            action: action.to_string(),
+        })
+    };
+    let open = policy(json!([key_statement(json!("*"))]));
+    // The key policy and the identity policy both allow: the rule alone denies.
+    let d = check(
+        &case("kms:ScheduleKeyDeletion", KEY_B)
+            .identity(allow("kms:*", "*"))
+            .key_policy(open.clone()),
+        "implicit",
+    );
+    assert_eq!(d.blocked_by, blocker("kms:ScheduleKeyDeletion"));
+    assert!(d.because.is_empty(), "{d:#?}");
+    // The key policy would not allow either (it names another account), and there is no key
+    // policy at all: still the rule, not the key policy.
+    let elsewhere = policy(json!([key_statement(json!({"AWS": "333333333333"}))]));
+    let c = case("kms:PutKeyPolicy", KEY_B).identity(allow("kms:*", "*"));
+    assert_eq!(
+        check(&c.clone().key_policy(elsewhere), "implicit").blocked_by,
+        blocker("kms:PutKeyPolicy")
+    );
+    assert_eq!(
+        check(&c, "implicit").blocked_by,
+        blocker("kms:PutKeyPolicy")
+    );
+    // Nor does a Deny or a missing identity Allow hide it: no policy could change the answer.
+    let d = check(
+        &case("kms:DisableKey", KEY_B)
+            .identity(deny("kms:*", "*"))
+            .key_policy(open.clone()),
+        "implicit",
+    );
+    assert_eq!(d.blocked_by, blocker("kms:DisableKey"));
+    // Within the key's account the same action is decided by the policies.
+    check(
+        &case("kms:ScheduleKeyDeletion", KEY)
+            .identity(allow("kms:*", "*"))
+            .key_policy(open),
+        "allowed",
+    );
 }
 
 // ----- R3.1 block semantics -----
@@ -2317,4 +2362,564 @@ fn r3_2_none_of_value_decides_only_equality_with_excluded_values() {
         "conditional",
     );
     check(&c().identity(allow_if("StringLike", "o-*")), "conditional");
+}
+
+// ----- R7.1 anonymous requests -----
+
+const OBJECT: &str = "arn:aws:s3:::public-bucket/index.html";
+const OIDC: &str = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+const SAML: &str = "arn:aws:iam::111111111111:saml-provider/corp";
+
+/// An anonymous `s3:GetObject` on [`OBJECT`] in account [`A`].
+fn anonymous_read() -> Case {
+    case("s3:GetObject", OBJECT)
+        .owned_by(A)
+        .by(RequestPrincipal::Anonymous)
+}
+
+fn bucket_grant(principal: Value) -> Value {
+    policy(
+        json!([{"Sid": "Read", "Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::public-bucket/*"}]),
+    )
+}
+
+#[test]
+fn r7_1_anonymous_matches_only_star_principals() {
+    check(
+        &anonymous_read().bucket_policy(bucket_grant(json!("*"))),
+        "allowed",
+    );
+    let d = check(
+        &anonymous_read().bucket_policy(bucket_grant(json!({"AWS": "*"}))),
+        "allowed",
+    );
+    assert_eq!(
+        d.because,
+        [reason(
+            PolicyType::Resource,
+            "resource",
+            "Read",
+            Effect::Allow
+        )]
+    );
+    for principal in [
+        json!({"AWS": A}),
+        json!({"AWS": "arn:aws:iam::111111111111:root"}),
+        json!({"AWS": ROLE}),
+        json!({"AWS": "arn:aws:iam::111111111111:user/alice"}),
+        json!({"Service": "ecs-tasks.amazonaws.com"}),
+        json!({"Federated": OIDC}),
+    ] {
+        let d = check(
+            &anonymous_read().bucket_policy(bucket_grant(principal.clone())),
+            "implicit",
+        );
+        assert_eq!(
+            d.blocked_by,
+            Some(Blocker::ResourceMissingAllow {
+                policy_type: PolicyType::Resource,
+                policy: Some("resource".into())
+            }),
+            "{principal}"
+        );
+    }
+}
+
+#[test]
+fn r7_1_anonymous_has_no_identity_side() {
+    // Identity policies, a boundary and a session policy are not read: neither their Allow
+    // nor their Deny counts.
+    let d = check(
+        &anonymous_read()
+            .identity(allow("*", "*"))
+            .boundary(allow("*", "*")),
+        "implicit",
+    );
+    assert_eq!(
+        d.blocked_by,
+        Some(Blocker::ResourceMissingAllow {
+            policy_type: PolicyType::Resource,
+            policy: None
+        })
+    );
+    check(
+        &anonymous_read()
+            .bucket_policy(bucket_grant(json!("*")))
+            .identity(deny("*", "*"))
+            .boundary(allow("sqs:*", "*"))
+            .session_policy(allow("sqs:*", "*")),
+        "allowed",
+    );
+    // A resource-policy Deny naming an account does not reach an anonymous caller.
+    let p = policy(json!([
+        {"Sid": "Read", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+        {"Sid": "NotA", "Effect": "Deny", "Principal": {"AWS": A}, "Action": "s3:*", "Resource": "*"}
+    ]));
+    check(&anonymous_read().bucket_policy(p), "allowed");
+}
+
+#[test]
+fn r7_1_anonymous_ignores_scps_but_not_rcps() {
+    let c = anonymous_read().bucket_policy(bucket_grant(json!("*")));
+    check(
+        &c.clone()
+            .scp("r-root", vec![])
+            .scp(A, vec![deny("s3:*", "*")]),
+        "allowed",
+    );
+    let d = check(&c.rcp("r-root", vec![deny("s3:*", "*")]), "explicit");
+    assert_eq!(
+        d.blocked_by,
+        Some(Blocker::Deny(reason(
+            PolicyType::Rcp,
+            "rcp-r-root-0",
+            "No",
+            Effect::Deny
+        )))
+    );
+}
+
+#[test]
+fn r7_1_anonymous_principal_conditions_read_the_context() {
+    // The caller of the evaluator sets principal keys absent for anonymous requests.
+    let only_a = policy(
+        json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": A}}}]),
+    );
+    check(&anonymous_read().bucket_policy(only_a.clone()), "implicit");
+    // An organization perimeter written with `IfExists` denies anonymous callers, whose
+    // organization id is absent; one that also tests `Null` lets them through.
+    let perimeter = |guard: bool| {
+        let mut condition = json!({"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-ours"}});
+        if guard {
+            condition["Null"] = json!({"aws:PrincipalOrgID": "false"});
+        }
+        policy(
+            json!([{"Sid": "Org", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": condition}]),
+        )
+    };
+    let c = anonymous_read().bucket_policy(bucket_grant(json!("*")));
+    let d = check(&c.clone().rcp("r-root", vec![perimeter(false)]), "explicit");
+    assert_eq!(
+        d.blocked_by,
+        Some(Blocker::Deny(reason(
+            PolicyType::Rcp,
+            "rcp-r-root-0",
+            "Org",
+            Effect::Deny
+        )))
+    );
+    check(&c.clone().rcp("r-root", vec![perimeter(true)]), "allowed");
+    // Given as unknown, the key leaves the Deny open.
+    check(
+        &c.rcp("r-root", vec![perimeter(false)])
+            .ctx("aws:PrincipalOrgID", ContextValue::Unknown),
+        "conditional",
+    );
+    check(
+        &anonymous_read()
+            .bucket_policy(only_a)
+            .ctx("aws:PrincipalAccount", ContextValue::Unknown),
+        "conditional",
+    );
+}
+
+#[test]
+fn r7_1_not_principal_deny_applies_to_anonymous() {
+    let fence = |not_principal: Value| {
+        policy(json!([
+            {"Sid": "Read", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"},
+            {"Sid": "Fence", "Effect": "Deny", "NotPrincipal": not_principal, "Action": "s3:*", "Resource": "*"}
+        ]))
+    };
+    let d = check(
+        &anonymous_read().bucket_policy(fence(
+            json!({"AWS": [A, ROLE, "arn:aws:iam::111111111111:root"]}),
+        )),
+        "explicit",
+    );
+    assert_eq!(
+        d.blocked_by,
+        Some(Blocker::Deny(reason(
+            PolicyType::Resource,
+            "resource",
+            "Fence",
+            Effect::Deny
+        )))
+    );
+    check(
+        &anonymous_read().bucket_policy(fence(json!({"Federated": OIDC}))),
+        "explicit",
+    );
+    // Only `*` lists an anonymous caller.
+    check(
+        &anonymous_read().bucket_policy(fence(json!({"AWS": "*"}))),
+        "allowed",
+    );
+}
+
+// ----- R7.2 federated principals -----
+
+fn federated(provider: &str) -> RequestPrincipal {
+    RequestPrincipal::Federated {
+        provider: provider.to_string(),
+    }
+}
+
+/// A trust policy letting `principal` call `action`.
+fn federated_trust(principal: Value, action: &str) -> Value {
+    policy(json!([{"Sid": "Trust", "Effect": "Allow", "Principal": principal, "Action": action}]))
+}
+
+#[test]
+fn r7_2_federated_matches_exactly_its_provider_and_star() {
+    let web = "sts:AssumeRoleWithWebIdentity";
+    let c = case(web, ROLE).by(federated(OIDC));
+    let d = check(
+        &c.clone()
+            .trust(federated_trust(json!({"Federated": OIDC}), web)),
+        "allowed",
+    );
+    assert_eq!(
+        d.because,
+        [reason(
+            PolicyType::Trust,
+            "resource",
+            "Trust",
+            Effect::Allow
+        )]
+    );
+    check(
+        &c.clone().trust(federated_trust(json!("*"), web)),
+        "allowed",
+    );
+    for principal in [
+        json!({"Federated": "arn:aws:iam::111111111111:oidc-provider/accounts.google.com"}),
+        json!({"Federated": "arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com"}),
+        json!({"Federated": "cognito-identity.amazonaws.com"}),
+        json!({"AWS": A}),
+        json!({"AWS": "arn:aws:iam::111111111111:root"}),
+        json!({"Service": "token.actions.githubusercontent.com"}),
+    ] {
+        let d = check(
+            &c.clone().trust(federated_trust(principal.clone(), web)),
+            "implicit",
+        );
+        assert_eq!(
+            d.blocked_by,
+            Some(Blocker::ResourceMissingAllow {
+                policy_type: PolicyType::Trust,
+                policy: Some("resource".into())
+            }),
+            "{principal}"
+        );
+    }
+    let cognito = "cognito-identity.amazonaws.com";
+    check(
+        &case(web, ROLE)
+            .by(federated(cognito))
+            .trust(federated_trust(json!({"Federated": cognito}), web)),
+        "allowed",
+    );
+}
+
+#[test]
+fn r7_2_federated_has_no_identity_boundary_or_scps_but_rcps_apply() {
+    let saml = "sts:AssumeRoleWithSAML";
+    let c = case(saml, ROLE)
+        .by(federated(SAML))
+        .trust(federated_trust(json!({"Federated": SAML}), saml));
+    check(
+        &c.clone()
+            .identity(deny("*", "*"))
+            .boundary(allow("s3:*", "*"))
+            .session_policy(allow("s3:*", "*"))
+            .scp("r-root", vec![]),
+        "allowed",
+    );
+    check(&c.rcp("r-root", vec![deny("sts:*", "*")]), "explicit");
+    // Without a trust statement, an identity Allow is not read.
+    let d = check(
+        &case(saml, ROLE)
+            .by(federated(SAML))
+            .identity(allow("*", "*"))
+            .trust(grant_assume(json!({"AWS": A}))),
+        "implicit",
+    );
+    assert!(
+        matches!(
+            d.blocked_by,
+            Some(Blocker::ResourceMissingAllow {
+                policy_type: PolicyType::Trust,
+                ..
+            })
+        ),
+        "{d:#?}"
+    );
+}
+
+#[test]
+fn r7_2_assume_role_statements_do_not_match_web_identity_or_saml() {
+    let c = case("sts:AssumeRoleWithWebIdentity", ROLE)
+        .by(federated(OIDC))
+        .trust(federated_trust(
+            json!({"Federated": OIDC}),
+            "sts:AssumeRole",
+        ));
+    check(&c, "implicit");
+    check(
+        &case("sts:AssumeRoleWithSAML", ROLE)
+            .by(federated(SAML))
+            .trust(federated_trust(
+                json!({"Federated": SAML}),
+                "sts:AssumeRoleWithWebIdentity",
+            )),
+        "implicit",
+    );
+    check(
+        &case("sts:AssumeRoleWithSAML", ROLE)
+            .by(federated(SAML))
+            .trust(federated_trust(
+                json!({"Federated": SAML}),
+                "sts:AssumeRoleWith*",
+            )),
+        "allowed",
+    );
+}
+
+#[test]
+fn r7_2_federated_trust_conditions_read_the_provider_claims() {
+    let web = "sts:AssumeRoleWithWebIdentity";
+    let trust = policy(
+        json!([{"Effect": "Allow", "Principal": {"Federated": OIDC}, "Action": web,
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                      "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/deploy:ref:refs/heads/main"}}}]),
+    );
+    let c = case(web, ROLE).by(federated(OIDC)).trust(trust).ctx1(
+        "token.actions.githubusercontent.com:aud",
+        "sts.amazonaws.com",
+    );
+    check(
+        &c.clone().ctx1(
+            "token.actions.githubusercontent.com:sub",
+            "repo:acme/deploy:ref:refs/heads/main",
+        ),
+        "allowed",
+    );
+    check(
+        &c.clone().ctx1(
+            "token.actions.githubusercontent.com:sub",
+            "repo:mallory/fork:ref:refs/heads/main",
+        ),
+        "implicit",
+    );
+    check(
+        &c.ctx(
+            "token.actions.githubusercontent.com:sub",
+            ContextValue::Unknown,
+        ),
+        "conditional",
+    );
+}
+
+// ----- R7.3 fixed answers -----
+
+#[test]
+fn r7_3_get_caller_identity_needs_no_permission() {
+    let everything_denies = |c: Case| {
+        c.identity(deny("*", "*"))
+            .boundary(deny("*", "*"))
+            .session_policy(deny("*", "*"))
+            .scp("r-root", vec![deny("*", "*")])
+            .rcp("r-root", vec![deny("*", "*")])
+    };
+    for principal in [
+        RequestPrincipal::Session {
+            role_arn: ROLE.to_string(),
+            session_name: None,
+        },
+        RequestPrincipal::User {
+            arn: "arn:aws:iam::111111111111:user/alice".into(),
+        },
+        RequestPrincipal::AccountRoot {
+            partition: "aws".into(),
+            account: B.into(),
+        },
+        RequestPrincipal::Service("ecs-tasks.amazonaws.com".into()),
+        RequestPrincipal::Anonymous,
+        federated(OIDC),
+    ] {
+        for action in ["sts:GetCallerIdentity", "STS:getcalleridentity"] {
+            let c = case(action, "*").by(principal.clone());
+            for c in [c.clone(), everything_denies(c)] {
+                let d = check(&c, "allowed");
+                assert!(d.because.is_empty(), "{d:#?}");
+                assert!(d.diagnostics.is_empty(), "{d:#?}");
+            }
+        }
+    }
+    // Other STS actions are decided by the policies.
+    check(&case("sts:GetSessionToken", "*"), "implicit");
+}
+
+fn alias(name: &str) -> String {
+    format!("arn:aws:kms:us-east-1:111111111111:{name}")
+}
+
+#[test]
+fn r7_3_aws_managed_aliases_cannot_be_created_updated_or_deleted() {
+    let admin = policy(json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]));
+    let key_admin = policy(json!([key_statement(json!("*"))]));
+    for action in [
+        "kms:CreateAlias",
+        "kms:UpdateAlias",
+        "kms:DeleteAlias",
+        "KMS:deletealias",
+    ] {
+        for principal in [
+            RequestPrincipal::Session {
+                role_arn: ROLE.to_string(),
+                session_name: None,
+            },
+            RequestPrincipal::AccountRoot {
+                partition: "aws".into(),
+                account: A.into(),
+            },
+            RequestPrincipal::Service("kms.amazonaws.com".into()),
+        ] {
+            let d = check(
+                &case(action, &alias("alias/aws/secretsmanager"))
+                    .by(principal)
+                    .identity(admin.clone())
+                    .key_policy(key_admin.clone()),
+                "implicit",
+            );
+            assert_eq!(d.blocked_by, Some(Blocker::AwsManagedAlias), "{action}");
+            assert!(d.because.is_empty(), "{d:#?}");
+        }
+        // A customer alias is decided by the policies, even one whose name merely contains
+        // `aws`.
+        for name in ["alias/app", "alias/aws-app", "alias/team/aws/x"] {
+            check(
+                &case(action, &alias(name)).identity(admin.clone()),
+                "allowed",
+            );
+        }
+    }
+    // Other actions on an AWS-managed alias are not this rule's business.
+    check(
+        &case("kms:ListAliases", &alias("alias/aws/ssm")).identity(admin),
+        "allowed",
+    );
+}
+
+#[test]
+fn r7_3_kms_key_without_key_policy_is_denied() {
+    let root = RequestPrincipal::AccountRoot {
+        partition: "aws".into(),
+        account: A.into(),
+    };
+    let cases = [
+        case("kms:Decrypt", KEY).identity(allow("kms:*", "*")),
+        case("kms:Decrypt", KEY).identity(allow("*", "*")).by(root),
+        case("kms:Decrypt", KEY).by(RequestPrincipal::Service("logs.amazonaws.com".into())),
+        case("kms:Decrypt", KEY).by(RequestPrincipal::Anonymous),
+        case("kms:Decrypt", KEY_B).identity(allow("kms:*", "*")),
+        case("kms:Decrypt", KEY)
+            .identity(allow("kms:*", "*"))
+            .aws_managed_key(),
+    ];
+    for c in cases {
+        let d = check(&c, "implicit");
+        assert_eq!(d.blocked_by, Some(Blocker::KeyPolicyMissing), "{d:#?}");
+        assert!(d.because.is_empty(), "{d:#?}");
+    }
+    // With a key policy that enables IAM, the identity policy decides again.
+    check(
+        &case("kms:Decrypt", KEY)
+            .identity(allow("kms:*", "*"))
+            .key_policy(policy(json!([key_statement(json!({"AWS": A}))]))),
+        "allowed",
+    );
+    // An alias is not a key: no key policy is needed to create one.
+    check(
+        &case("kms:CreateAlias", &alias("alias/app")).identity(allow("kms:*", "*")),
+        "allowed",
+    );
+}
+
+#[test]
+fn r7_3_missing_key_policy_is_named_only_when_nothing_else_blocks() {
+    let c = case("kms:Decrypt", KEY);
+    assert_eq!(
+        check(&c.clone(), "implicit").blocked_by,
+        Some(Blocker::IdentityMissingAllow)
+    );
+    let d = check(
+        &c.clone()
+            .identity(allow("kms:*", "*"))
+            .identity(deny("kms:Decrypt", "*")),
+        "explicit",
+    );
+    assert!(matches!(d.blocked_by, Some(Blocker::Deny(_))), "{d:#?}");
+    assert_eq!(
+        check(
+            &c.clone()
+                .identity(allow("kms:*", "*"))
+                .boundary(allow("s3:*", "*")),
+            "implicit"
+        )
+        .blocked_by,
+        Some(Blocker::BoundaryMissingAllow {
+            policy: "boundary".into()
+        })
+    );
+    assert_eq!(
+        check(
+            &c.clone()
+                .identity(allow("kms:*", "*"))
+                .scp("r-root", vec![allow("s3:*", "*")]),
+            "implicit"
+        )
+        .blocked_by,
+        Some(Blocker::ScpMissingAllow {
+            target: "r-root".into()
+        })
+    );
+    // Across accounts too: the caller's own side first, then the key policy.
+    let x = case("kms:Decrypt", KEY_B);
+    assert_eq!(
+        check(&x.clone(), "implicit").blocked_by,
+        Some(Blocker::IdentityMissingAllow)
+    );
+    assert_eq!(
+        check(
+            &x.clone()
+                .identity(allow("kms:*", "*"))
+                .boundary(allow("s3:*", "*")),
+            "implicit"
+        )
+        .blocked_by,
+        Some(Blocker::BoundaryMissingAllow {
+            policy: "boundary".into()
+        })
+    );
+    assert_eq!(
+        check(
+            &x.identity(allow("kms:*", "*")).aws_managed_key(),
+            "implicit"
+        )
+        .blocked_by,
+        Some(Blocker::AwsManagedKeyCrossAccount)
+    );
+    // An identity Allow that depends on an unknown key still lacks the key policy.
+    let d = check(
+        &c.identity(policy(
+            json!([{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}]),
+        ))
+        .ctx("aws:PrincipalTag/team", ContextValue::Unknown),
+        "implicit",
+    );
+    assert_eq!(d.blocked_by, Some(Blocker::KeyPolicyMissing));
 }
