@@ -1,18 +1,29 @@
 //! `rolechain collect`, `rolechain merge`, and `--live` on the analysis commands: collection
 //! settings from flags, a progress bar on a terminal, a warning per gap, and the closing summary.
+//!
+//! Every snapshot written to a file goes through [`write_snapshot`]: mode 0600, because a
+//! snapshot holds every policy of the organization.
 
-use anyhow::Context as _;
+use std::path::Path;
 
 use rolechain::collect::merge::{self, Input};
 use rolechain::model::Inventory;
 
-use super::{CollectArgs, ExitStatus, MergeArgs, Printer, SourceArgs, output, write_stdout};
+use super::{
+    CollectArgs, ExitStatus, MergeArgs, Printer, SourceArgs, commands, output, write_stdout,
+};
+
+/// Writes a snapshot to `path` (atomically, or directly to a device or FIFO), readable only by
+/// its owner.
+fn write_snapshot(path: &Path, json: &str) -> anyhow::Result<()> {
+    output::write(path, json.as_bytes(), output::Privacy::Private)
+}
 
 /// `rolechain collect`.
 pub fn collect(args: CollectArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let collected = live::run(&args.source, printer)?;
     match &args.output {
-        Some(path) => output::write_atomic(path, collected.json.as_bytes())?,
+        Some(path) => write_snapshot(path, &collected.json)?,
         None => write_stdout(&collected.json)?,
     }
     if args.strict && collected.gaps > 0 {
@@ -38,8 +49,7 @@ pub fn inventory(source: &SourceArgs, printer: &Printer) -> anyhow::Result<Inven
 pub fn merge(args: MergeArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let mut texts = Vec::new();
     for path in &args.inputs {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading `{}`", path.display()))?;
+        let text = commands::read_text(path)?;
         texts.push((path.display().to_string(), text));
     }
     let inputs: Vec<Input<'_>> = texts
@@ -48,7 +58,7 @@ pub fn merge(args: MergeArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .collect();
     let merged = merge::merge(&inputs)?;
     match &args.output {
-        Some(path) => output::write_atomic(path, merged.as_bytes())?,
+        Some(path) => write_snapshot(path, &merged)?,
         None => write_stdout(&merged)?,
     }
     printer.note(&format!("merged {} snapshot(s)", inputs.len()));

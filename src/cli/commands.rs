@@ -1,182 +1,353 @@
-//! The commands: each resolves its arguments, loads what it needs, runs the library, and hands
-//! the answer to a renderer.
+//! The commands, in two steps: [`resolve`] turns clap's arguments into checked [`Settings`]
+//! without reading a snapshot or calling AWS (ripgrep's `LowArgs` → `HiArgs`), then [`run`]
+//! loads what a command needs, runs the library, and hands the answer to a renderer.
 
-use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
 
 use rolechain::analysis::{self, QueryError};
-use rolechain::collect::{self, LoadError};
+use rolechain::collect;
 use rolechain::export;
 use rolechain::graph::{self, AccessGraph, BuildOptions};
 use rolechain::model::Inventory;
 
-use super::{Command, ExitStatus, Format, Printer, SnapshotArgs, output, text, write_stdout};
+use super::{
+    CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, MergeArgs, Printer,
+    ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
+};
 
-/// Runs one command.
-pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    match command {
-        Command::WhoCan(args) => {
-            let format = check_format(args.format, &[Format::Text, Format::Json], "who-can")?;
-            let (_, g) = load(&args.snapshot, printer)?;
-            let target = analysis::lookup(&g, &args.resource)?;
-            if !g.graph[target].kind.is_resource() {
-                bail!(QueryError::WrongKind {
-                    id: args.resource,
-                    kind: g.graph[target].kind.as_str(),
-                    expected: "a resource"
-                });
-            }
-            let paths = analysis::who_can(&g, target, args.snapshot.max_depth);
-            let out = match format {
-                Format::Json => export::paths_json(&paths),
-                _ => text::who_can(&g, &args.resource, &paths),
-            };
-            write_stdout(&out)?;
-        }
-        Command::Reach(args) => {
-            let format = check_format(args.format, &[Format::Text, Format::Json], "reach")?;
-            let (_, g) = load(&args.snapshot, printer)?;
-            let sources = match &args.from {
-                Some(id) => analysis::resolve_sources(&g, id)?,
-                None => analysis::containers(&g),
-            };
-            let to = args
-                .to
-                .as_deref()
-                .map(|id| analysis::lookup(&g, id))
-                .transpose()?;
-            let paths = analysis::reach(&g, &sources, to, args.snapshot.max_depth);
-            let out = match format {
-                Format::Json => export::paths_json(&paths),
-                _ => text::reach(&g, args.from.as_deref(), &paths),
-            };
-            write_stdout(&out)?;
-        }
+/// A command whose arguments have been checked: what is left to fail is reading input, the
+/// analysis itself, and writing output.
+pub enum Settings {
+    /// `who-can`.
+    WhoCan {
+        /// The resource's id.
+        resource: String,
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// The output format.
+        format: ReportFormat,
+    },
+    /// `reach`.
+    Reach {
+        /// The source id, or every container.
+        from: Option<String>,
+        /// Only paths to this id.
+        to: Option<String>,
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// The output format.
+        format: ReportFormat,
+    },
+    /// `graph`.
+    Graph {
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// The output format.
+        format: GraphFormat,
+        /// The node to focus on, and how many hops each way.
+        focus: Option<(String, usize)>,
+        /// The output file, checked to be writable; stdout when `None`.
+        output: Option<PathBuf>,
+    },
+    /// `explain`.
+    Explain {
+        /// The source id.
+        from: String,
+        /// The target id.
+        to: String,
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// The output format.
+        format: ReportFormat,
+    },
+    /// `simulate`.
+    Simulate {
+        /// The request file.
+        request: PathBuf,
+        /// Whether context keys not given are unknown.
+        unknown_as_conditional: bool,
+        /// The output format.
+        format: DecisionFormat,
+    },
+    /// `collect`, whose `-o` target has been checked.
+    Collect(CollectArgs),
+    /// `merge`, whose `-o` target has been checked.
+    Merge(MergeArgs),
+}
+
+/// The inventory's source and the analysis options of an analysis command.
+pub struct Analysis {
+    /// Where the inventory comes from.
+    source: Source,
+    /// The actions to evaluate, or each resource type's defaults; each is `service:Action`.
+    actions: Option<Vec<String>>,
+    /// The most hops a path may have.
+    max_depth: usize,
+}
+
+/// Where an analysis command's inventory comes from.
+enum Source {
+    /// A snapshot file.
+    File(PathBuf),
+    /// A live collection.
+    Live(SourceArgs),
+}
+
+/// A command line that is wrong in a way clap cannot see; found before any work.
+#[derive(Debug, thiserror::Error)]
+enum ArgError {
+    /// Neither `--snapshot` (nor `ROLECHAIN_SNAPSHOT`) nor `--live`.
+    #[error("no snapshot given")]
+    NoSnapshot,
+    /// An `--action` that is not `service:Action`.
+    #[error(
+        "`{0}` is not an action: expected `service:Action`, such as `secretsmanager:GetSecretValue`"
+    )]
+    Action(String),
+}
+
+/// Checks a command's arguments, in the order a person reads them, before any I/O but the
+/// metadata of `-o` targets.
+///
+/// # Errors
+/// No snapshot and no `--live`, a malformed `--action`, or an `-o` that names a directory or a
+/// file in a missing directory.
+pub fn resolve(command: Command) -> anyhow::Result<Settings> {
+    Ok(match command {
+        Command::WhoCan(args) => Settings::WhoCan {
+            resource: args.resource,
+            input: analysis_settings(args.snapshot)?,
+            format: args.format,
+        },
+        Command::Reach(args) => Settings::Reach {
+            from: args.from,
+            to: args.to,
+            input: analysis_settings(args.snapshot)?,
+            format: args.format,
+        },
         Command::Graph(args) => {
-            let format = check_format(
-                args.format,
-                &[
-                    Format::Dot,
-                    Format::Mermaid,
-                    Format::Json,
-                    Format::Cypher,
-                    Format::Graphml,
-                ],
-                "graph",
-            )?;
-            let (_, g) = load(&args.snapshot, printer)?;
-            let g = match &args.focus {
-                Some(id) => {
-                    let center = analysis::lookup(&g, id)?;
-                    analysis::focus(&g, center, args.depth.unwrap_or(args.snapshot.max_depth))
-                }
-                None => g,
-            };
-            let (out, warnings) = match format {
-                Format::Dot => export::to_dot(&g),
-                Format::Mermaid => export::to_mermaid(&g),
-                Format::Cypher => (export::to_cypher(&g), Vec::new()),
-                Format::Graphml => (export::to_graphml(&g), Vec::new()),
-                _ => (export::graph_json(&g), Vec::new()),
-            };
-            printer.diagnostics(&warnings);
-            match &args.output {
-                Some(path) => output::write_atomic(path, out.as_bytes())?,
-                None => write_stdout(&out)?,
+            let input = analysis_settings(args.snapshot)?;
+            let depth = args.depth.unwrap_or(input.max_depth);
+            check_output(args.output.as_deref())?;
+            Settings::Graph {
+                focus: args.focus.map(|id| (id, depth)),
+                input,
+                format: args.format,
+                output: args.output,
             }
         }
-        Command::Explain(args) => {
-            let format = check_format(args.format, &[Format::Text, Format::Json], "explain")?;
-            let (inventory, g) = load(&args.snapshot, printer)?;
-            let actions =
-                (!args.snapshot.actions.is_empty()).then_some(args.snapshot.actions.as_slice());
-            let explanation = analysis::explain(
-                &inventory,
-                &g,
-                &args.from,
-                &args.to,
-                actions,
-                args.snapshot.max_depth,
-            )?;
-            printer.diagnostics(&explanation.diagnostics);
-            let out = match format {
-                Format::Json => export::json::explanation_json(&explanation),
-                _ => text::explanation(&g, &explanation),
-            };
-            write_stdout(&out)?;
+        Command::Explain(args) => Settings::Explain {
+            from: args.from,
+            to: args.to,
+            input: analysis_settings(args.snapshot)?,
+            format: args.format,
+        },
+        Command::Simulate(args) => Settings::Simulate {
+            request: args.request,
+            unknown_as_conditional: args.unknown_as_conditional,
+            format: args.format,
+        },
+        Command::Collect(args) => {
+            check_output(args.output.as_deref())?;
+            Settings::Collect(args)
         }
-        Command::Simulate(args) => {
-            let format = check_format(args.format, &[Format::Json, Format::Text], "simulate")?;
-            let input = collect::request::load_request(&args.request, args.unknown_as_conditional)?;
-            let decision = rolechain::policy::evaluate(&input.request, &input.policy_set());
-            printer.diagnostics(&decision.diagnostics);
-            let out = match format {
-                Format::Text => text::decision(&input.request, &decision),
-                _ => export::decision_json(&decision),
-            };
-            write_stdout(&out)?;
+        Command::Merge(args) => {
+            check_output(args.output.as_deref())?;
+            Settings::Merge(args)
         }
-        Command::Collect(args) => return super::collect::collect(args, printer),
-        Command::Merge(args) => return super::collect::merge(args, printer),
-    }
-    Ok(ExitStatus::Success)
+    })
 }
 
-fn check_format(format: Format, allowed: &[Format], command: &str) -> anyhow::Result<Format> {
-    if allowed.contains(&format) {
-        return Ok(format);
-    }
-    let names: Vec<String> = allowed
-        .iter()
-        .map(|f| format!("`{}`", format_name(*f)))
-        .collect();
-    bail!(
-        "`{command}` cannot print `{}`: expected {}",
-        format_name(format),
-        names.join(" or ")
-    )
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Text => "text",
-        Format::Json => "json",
-        Format::Dot => "dot",
-        Format::Mermaid => "mermaid",
-        Format::Cypher => "cypher",
-        Format::Graphml => "graphml",
-    }
-}
-
-/// Loads the snapshot and builds the graph, printing the build's warnings.
-fn load(args: &SnapshotArgs, printer: &Printer) -> anyhow::Result<(Inventory, AccessGraph)> {
-    let inventory = match (&args.snapshot, args.live) {
-        (_, true) => super::collect::inventory(&args.source, printer)?,
-        (Some(path), false) => collect::load_file(path)?,
-        (None, false) => bail!("no snapshot: pass `--snapshot FILE`, or `--live` to collect now"),
-    };
-    let options = BuildOptions {
-        actions: (!args.actions.is_empty()).then(|| args.actions.clone()),
-        ..BuildOptions::default()
-    };
-    for action in args.actions.iter() {
+fn analysis_settings(args: SnapshotArgs) -> anyhow::Result<Analysis> {
+    for action in &args.actions {
         if action
             .split_once(':')
             .is_none_or(|(s, n)| s.is_empty() || n.is_empty())
         {
-            bail!(
-                "`{action}` is not an action: expected `service:Action`, such as `secretsmanager:GetSecretValue`"
-            );
+            bail!(ArgError::Action(action.clone()));
         }
     }
+    let source = match (args.snapshot, args.live) {
+        (_, true) => Source::Live(args.source),
+        // An empty `ROLECHAIN_SNAPSHOT=` reaches here as an empty path; it means "none".
+        (Some(path), false) if !path.as_os_str().is_empty() => Source::File(path),
+        (_, false) => bail!(ArgError::NoSnapshot),
+    };
+    Ok(Analysis {
+        source,
+        actions: (!args.actions.is_empty()).then_some(args.actions),
+        max_depth: args.max_depth,
+    })
+}
+
+fn check_output(path: Option<&Path>) -> anyhow::Result<()> {
+    path.map_or(Ok(()), output::check)
+}
+
+/// Runs one command.
+///
+/// # Errors
+/// Unreadable or malformed input, an unknown id, a failed collection or an unwritable output.
+pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    match settings {
+        Settings::WhoCan {
+            resource,
+            input,
+            format,
+        } => {
+            let (_, g) = load(&input, printer)?;
+            let target = analysis::lookup(&g, &resource)?;
+            if !g.graph[target].kind.is_resource() {
+                bail!(QueryError::WrongKind {
+                    id: resource,
+                    kind: g.graph[target].kind.as_str(),
+                    expected: "a resource"
+                });
+            }
+            let paths = analysis::who_can(&g, target, input.max_depth);
+            let out = match format {
+                ReportFormat::Json => export::paths_json(&paths),
+                ReportFormat::Text => text::who_can(&g, &resource, &paths),
+            };
+            write_stdout(&out)?;
+        }
+        Settings::Reach {
+            from,
+            to,
+            input,
+            format,
+        } => {
+            let (_, g) = load(&input, printer)?;
+            let sources = match &from {
+                Some(id) => analysis::resolve_sources(&g, id)?,
+                None => analysis::containers(&g),
+            };
+            let to = to
+                .as_deref()
+                .map(|id| analysis::lookup(&g, id))
+                .transpose()?;
+            let paths = analysis::reach(&g, &sources, to, input.max_depth);
+            let out = match format {
+                ReportFormat::Json => export::paths_json(&paths),
+                ReportFormat::Text => text::reach(&g, from.as_deref(), &paths),
+            };
+            write_stdout(&out)?;
+        }
+        Settings::Graph {
+            input,
+            format,
+            focus,
+            output: path,
+        } => {
+            let (_, g) = load(&input, printer)?;
+            let g = match &focus {
+                Some((id, depth)) => {
+                    let center = analysis::lookup(&g, id)?;
+                    analysis::focus(&g, center, *depth)
+                }
+                None => g,
+            };
+            let (out, warnings) = match format {
+                GraphFormat::Dot => export::to_dot(&g),
+                GraphFormat::Mermaid => export::to_mermaid(&g),
+                GraphFormat::Cypher => (export::to_cypher(&g), Vec::new()),
+                GraphFormat::Graphml => (export::to_graphml(&g), Vec::new()),
+                GraphFormat::Json => (export::graph_json(&g), Vec::new()),
+            };
+            printer.diagnostics(&warnings);
+            match &path {
+                Some(path) => output::write(path, out.as_bytes(), output::Privacy::Normal)?,
+                None => write_stdout(&out)?,
+            }
+        }
+        Settings::Explain {
+            from,
+            to,
+            input,
+            format,
+        } => {
+            let (inventory, g) = load(&input, printer)?;
+            let explanation = analysis::explain(
+                &inventory,
+                &g,
+                &from,
+                &to,
+                input.actions.as_deref(),
+                input.max_depth,
+            )?;
+            printer.diagnostics(&explanation.diagnostics);
+            let out = match format {
+                ReportFormat::Json => export::json::explanation_json(&explanation),
+                ReportFormat::Text => text::explanation(&g, &explanation),
+            };
+            write_stdout(&out)?;
+            // As grep exits 1 when nothing matches: the answer is printed, and it is "no".
+            if !explanation.allowed() {
+                return Ok(ExitStatus::Findings);
+            }
+        }
+        Settings::Simulate {
+            request,
+            unknown_as_conditional,
+            format,
+        } => {
+            let input = collect::request::load_request(&request, unknown_as_conditional)?;
+            let decision = rolechain::policy::evaluate(&input.request, &input.policy_set());
+            printer.diagnostics(&decision.diagnostics);
+            let out = match format {
+                DecisionFormat::Text => text::decision(&input.request, &decision),
+                DecisionFormat::Json => export::decision_json(&decision),
+            };
+            write_stdout(&out)?;
+        }
+        Settings::Collect(args) => return super::collect::collect(args, printer),
+        Settings::Merge(args) => return super::collect::merge(args, printer),
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Loads the inventory and builds the graph, printing the build's warnings.
+fn load(input: &Analysis, printer: &Printer) -> anyhow::Result<(Inventory, AccessGraph)> {
+    let inventory = match &input.source {
+        Source::Live(source) => super::collect::inventory(source, printer)?,
+        Source::File(path) => {
+            let text = read_text(path)?;
+            collect::load_str(&text, &path.display().to_string())?
+        }
+    };
+    let options = BuildOptions {
+        actions: input.actions.clone(),
+        ..BuildOptions::default()
+    };
     let g = graph::build(&inventory, &options);
     printer.diagnostics(&g.diagnostics);
     Ok((inventory, g))
 }
 
+/// Reads an input file as UTF-8 text; errors name the file and say what is wrong with it.
+///
+/// # Errors
+/// The file is missing, a directory, unreadable, or not UTF-8.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    let shown = path.display();
+    if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        bail!("`{shown}` is a directory: expected a file");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading `{shown}`"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "`{shown}` is not UTF-8 text (invalid byte at offset {}): expected JSON",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// A hint for an error, printed after it.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
-    if let Some(LoadError::Io { .. }) = err.downcast_ref::<LoadError>() {
-        return Some("pass the snapshot with `--snapshot FILE` or the ROLECHAIN_SNAPSHOT environment variable".to_string());
+    if let Some(ArgError::NoSnapshot) = err.downcast_ref::<ArgError>() {
+        return Some("pass the snapshot with `--snapshot FILE` or the ROLECHAIN_SNAPSHOT environment variable, or collect one now with `--live`".to_string());
     }
     if let Some(QueryError::UnknownNode { .. }) = err.downcast_ref::<QueryError>() {
         return Some("ids are ARNs as in the snapshot; containers are `<task definition ARN>#<container name>`".to_string());

@@ -1,7 +1,14 @@
 //! Command-line glue: clap arguments are resolved into settings, one command runs, and its
 //! output goes to stdout (data) or stderr (warnings, hints, errors).
 //!
-//! Only this module prints. Exit codes: 0 success, 1 findings, 2 errors.
+//! Arguments are checked in two steps, in the style of ripgrep's `LowArgs` → `HiArgs`: clap
+//! rejects what its types can express (each command's `--format` is its own [`ValueEnum`]), and
+//! `commands::resolve` checks the rest (actions, the snapshot source, `-o` targets) before any
+//! snapshot is read or any AWS call is made.
+//!
+//! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `explain` found
+//! no path that holds (as grep exits 1 when nothing matches), or `collect --strict` recorded
+//! gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -18,13 +25,27 @@ mod text;
 /// Evaluated IAM reachability for AWS ECS: which containers reach which secrets, keys and
 /// buckets, across accounts, with the statement that allows each hop.
 #[derive(Debug, Parser)]
-#[command(name = "rolechain", version, about, max_term_width = 100)]
+#[command(
+    name = "rolechain",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]
     global: GlobalArgs,
 }
+
+/// The exit-code text of `rolechain --help`.
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `explain` found no path that holds, \
+     or `collect --strict` recorded gaps; 2 error: bad arguments or input, an unknown id, an \
+     unwritable output.";
+
+/// The help heading of the flags that shape an analysis and its output.
+const ANALYSIS: &str = "Analysis";
 
 /// Flags every command takes.
 #[derive(Debug, Args)]
@@ -50,21 +71,37 @@ enum ColorChoice {
     Never,
 }
 
-/// Output formats; each command accepts a subset.
+/// The formats of `who-can`, `reach` and `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+enum ReportFormat {
     /// Text for people.
     Text,
     /// Versioned JSON, the machine contract.
     Json,
+}
+
+/// The formats of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
     /// Graphviz DOT.
     Dot,
     /// Mermaid flowchart.
     Mermaid,
+    /// Versioned JSON (rolechain.graph/v1), the machine contract.
+    Json,
     /// openCypher statements for Neo4j, Memgraph and FalkorDB.
     Cypher,
     /// GraphML for Gephi, yEd and networkx.
     Graphml,
+}
+
+/// The formats of `simulate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DecisionFormat {
+    /// Versioned JSON (rolechain.decision/v1), the machine contract.
+    Json,
+    /// Text for people.
+    Text,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,7 +113,8 @@ enum Command {
     Reach(ReachArgs),
     /// Draw the graph as DOT, Mermaid or JSON, or export it as openCypher or GraphML.
     Graph(GraphArgs),
-    /// Explain why a source reaches a resource, or the first hop that blocks it.
+    /// Explain why a source reaches a resource, or the first hop that blocks it; exits 1 when no
+    /// path holds.
     Explain(ExplainArgs),
     /// Decide one authorization request given with all its policies (rolechain.request/v1).
     Simulate(SimulateArgs),
@@ -129,7 +167,8 @@ struct CollectArgs {
     /// Exit 1 when any call failed (the snapshot is still written, with its gaps).
     #[arg(long)]
     strict: bool,
-    /// Write the snapshot to this file (atomically) instead of stdout.
+    /// Write the snapshot to this file (atomically, readable only by its owner) instead of
+    /// stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -139,19 +178,25 @@ struct MergeArgs {
     /// The snapshots to join.
     #[arg(required = true, value_name = "SNAPSHOT")]
     inputs: Vec<PathBuf>,
-    /// Write the merged snapshot to this file (atomically) instead of stdout.
+    /// Write the merged snapshot to this file (atomically, readable only by its owner) instead of
+    /// stdout.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 struct SnapshotArgs {
-    /// The snapshot file (rolechain.snapshot/v1).
+    /// The snapshot file (rolechain.snapshot/v1); required unless --live is given.
+    // Not `required_unless_present`: a missing snapshot is reported by `commands::resolve`, with
+    // a hint, and an empty ROLECHAIN_SNAPSHOT counts as none.
     #[arg(
         long,
         env = "ROLECHAIN_SNAPSHOT",
         value_name = "FILE",
-        required_unless_present = "live"
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::OsStringValueParser::new(),
+            PathBuf::from
+        )
     )]
     snapshot: Option<PathBuf>,
     /// Collect from AWS now instead of reading --snapshot (takes the Collection flags).
@@ -160,10 +205,15 @@ struct SnapshotArgs {
     #[command(flatten)]
     source: SourceArgs,
     /// Actions to evaluate instead of each resource type's defaults (repeatable).
-    #[arg(long = "action", value_name = "ACTION")]
+    #[arg(long = "action", value_name = "ACTION", help_heading = ANALYSIS)]
     actions: Vec<String>,
     /// The most hops a path may have.
-    #[arg(long, value_name = "N", default_value_t = rolechain::analysis::DEFAULT_MAX_DEPTH)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = rolechain::analysis::DEFAULT_MAX_DEPTH,
+        help_heading = ANALYSIS
+    )]
     max_depth: usize,
 }
 
@@ -173,9 +223,9 @@ struct WhoCanArgs {
     resource: String,
     #[command(flatten)]
     snapshot: SnapshotArgs,
-    /// text or json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, help_heading = ANALYSIS)]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -188,26 +238,27 @@ struct ReachArgs {
     to: Option<String>,
     #[command(flatten)]
     snapshot: SnapshotArgs,
-    /// text or json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, help_heading = ANALYSIS)]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
 struct GraphArgs {
     #[command(flatten)]
     snapshot: SnapshotArgs,
-    /// dot, mermaid, json, cypher or graphml.
-    #[arg(long, value_enum, default_value_t = Format::Dot)]
-    format: Format,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot, help_heading = ANALYSIS)]
+    format: GraphFormat,
     /// Keep only what lies on paths to or from this node.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help_heading = ANALYSIS)]
     focus: Option<String>,
     /// With --focus: how many hops each way (default: --max-depth).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = ANALYSIS)]
     depth: Option<usize>,
-    /// Write to this file (atomically) instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
+    /// Write to this file instead of stdout: a regular file is replaced atomically (through a
+    /// symlink, its target), a device or FIFO is written directly.
+    #[arg(short, long, value_name = "FILE", help_heading = ANALYSIS)]
     output: Option<PathBuf>,
 }
 
@@ -221,9 +272,9 @@ struct ExplainArgs {
     to: String,
     #[command(flatten)]
     snapshot: SnapshotArgs,
-    /// text or json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, help_heading = ANALYSIS)]
+    format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -231,11 +282,11 @@ struct SimulateArgs {
     /// The request file (rolechain.request/v1).
     request: PathBuf,
     /// Treat context keys not given as unknown: statements that depend on them are conditional.
-    #[arg(long)]
+    #[arg(long, help_heading = ANALYSIS)]
     unknown_as_conditional: bool,
-    /// json (default) or text.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
-    format: Format,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = DecisionFormat::Json, help_heading = ANALYSIS)]
+    format: DecisionFormat,
 }
 
 /// How the command ended.
@@ -243,7 +294,8 @@ struct SimulateArgs {
 pub enum ExitStatus {
     /// It did what was asked.
     Success,
-    /// It ran, and reports findings (a `collect --strict` with gaps).
+    /// It ran, and reports findings: `explain` found no path that holds, or `collect --strict`
+    /// recorded gaps.
     Findings,
     /// It could not do what was asked.
     Error,
@@ -375,7 +427,7 @@ fn run(args: impl IntoIterator<Item = OsString>) -> ExitStatus {
             && !cli.global.no_progress
             && std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
-    match commands::run(cli.command, &printer) {
+    match commands::resolve(cli.command).and_then(|settings| commands::run(settings, &printer)) {
         Ok(status) => status,
         Err(err) => {
             if is_broken_pipe(&err) {

@@ -1,30 +1,245 @@
-//! Writing output files atomically: a temporary file beside the target, then a rename, so an
-//! interrupted run never leaves a half-written file.
+//! Writing `-o FILE` without ever changing what kind of thing the path names.
+//!
+//! - A regular file is written to a temporary file beside it and renamed onto it, so an
+//!   interrupted run never leaves a half-written file.
+//! - A symlink is followed to the end of its chain (`canonicalize`), and the target is replaced
+//!   that way; the links stay links.
+//! - A character or block device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe) is opened
+//!   and written directly: renaming onto it would turn it into a regular file.
+//! - A directory is an error.
+//!
+//! Every write error is reported, naming the path as given (`/dev/full` gives ENOSPC).
+//!
+//! Permissions: a [`Privacy::Private`] file (a snapshot: it holds every policy of the
+//! organization) is left with mode 0600, whether it is new or replaces a file, as the AWS CLI
+//! does for its credentials file. A [`Privacy::Normal`] file (an export) is created with the
+//! umask's mode, or keeps the permission bits of the file it replaces. A device or FIFO is never
+//! chmod'ed.
 
-use std::io::Write;
-use std::path::Path;
+use std::ffi::OsStr;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 
-/// Writes `data` to `path` atomically.
-pub fn write_atomic(path: &Path, data: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
+/// Who may read a written file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Privacy {
+    /// Only its owner (mode 0600): snapshots.
+    Private,
+    /// As the umask says, or as the file it replaces was: exports.
+    Normal,
+}
+
+/// The most symlinks followed for a dangling link, as Linux's `MAXSYMLINKS`.
+const MAX_LINKS: usize = 40;
+
+/// What writing to a path does, decided from what the path names now.
+#[derive(Debug)]
+enum Target {
+    /// A device or FIFO: open it and write.
+    Direct,
+    /// A regular file (the end of the symlink chain, if any), replaced by a rename; `mode` is
+    /// its permission bits.
+    Replace { file: PathBuf, mode: Option<u32> },
+    /// Nothing yet (or a dangling symlink's target): create `file` by a rename.
+    Create { file: PathBuf },
+}
+
+/// Checks that `path` can be written before any work is done: it is not a directory, and a new
+/// file's directory exists.
+///
+/// # Errors
+/// The same errors [`write`] would report for what `path` names now.
+pub fn check(path: &Path) -> anyhow::Result<()> {
+    resolve(path).map(drop)
+}
+
+/// Writes `data` to `path` as the module doc describes.
+///
+/// # Errors
+/// `path` is a directory, its directory does not exist, or a write fails; the message names
+/// `path`.
+pub fn write(path: &Path, data: &[u8], privacy: Privacy) -> anyhow::Result<()> {
+    let written = match resolve(path)? {
+        Target::Direct => write_direct(path, data),
+        Target::Replace { file, mode } => {
+            let mode = match privacy {
+                Privacy::Private => Some(PRIVATE_MODE),
+                Privacy::Normal => mode,
+            };
+            replace(&file, data, mode)
+        }
+        Target::Create { file } => {
+            let mode = (privacy == Privacy::Private).then_some(PRIVATE_MODE);
+            replace(&file, data, mode)
+        }
+    };
+    written.with_context(|| format!("writing `{}`", path.display()))
+}
+
+/// The mode of a private file.
+const PRIVATE_MODE: u32 = 0o600;
+
+/// Decides what writing to `path` means, without changing anything.
+fn resolve(path: &Path) -> anyhow::Result<Target> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            bail!("writing `{shown}`: it is a directory; expected a file")
+        }
+        Ok(meta) if meta.is_file() => {
+            let file = if is_symlink(path) {
+                std::fs::canonicalize(path)
+                    .with_context(|| format!("writing `{shown}`: following its symlinks"))?
+            } else {
+                path.to_path_buf()
+            };
+            Ok(Target::Replace {
+                file,
+                mode: permission_bits(&meta),
+            })
+        }
+        // A character or block device, a FIFO or a socket: writing it directly is what a shell
+        // redirection would do, and the OS reports what cannot be written.
+        Ok(_) => Ok(Target::Direct),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let file = if is_symlink(path) {
+                dangling_target(path)
+                    .with_context(|| format!("writing `{shown}`: following its symlinks"))?
+            } else {
+                path.to_path_buf()
+            };
+            let dir = directory_of(&file);
+            match std::fs::metadata(dir) {
+                Ok(meta) if meta.is_dir() => Ok(Target::Create { file }),
+                Ok(_) => bail!("writing `{shown}`: `{}` is not a directory", dir.display()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => bail!(
+                    "writing `{shown}`: the directory `{}` does not exist",
+                    dir.display()
+                ),
+                Err(e) => Err(e).with_context(|| format!("writing `{shown}`")),
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("writing `{shown}`")),
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The path a dangling symlink chain ends at (which does not exist), following at most
+/// [`MAX_LINKS`] links; relative links are relative to the directory of the link.
+fn dangling_target(link: &Path) -> io::Result<PathBuf> {
+    let mut current = link.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let next = std::fs::read_link(&current)?;
+                current = directory_of(&current).join(next);
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "more than {MAX_LINKS} symlinks in a chain"
+    )))
+}
+
+/// The directory holding `file` (`.` for a bare name).
+fn directory_of(file: &Path) -> &Path {
+    match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".to_string());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+    }
+}
+
+/// Opens a device or FIFO for writing (no create, no rename) and writes `data`.
+fn write_direct(path: &Path, data: &[u8]) -> io::Result<()> {
+    let mut f = OpenOptions::new().write(true).open(path)?;
+    f.write_all(data)?;
+    f.flush()
+}
+
+/// Writes `data` to a new temporary file in `file`'s directory, gives it `mode` (or leaves the
+/// umask's), and renames it onto `file`.
+fn replace(file: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
+    let dir = directory_of(file);
+    let name = file.file_name().unwrap_or(OsStr::new("output"));
+    let (tmp, mut f) = create_temporary(dir, name, mode.is_some())?;
+    let result = (|| -> io::Result<()> {
         f.write_all(data)?;
+        set_mode(&f, mode)?;
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        drop(f);
+        std::fs::rename(&tmp, file)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+        return result;
     }
-    result.with_context(|| format!("writing `{}`", path.display()))
+    // Make the rename durable; a directory that cannot be synced (some file systems) is not an
+    // error, the file itself already is on disk.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a temporary file that did not exist (`create_new` never follows a planted symlink).
+/// When its mode will be set (`restricted`), it starts as 0600, so that neither a private file
+/// nor one replacing a file others cannot read is readable by others while it is written.
+fn create_temporary(dir: &Path, name: &OsStr, restricted: bool) -> io::Result<(PathBuf, File)> {
+    let name = name.to_string_lossy();
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..100 {
+        let tmp = dir.join(format!(".{name}.{pid}.{n}.tmp"));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if restricted {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(PRIVATE_MODE);
+        }
+        #[cfg(not(unix))]
+        let _ = restricted;
+        match options.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+/// The permission bits (rwx for owner, group and others) of a file.
+#[cfg(unix)]
+fn permission_bits(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    Some(meta.permissions().mode() & 0o777)
+}
+
+#[cfg(not(unix))]
+fn permission_bits(_meta: &std::fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// Gives an open file exactly `mode` (the umask does not apply to `fchmod`).
+#[cfg(unix)]
+fn set_mode(f: &File, mode: Option<u32>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    match mode {
+        Some(mode) => f.set_permissions(std::fs::Permissions::from_mode(mode)),
+        None => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+fn set_mode(_f: &File, _mode: Option<u32>) -> io::Result<()> {
+    Ok(())
 }
