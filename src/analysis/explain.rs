@@ -13,7 +13,7 @@ use petgraph::visit::EdgeRef;
 use super::search::{lookup, reach, resolve_sources};
 use super::{Path, QueryError};
 use crate::graph::world::{Block, Caller, Verdict, World};
-use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind, parse_image_repository};
+use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::{Diagnostic, Inventory};
 use crate::policy::{Blocker, PolicyType};
 
@@ -56,6 +56,10 @@ impl Attempt {
             Some(Blocker::BoundaryMissingAllow { .. }) => "boundary",
             Some(Blocker::SessionMissingAllow { .. }) => "session",
             Some(Blocker::AwsManagedKeyCrossAccount) => "aws-managed-key",
+            Some(Blocker::NotFound { .. }) => "not-found",
+            Some(Blocker::AwsManagedAlias) => "aws-managed-alias",
+            Some(Blocker::KeyPolicyMissing) => "key-policy-missing",
+            Some(Blocker::KmsNotCrossAccount { .. }) => "kms-not-cross-account",
         }
     }
 }
@@ -141,6 +145,7 @@ pub fn explain(
         return Ok(explanation);
     }
     let world = World::new(inventory);
+    let outside = crate::graph::outsiders(&world);
     let mut diags = Vec::new();
     let mut ranked: Vec<(u8, usize, Attempt)> = Vec::new();
     let resource = world
@@ -213,44 +218,57 @@ pub fn explain(
                 }
             }
         }
-        // The agent plane: the definition names the target.
-        let Some(resource) = &resource else { continue };
-        let container = td
+        // The agent plane: the definition names the target. The same functions as the build
+        // decide each reference.
+        if resource.is_none() {
+            continue;
+        }
+        let Some(container) = td
             .containers
             .iter()
-            .find(|c| format!("{td_arn}#{}", c.name) == node.id);
-        for edge in graph.graph.edges_directed(s, Direction::Outgoing) {
-            if edge.target() != target
-                || !matches!(edge.weight().kind, EdgeKind::Injects | EdgeKind::Pulls)
-            {
-                continue;
-            }
-            let kind = edge.weight().kind;
-            let v: Verdict = if kind == EdgeKind::Injects {
-                world.inject(
-                    td.execution_role_arn.as_deref(),
-                    account,
-                    region,
-                    partition,
-                    resource,
-                    &mut diags,
-                )
-            } else {
-                let image_repo = container
-                    .and_then(|c| c.image.as_deref())
-                    .and_then(parse_image_repository);
-                if image_repo.as_deref() != Some(to) {
-                    continue;
+            .find(|c| format!("{td_arn}#{}", c.name) == node.id)
+        else {
+            continue;
+        };
+        let mut attempts: Vec<(EdgeKind, Verdict)> = Vec::new();
+        let references = container
+            .secrets
+            .iter()
+            .chain(container.log_secret_options.iter())
+            .map(|r| (r, false))
+            .chain(container.repository_credentials.iter().map(|r| (r, true)));
+        for (reference, is_registry_credentials) in references {
+            let mut ignored = Vec::new();
+            if let Some((r, v)) = world.injection(
+                td,
+                &node.id,
+                reference,
+                is_registry_credentials,
+                account,
+                region,
+                partition,
+                &mut ignored,
+            ) {
+                if r.id == to {
+                    attempts.push((EdgeKind::Injects, v));
                 }
-                world.pull(
-                    td.execution_role_arn.as_deref(),
-                    account,
-                    region,
-                    partition,
-                    resource,
-                    &mut diags,
-                )
-            };
+            }
+        }
+        let mut ignored = Vec::new();
+        if let Some((r, v)) = world.image_pull(
+            td,
+            &node.id,
+            container,
+            account,
+            region,
+            partition,
+            &mut ignored,
+        ) {
+            if r.id == to {
+                attempts.push((EdgeKind::Pulls, v));
+            }
+        }
+        for (kind, v) in attempts {
             if let Some(block) = v.blocked {
                 ranked.push((
                     0,
@@ -296,12 +314,8 @@ pub fn explain(
         // them and that could read the target.
         for &s in &sources {
             let node = &graph.graph[s];
-            let outside = match node.kind {
-                NodeKind::ExternalAccount | NodeKind::ServicePrincipal => true,
-                NodeKind::Role => !node.in_snapshot,
-                _ => false,
-            };
-            if !outside {
+            let outsider = outside.iter().find(|o| o.id() == node.id);
+            if node.kind != NodeKind::ServicePrincipal && outsider.is_none() {
                 continue;
             }
             for (arn, role) in &world.roles {
@@ -323,10 +337,9 @@ pub fn explain(
                 {
                     continue;
                 }
-                let v = if node.kind == NodeKind::ServicePrincipal {
-                    world.service_assume(&node.id, role, &mut diags)
-                } else {
-                    world.assume_external(&node.id, role, &mut diags)
+                let v = match outsider {
+                    Some(o) => world.assume(&world.prepare(Caller::Outside(o)), role, &mut diags),
+                    None => world.service_assume(&node.id, role, &mut diags),
                 };
                 if let Some(block) = v.blocked {
                     ranked.push((

@@ -42,6 +42,10 @@ fn is_source(kind: NodeKind) -> bool {
             | NodeKind::User
             | NodeKind::ServicePrincipal
             | NodeKind::ExternalAccount
+            | NodeKind::Anonymous
+            | NodeKind::AnyPrincipal
+            | NodeKind::Organization
+            | NodeKind::Federated
     )
 }
 
@@ -452,7 +456,33 @@ pub fn focus(g: &AccessGraph, center: NodeIndex, depth: usize) -> AccessGraph {
             }
         }
     }
-    // Enclosing structure: parents up the chain, and the denied references of kept containers.
+    // What fails at a kept container or task definition belongs to its view too: a denied
+    // injection, pull or role (the searches above follow only what holds).
+    let references: Vec<NodeIndex> = keep
+        .iter()
+        .filter(|&&n| {
+            matches!(
+                g.graph[n].kind,
+                NodeKind::Container | NodeKind::TaskDefinition
+            )
+        })
+        .flat_map(|&n| {
+            g.graph
+                .edges_directed(n, Direction::Outgoing)
+                .filter(|e| {
+                    matches!(
+                        e.weight().kind,
+                        EdgeKind::Injects
+                            | EdgeKind::Pulls
+                            | EdgeKind::TaskRole
+                            | EdgeKind::ExecutionRole
+                    )
+                })
+                .map(|e| e.target())
+        })
+        .collect();
+    keep.extend(references);
+    // Enclosing structure: parents up the chain.
     let mut stack: Vec<NodeIndex> = keep.iter().copied().collect();
     while let Some(n) = stack.pop() {
         if let Some(p) = g.graph[n].parent.as_ref().and_then(|p| g.index.get(p)) {

@@ -150,7 +150,11 @@ pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
             found: snapshot.schema.unwrap_or_else(|| "(none)".to_string()),
         });
     }
-    Converter { file }.inventory(snapshot)
+    Converter {
+        file,
+        diagnostics: std::cell::RefCell::new(Vec::new()),
+    }
+    .inventory(snapshot)
 }
 
 fn syntax_message(err: &serde_json::Error) -> String {
@@ -180,6 +184,61 @@ fn shape_message(err: &serde_json::Error) -> String {
 // One definition of each shape serves the reader and the writers (`collect::aws`, `merge`):
 // they derive `Serialize` as well, and leave absent optional fields out, so a written snapshot
 // carries only what was read, under AWS's names.
+
+/// `null` reads as the type's default (an empty list or string): ECS treats a null field as
+/// absent, and real task definitions carry `"secrets": null` or `"secretOptions": null`.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A part that is read on its own: when it does not have its expected shape, only that part is
+/// skipped, with a warning that names its JSON path, and the rest of the snapshot is analysed.
+/// Task definitions are read this way, because real ones carry odd fields and one of them must
+/// never refuse an organization.
+pub(super) enum Lenient<T> {
+    /// The part, read.
+    Read(T),
+    /// The part as it stands, and why it could not be read.
+    Unread {
+        /// The JSON value, kept so a writer (`merge`) keeps it unchanged.
+        value: Value,
+        /// The JSON path inside the part.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+}
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(t) => Ok(Lenient::Read(t)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let message = shape_message(err.inner());
+                Ok(Lenient::Unread {
+                    value,
+                    path,
+                    message,
+                })
+            }
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for Lenient<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Lenient::Read(t) => t.serialize(serializer),
+            Lenient::Unread { value, .. } => value.serialize(serializer),
+        }
+    }
+}
 
 #[derive(Deserialize, Serialize)]
 pub(super) struct Snapshot {
@@ -393,7 +452,7 @@ pub(super) struct EcsDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) services: Option<Vec<ServiceDto>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) task_definitions: Option<Vec<TaskDefinitionDto>>,
+    pub(super) task_definitions: Option<Vec<Lenient<TaskDefinitionDto>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) tasks: Option<Vec<TaskDto>>,
 }
@@ -432,19 +491,20 @@ pub(super) struct TaskDefinitionDto {
     pub(super) task_role_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) execution_role_arn: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) requires_compatibilities: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) container_definitions: Vec<ContainerDto>,
 }
 
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct ContainerDto {
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) image: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) secrets: Vec<SecretRefDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) log_configuration: Option<LogConfigurationDto>,
@@ -455,7 +515,9 @@ pub(super) struct ContainerDto {
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct SecretRefDto {
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) name: String,
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) value_from: String,
 }
 
@@ -464,15 +526,16 @@ pub(super) struct SecretRefDto {
 pub(super) struct LogConfigurationDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) log_driver: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) options: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) secret_options: Vec<SecretRefDto>,
 }
 
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct RepositoryCredentialsDto {
+    #[serde(default, deserialize_with = "nullable")]
     pub(super) credentials_parameter: String,
 }
 
@@ -612,6 +675,16 @@ pub(super) struct GapDto {
 
 struct Converter<'a> {
     file: &'a str,
+    /// Warnings about parts read as absent or skipped.
+    diagnostics: std::cell::RefCell<Vec<model::Diagnostic>>,
+}
+
+/// Where a task definition stands, to resolve what it names relative to its own account.
+struct TaskPlace<'r> {
+    partition: &'r str,
+    account: &'r str,
+    /// The account's roles, when IAM was collected, to resolve bare role names with their path.
+    roles: Option<&'r [model::Role]>,
 }
 
 fn tags(list: Vec<TagDto>) -> model::Tags {
@@ -703,6 +776,7 @@ impl Converter<'_> {
             organization,
             accounts,
             gaps,
+            diagnostics: self.diagnostics.take(),
         })
     }
 
@@ -759,7 +833,12 @@ impl Converter<'_> {
         let mut regions = BTreeMap::new();
         for (name, r) in a.regions {
             let rpath = format!("{path}.regions.{name}");
-            let region = self.region(r, &rpath, &partition, &a.id, &name)?;
+            let place = TaskPlace {
+                partition: &partition,
+                account: &a.id,
+                roles: iam.as_ref().map(|i| i.roles.as_slice()),
+            };
+            let region = self.region(r, &rpath, &place, &name)?;
             regions.insert(name, region);
         }
         let s3_buckets = a
@@ -883,13 +962,13 @@ impl Converter<'_> {
         &self,
         r: RegionDto,
         path: &str,
-        partition: &str,
-        account: &str,
+        place: &TaskPlace<'_>,
         region: &str,
     ) -> Result<model::Region, LoadError> {
+        let (partition, account) = (place.partition, place.account);
         let ecs = r
             .ecs
-            .map(|e| self.ecs(e, &format!("{path}.ecs")))
+            .map(|e| self.ecs(e, &format!("{path}.ecs"), place))
             .transpose()?;
         let secrets = r
             .secrets
@@ -1008,7 +1087,7 @@ impl Converter<'_> {
         })
     }
 
-    fn ecs(&self, e: EcsDto, path: &str) -> Result<model::Ecs, LoadError> {
+    fn ecs(&self, e: EcsDto, path: &str, place: &TaskPlace<'_>) -> Result<model::Ecs, LoadError> {
         let clusters = e
             .clusters
             .map(|list| {
@@ -1048,15 +1127,38 @@ impl Converter<'_> {
                     .collect::<Result<Vec<_>, LoadError>>()
             })
             .transpose()?;
-        let task_definitions = e
-            .task_definitions
-            .map(|list| {
-                list.into_iter()
-                    .enumerate()
-                    .map(|(i, t)| self.task_definition(t, &format!("{path}.task_definitions[{i}]")))
-                    .collect::<Result<Vec<_>, LoadError>>()
-            })
-            .transpose()?;
+        let task_definitions = e.task_definitions.map(|list| {
+            list.into_iter()
+                .enumerate()
+                .filter_map(|(i, t)| {
+                    let tpath = format!("{path}.task_definitions[{i}]");
+                    match t {
+                        Lenient::Read(t) => self.task_definition(t, &tpath, place),
+                        Lenient::Unread {
+                            value,
+                            path: inner,
+                            message,
+                        } => {
+                            let subject = value
+                                .get("taskDefinitionArn")
+                                .and_then(Value::as_str)
+                                .map_or_else(|| self.place(&tpath), str::to_string);
+                            let at = if inner.is_empty() || inner == "." {
+                                tpath
+                            } else {
+                                format!("{tpath}.{inner}")
+                            };
+                            self.warn(
+                                "task-definition-skipped",
+                                subject,
+                                format!("`{at}`: {message}; this task definition is skipped, the rest of the snapshot is analysed"),
+                            );
+                            None
+                        }
+                    }
+                })
+                .collect()
+        });
         let tasks = e
             .tasks
             .map(|list| {
@@ -1087,64 +1189,169 @@ impl Converter<'_> {
         })
     }
 
+    /// `file` at `path`, for warnings about a part with no ARN of its own.
+    fn place(&self, path: &str) -> String {
+        format!("{} at {path}", self.file)
+    }
+
+    fn warn(&self, code: &'static str, subject: String, message: String) {
+        self.diagnostics
+            .borrow_mut()
+            .push(model::Diagnostic::warning(code, subject, message));
+    }
+
+    /// Reads a task definition. What is wrong inside it stays local: a field that cannot be read
+    /// is read as absent, with a warning naming its JSON path; only a task definition without a
+    /// valid ARN is skipped (`None`).
     fn task_definition(
         &self,
         t: TaskDefinitionDto,
         path: &str,
-    ) -> Result<model::TaskDefinition, LoadError> {
-        let arn = self.arn(&t.task_definition_arn, &format!("{path}.taskDefinitionArn"))?;
-        for (field, role) in [
-            ("taskRoleArn", &t.task_role_arn),
-            ("executionRoleArn", &t.execution_role_arn),
-        ] {
-            if let Some(role) = role {
-                self.arn(role, &format!("{path}.{field}"))?;
+        place: &TaskPlace<'_>,
+    ) -> Option<model::TaskDefinition> {
+        let arn = match Arn::parse(&t.task_definition_arn) {
+            Ok(arn) if arn.service == "ecs" && arn.resource_type() == "task-definition" => arn,
+            Ok(_) | Err(_) => {
+                self.warn(
+                    "task-definition-skipped",
+                    self.place(path),
+                    format!(
+                        "`{path}.taskDefinitionArn` is `{}`: expected `arn:<partition>:ecs:<region>:<account>:task-definition/<family>:<revision>`; this task definition is skipped",
+                        t.task_definition_arn
+                    ),
+                );
+                return None;
             }
-        }
+        };
+        let subject = t.task_definition_arn.clone();
+        let task_role_arn = self.task_role(
+            t.task_role_arn.as_deref(),
+            &format!("{path}.taskRoleArn"),
+            &subject,
+            place,
+        );
+        let execution_role_arn = self.task_role(
+            t.execution_role_arn.as_deref(),
+            &format!("{path}.executionRoleArn"),
+            &subject,
+            place,
+        );
         let mut containers = Vec::new();
         for (i, c) in t.container_definitions.into_iter().enumerate() {
-            if c.name.is_empty() {
-                return Err(self.shape(
-                    format!("{path}.containerDefinitions[{i}].name"),
-                    "expected a container name",
-                ));
+            let cfield = format!("containerDefinitions[{i}]");
+            if c.name.trim().is_empty() {
+                self.warn(
+                    "container-skipped",
+                    subject.clone(),
+                    format!("`{path}.{cfield}.name` is missing or empty: expected a container name; this container is skipped"),
+                );
+                continue;
             }
             let (log_driver, log_options, log_secret_options) = match c.log_configuration {
                 Some(l) => (l.log_driver, l.options, l.secret_options),
                 None => (None, BTreeMap::new(), Vec::new()),
             };
-            let refs = |list: Vec<SecretRefDto>| {
+            let refs = |list: Vec<SecretRefDto>, field: &str| -> Vec<model::SecretRef> {
                 list.into_iter()
-                    .map(|s| model::SecretRef {
+                    .enumerate()
+                    .map(|(j, s)| model::SecretRef {
                         name: s.name,
                         value_from: s.value_from,
+                        field: format!("{cfield}.{field}[{j}].valueFrom"),
                     })
                     .collect()
             };
+            let repository_credentials = c
+                .repository_credentials
+                .filter(|r| !r.credentials_parameter.trim().is_empty())
+                .map(|r| model::SecretRef {
+                    name: "credentialsParameter".to_string(),
+                    value_from: r.credentials_parameter,
+                    field: format!("{cfield}.repositoryCredentials.credentialsParameter"),
+                });
             containers.push(model::ContainerDefinition {
+                secrets: refs(c.secrets, "secrets"),
+                log_secret_options: refs(log_secret_options, "logConfiguration.secretOptions"),
                 name: c.name,
-                image: c.image,
-                secrets: refs(c.secrets),
+                index: i,
+                image: c.image.filter(|i| !i.trim().is_empty()),
                 log_driver,
                 log_options,
-                log_secret_options: refs(log_secret_options),
-                repository_credentials: c.repository_credentials.map(|r| r.credentials_parameter),
+                repository_credentials,
             });
         }
         let family = t.family.unwrap_or_else(|| {
             let name = arn.resource_name();
             name.rsplit_once(':').map_or(name, |(f, _)| f).to_string()
         });
-        Ok(model::TaskDefinition {
+        Some(model::TaskDefinition {
             arn: t.task_definition_arn,
             family,
             revision: t.revision,
-            task_role_arn: t.task_role_arn,
-            execution_role_arn: t.execution_role_arn,
+            task_role_arn,
+            execution_role_arn,
             requires_compatibilities: t.requires_compatibilities,
             containers,
         })
     }
+
+    /// Resolves `taskRoleArn` or `executionRoleArn`. ECS takes "the short name or full ARN" of a
+    /// role of the task's own account; null and the empty string mean no role. A value that is
+    /// neither is read as absent, with a warning.
+    fn task_role(
+        &self,
+        value: Option<&str>,
+        path: &str,
+        subject: &str,
+        place: &TaskPlace<'_>,
+    ) -> Option<String> {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        if value.starts_with("arn:") {
+            return match Arn::parse(value) {
+                Ok(arn) if arn.service == "iam" && arn.resource_type() == "role" => {
+                    Some(value.to_string())
+                }
+                Ok(_) | Err(_) => {
+                    self.warn(
+                        "bad-role-reference",
+                        subject.to_string(),
+                        format!("`{path}` is `{value}`: expected a role ARN `arn:<partition>:iam::<account>:role/<name>` or a role name; the task definition is analysed without this role"),
+                    );
+                    None
+                }
+            };
+        }
+        if !is_role_name(value) {
+            self.warn(
+                "bad-role-reference",
+                subject.to_string(),
+                format!("`{path}` is `{value}`: expected a role ARN or a role name (letters, digits and `+=,.@_-`, at most 64); the task definition is analysed without this role"),
+            );
+            return None;
+        }
+        // A role name is unique in its account whatever its path, so a name resolves to the
+        // role of that name in the snapshot, path included.
+        let found = place.roles.and_then(|roles| {
+            roles
+                .iter()
+                .find(|r| r.name == value)
+                .or_else(|| roles.iter().find(|r| r.name.eq_ignore_ascii_case(value)))
+        });
+        Some(match found {
+            Some(role) => role.arn.clone(),
+            None => format!(
+                "arn:{}:iam::{}:role/{value}",
+                place.partition, place.account
+            ),
+        })
+    }
+}
+
+/// True for a valid IAM role name: 1 to 64 of `[A-Za-z0-9+=,.@_-]`.
+fn is_role_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@
 //!
 //! Every node has the label `RolechainNode` and one label for its kind: `Account`, `Cluster`,
 //! `Service`, `TaskDefinition`, `Container`, `Role`, `User`, `ServicePrincipal`,
-//! `ExternalAccount`, `Secret`, `SsmParameter`, `KmsKey`, `EcrRepository`, `S3Bucket`,
+//! `ExternalAccount`, `Anonymous`, `AnyPrincipal`, `Organization`, `Federated`, `Secret`, `SsmParameter`, `KmsKey`, `EcrRepository`, `S3Bucket`,
 //! `LogGroup`. Its properties are those of a node of `rolechain.graph/v1` (see [`super::json`]):
 //!
 //! - `id` (string): the node id, unique among `RolechainNode` nodes.
@@ -119,6 +119,10 @@ pub fn node_label(kind: NodeKind) -> &'static str {
         NodeKind::User => "User",
         NodeKind::ServicePrincipal => "ServicePrincipal",
         NodeKind::ExternalAccount => "ExternalAccount",
+        NodeKind::Anonymous => "Anonymous",
+        NodeKind::AnyPrincipal => "AnyPrincipal",
+        NodeKind::Organization => "Organization",
+        NodeKind::Federated => "Federated",
         NodeKind::Secret => "Secret",
         NodeKind::SsmParameter => "SsmParameter",
         NodeKind::KmsKey => "KmsKey",

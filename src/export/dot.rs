@@ -63,6 +63,9 @@ fn look(kind: NodeKind) -> Look {
         NodeKind::User => ("ellipse", "#fde7b0", "#b5852a"),
         NodeKind::ServicePrincipal => ("octagon", "#e6e0f3", "#6a5aa0"),
         NodeKind::ExternalAccount => ("doubleoctagon", "#f3dfe6", "#a05a74"),
+        NodeKind::Anonymous | NodeKind::AnyPrincipal => ("doubleoctagon", "#f6c9c9", "#b22222"),
+        NodeKind::Organization => ("doubleoctagon", "#f3dfe6", "#a05a74"),
+        NodeKind::Federated => ("doubleoctagon", "#f9dcc4", "#b5652a"),
         NodeKind::Secret => ("cylinder", "#d4eed8", "#3d8a4e"),
         NodeKind::SsmParameter => ("folder", "#d4eed8", "#3d8a4e"),
         NodeKind::KmsKey => ("septagon", "#e4f0c8", "#6b8a2a"),
@@ -464,7 +467,11 @@ impl EdgeStyle {
 
 /// A short summary of an edge's actions: `GetSecretValue` or `GetObject +2`.
 fn action_summary(actions: &[String]) -> Option<String> {
-    let first = actions.first()?;
+    // The KMS decrypt that goes with a secret's read is named after the read itself.
+    let first = actions
+        .iter()
+        .find(|a| !a.starts_with("kms:"))
+        .or(actions.first())?;
     let short = first
         .split_once(':')
         .map_or(first.as_str(), |(_, name)| name);

@@ -191,6 +191,15 @@
 //! - `{"kind": "session_missing_allow", "policy": "…"}`: the session policy does not allow.
 //! - `{"kind": "aws_managed_key_cross_account"}`: an AWS-managed KMS key used from another
 //!   account.
+//! - `{"kind": "not_found", "resource": "arn:…"}`: a secret or parameter that a task definition
+//!   names does not exist (its account and region were collected, and it is not listed), so ECS
+//!   cannot start the task.
+//! - `{"kind": "aws_managed_alias"}`: `kms:CreateAlias`, `kms:UpdateAlias` or `kms:DeleteAlias`
+//!   on an AWS-managed alias (`alias/aws/*`), which no one may change.
+//! - `{"kind": "key_policy_missing"}`: a KMS key request with no key policy given; a key policy
+//!   must always allow. Named only when nothing else blocks the request.
+//! - `{"kind": "kms_not_cross_account", "action": "kms:PutKeyPolicy"}`: a KMS action that never
+//!   works from another account.
 //!
 //! ## Diagnostic
 //!
@@ -322,6 +331,14 @@ enum BlockerDto<'a> {
         policy: &'a str,
     },
     AwsManagedKeyCrossAccount,
+    NotFound {
+        resource: &'a str,
+    },
+    AwsManagedAlias,
+    KeyPolicyMissing,
+    KmsNotCrossAccount {
+        action: &'a str,
+    },
 }
 
 #[derive(Serialize)]
@@ -431,6 +448,10 @@ impl<'a> BlockerDto<'a> {
             Blocker::BoundaryMissingAllow { policy } => BlockerDto::BoundaryMissingAllow { policy },
             Blocker::SessionMissingAllow { policy } => BlockerDto::SessionMissingAllow { policy },
             Blocker::AwsManagedKeyCrossAccount => BlockerDto::AwsManagedKeyCrossAccount,
+            Blocker::NotFound { resource } => BlockerDto::NotFound { resource },
+            Blocker::AwsManagedAlias => BlockerDto::AwsManagedAlias,
+            Blocker::KeyPolicyMissing => BlockerDto::KeyPolicyMissing,
+            Blocker::KmsNotCrossAccount { action } => BlockerDto::KmsNotCrossAccount { action },
         }
     }
 }

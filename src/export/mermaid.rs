@@ -65,7 +65,11 @@ fn brackets(kind: NodeKind) -> (&'static str, &'static str) {
         NodeKind::Role => ("{{", "}}"),
         NodeKind::User => ("([", "])"),
         NodeKind::ServicePrincipal => (">", "]"),
-        NodeKind::ExternalAccount => ("[", "]"),
+        NodeKind::ExternalAccount
+        | NodeKind::Anonymous
+        | NodeKind::AnyPrincipal
+        | NodeKind::Organization
+        | NodeKind::Federated => ("[", "]"),
         NodeKind::Secret => ("[(", ")]"),
         NodeKind::SsmParameter => ("[/", "/]"),
         NodeKind::KmsKey => ("[/", "\\]"),
@@ -85,7 +89,11 @@ fn class_style(kind: NodeKind) -> &'static str {
         NodeKind::Container => "fill:#c6dcf5,stroke:#2f6aa8,color:#1a1a1a",
         NodeKind::Role | NodeKind::User => "fill:#fde7b0,stroke:#b5852a,color:#1a1a1a",
         NodeKind::ServicePrincipal => "fill:#e6e0f3,stroke:#6a5aa0,color:#1a1a1a",
-        NodeKind::ExternalAccount => "fill:#f3dfe6,stroke:#a05a74,color:#1a1a1a",
+        NodeKind::ExternalAccount | NodeKind::Organization => {
+            "fill:#f3dfe6,stroke:#a05a74,color:#1a1a1a"
+        }
+        NodeKind::Anonymous | NodeKind::AnyPrincipal => "fill:#f6c9c9,stroke:#b22222,color:#1a1a1a",
+        NodeKind::Federated => "fill:#f9dcc4,stroke:#b5652a,color:#1a1a1a",
         NodeKind::Secret | NodeKind::SsmParameter => "fill:#d4eed8,stroke:#3d8a4e,color:#1a1a1a",
         NodeKind::KmsKey => "fill:#e4f0c8,stroke:#6b8a2a,color:#1a1a1a",
         NodeKind::EcrRepository | NodeKind::S3Bucket => "fill:#d3ecec,stroke:#357f7f,color:#1a1a1a",

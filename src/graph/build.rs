@@ -6,13 +6,12 @@ use std::sync::Arc;
 
 use petgraph::graph::DiGraph;
 
-use super::ecs::{ValueFrom, parse_image_repository, parse_value_from};
 use rayon::prelude::*;
 
 use super::index::{IdentityMatcher, ResourceIndex, statement_services};
-use super::world::{Caller, ECS_TASKS, Prepared, ResourceInfo, Verdict, World};
+use super::world::{Caller, ECS_TASKS, Outside, Outsider, Prepared, ResourceInfo, Verdict, World};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
-use crate::model::arn::{account_root, ssm_parameter_arn};
+use crate::model::arn::account_root;
 use crate::model::{self, Diagnostic, Inventory, Principal};
 
 /// Options for [`build`].
@@ -42,6 +41,7 @@ pub struct BuildOptions {
 /// each trust policy names. Callers are evaluated in parallel.
 pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     let world = World::new(inventory);
+    let found = Outsiders::scan(&world);
     let mut b = Builder {
         world: &world,
         nodes: BTreeMap::new(),
@@ -63,8 +63,13 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     for p in prepared.values() {
         b.diagnostics.extend(p.diagnostics.iter().cloned());
     }
-    b.trust_edges(&prepared);
-    b.access_edges(options, &prepared);
+    let outside: BTreeMap<&str, Prepared<'_>> = found
+        .list
+        .iter()
+        .map(|o| (o.id(), world.prepare(Caller::Outside(o))))
+        .collect();
+    b.trust_edges(&prepared, &found, &outside);
+    b.access_edges(options, &prepared, &found, &outside);
     b.finish()
 }
 
@@ -401,107 +406,33 @@ impl<'a> Builder<'_, 'a> {
             let references = c
                 .secrets
                 .iter()
-                .map(|s| (s.value_from.as_str(), false))
-                .chain(
-                    c.log_secret_options
-                        .iter()
-                        .map(|s| (s.value_from.as_str(), false)),
-                )
-                .chain(c.repository_credentials.iter().map(|s| (s.as_str(), true)));
-            for (value_from, is_registry_credentials) in references {
-                let Some(resource) = self.injected_resource(
-                    value_from,
+                .chain(c.log_secret_options.iter())
+                .map(|r| (r, false))
+                .chain(c.repository_credentials.iter().map(|r| (r, true)));
+            for (reference, is_registry_credentials) in references {
+                let Some((resource, v)) = world.injection(
+                    td,
+                    &id,
+                    reference,
                     is_registry_credentials,
                     account,
                     region,
                     partition,
-                    &id,
+                    &mut diags,
                 ) else {
                     continue;
                 };
                 self.resource_node(&resource);
-                let v = world.inject(
-                    td.execution_role_arn.as_deref(),
-                    account,
-                    region,
-                    partition,
-                    &resource,
-                    &mut diags,
-                );
                 self.edge(&id, &resource.id, EdgeKind::Injects, v);
             }
-            if let Some(repo_arn) = c.image.as_deref().and_then(parse_image_repository) {
-                let resource = match world.resources.get(&repo_arn) {
-                    Some(r) => Some(r.clone()),
-                    None => world.placeholder(&repo_arn),
-                };
-                if let Some(resource) = resource {
-                    self.resource_node(&resource);
-                    let v = world.pull(
-                        td.execution_role_arn.as_deref(),
-                        account,
-                        region,
-                        partition,
-                        &resource,
-                        &mut diags,
-                    );
-                    self.edge(&id, &resource.id, EdgeKind::Pulls, v);
-                }
+            if let Some((resource, v)) =
+                world.image_pull(td, &id, c, account, region, partition, &mut diags)
+            {
+                self.resource_node(&resource);
+                self.edge(&id, &resource.id, EdgeKind::Pulls, v);
             }
         }
         self.diagnostics.extend(diags);
-    }
-
-    fn injected_resource(
-        &mut self,
-        value_from: &str,
-        is_registry_credentials: bool,
-        account: &str,
-        region: &str,
-        partition: &str,
-        container: &str,
-    ) -> Option<ResourceInfo<'a>> {
-        let world = self.world;
-        let parsed = match parse_value_from(value_from) {
-            Ok(p) => p,
-            Err(message) => {
-                self.diagnostics
-                    .push(Diagnostic::warning("bad-value-from", container, message));
-                return None;
-            }
-        };
-        let secret = |arn: &str, this: &mut Self| match world.lookup_secret(arn) {
-            Ok(Some(r)) => Some(r.clone()),
-            Ok(None) => world.placeholder(arn),
-            Err(candidates) => {
-                this.diagnostics.push(Diagnostic::warning(
-                    "ambiguous-secret",
-                    container,
-                    format!("`{arn}` matches several secrets: {}", candidates.join(", ")),
-                ));
-                world.placeholder(arn)
-            }
-        };
-        match parsed {
-            ValueFrom::Secret { arn, .. } => secret(&arn, self),
-            ValueFrom::Name(name) if is_registry_credentials => secret(
-                &format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"),
-                self,
-            ),
-            ValueFrom::Name(name) => {
-                let arn = ssm_parameter_arn(partition, region, account, &name);
-                world
-                    .resources
-                    .get(&arn)
-                    .cloned()
-                    .or_else(|| world.placeholder(&arn))
-            }
-            ValueFrom::ParameterArn(arn) => world
-                .resources
-                .get(&arn)
-                .cloned()
-                .or_else(|| world.placeholder(&arn)),
-        }
     }
 
     fn callers(&self) -> Vec<Caller<'a>> {
@@ -511,7 +442,32 @@ impl<'a> Builder<'_, 'a> {
             .collect()
     }
 
-    fn trust_edges(&mut self, prepared: &BTreeMap<&'a str, Prepared<'a>>) {
+    /// Adds an outsider's node (once) and an edge from it, when the edge holds. Outsiders that
+    /// name an account (an external account or principal) are nodes even when denied, so
+    /// `explain` can start from them.
+    fn outside_edge(&mut self, o: &Outsider, to: &str, kind: EdgeKind, verdict: Verdict) {
+        let keep_node = verdict.status != EdgeStatus::Denied || o.account().is_some();
+        if keep_node && !self.nodes.contains_key(o.id()) {
+            self.node(
+                o.id(),
+                o.kind(),
+                o.account().map(str::to_string),
+                o.label(),
+                None,
+                false,
+            );
+        }
+        if verdict.status != EdgeStatus::Denied {
+            self.edge(o.id(), to, kind, verdict);
+        }
+    }
+
+    fn trust_edges(
+        &mut self,
+        prepared: &BTreeMap<&'a str, Prepared<'a>>,
+        found: &Outsiders,
+        outside: &BTreeMap<&str, Prepared<'a>>,
+    ) {
         let world = self.world;
         let callers = self.callers();
         // (caller, role) pairs whose trust names the caller, evaluated in parallel below.
@@ -532,7 +488,6 @@ impl<'a> Builder<'_, 'a> {
         for target in world.roles.values() {
             let Some(trust) = &target.trust else { continue };
             let mut candidates: BTreeSet<&str> = BTreeSet::new();
-            let mut external: BTreeSet<String> = BTreeSet::new();
             let mut services: BTreeSet<String> = BTreeSet::new();
             for s in trust
                 .statements
@@ -568,28 +523,46 @@ impl<'a> Builder<'_, 'a> {
                                 None
                             };
                             match account {
-                                Some(acct) if world.accounts.get(acct.as_str()).is_some_and(|a| a.iam.is_some()) => {
-                                    candidates.extend(by_account.get(acct.as_str()).into_iter().flatten().copied());
+                                Some(acct)
+                                    if world
+                                        .accounts
+                                        .get(acct.as_str())
+                                        .is_some_and(|a| a.iam.is_some()) =>
+                                {
+                                    candidates.extend(
+                                        by_account
+                                            .get(acct.as_str())
+                                            .into_iter()
+                                            .flatten()
+                                            .copied(),
+                                    );
                                 }
-                                Some(acct) => {
-                                    external.insert(account_root(target.arn.split(':').nth(1).unwrap_or("aws"), &acct));
-                                }
+                                // An account outside the snapshot: an outsider (see `Outsiders`).
+                                Some(_) => {}
                                 None if by_name.contains_key(&principal_name(value)) => {
                                     // The evaluator matches role and user principals by account
                                     // and name; every caller of that name is a candidate.
-                                    candidates.extend(by_name.get(&principal_name(value)).into_iter().flatten().copied());
+                                    candidates.extend(
+                                        by_name
+                                            .get(&principal_name(value))
+                                            .into_iter()
+                                            .flatten()
+                                            .copied(),
+                                    );
                                 }
-                                None if value.contains(":role/") || value.contains(":user/") => {
-                                    let in_snapshot = account_of(value).is_some_and(|a| world.accounts.get(a.as_str()).is_some_and(|a| a.iam.is_some()));
-                                    if in_snapshot {
-                                        self.diagnostics.push(Diagnostic::warning(
-                                            "principal-not-in-snapshot",
-                                            target.arn.clone(),
-                                            format!("trust names `{value}`, which does not exist in the snapshot"),
-                                        ));
-                                    } else {
-                                        external.insert(value.to_string());
-                                    }
+                                None if (value.contains(":role/") || value.contains(":user/"))
+                                    && account_of(value).is_some_and(|a| {
+                                        world
+                                            .accounts
+                                            .get(a.as_str())
+                                            .is_some_and(|a| a.iam.is_some())
+                                    }) =>
+                                {
+                                    self.diagnostics.push(Diagnostic::warning(
+                                        "principal-not-in-snapshot",
+                                        target.arn.clone(),
+                                        format!("trust names `{value}`, which does not exist in the snapshot"),
+                                    ));
                                 }
                                 None => {}
                             }
@@ -597,11 +570,6 @@ impl<'a> Builder<'_, 'a> {
                         "Service" if value != ECS_TASKS => {
                             services.insert(value.to_string());
                         }
-                        "Federated" => self.diagnostics.push(Diagnostic::warning(
-                            "federated-not-modelled",
-                            target.arn.clone(),
-                            format!("trust allows federated principal `{value}`; web-identity and SAML sign-in are not modelled as paths"),
-                        )),
                         _ => {}
                     }
                 }
@@ -609,30 +577,6 @@ impl<'a> Builder<'_, 'a> {
             for caller_id in candidates {
                 if !caller_id.is_empty() && caller_id != target.arn {
                     pairs.push((caller_id, target));
-                }
-            }
-            for principal in external {
-                let mut diags = Vec::new();
-                let verdict = world.assume_external(&principal, target, &mut diags);
-                self.diagnostics.extend(diags);
-                // The principal is a node even when the policies deny it, so `explain` can
-                // start from it.
-                let account = account_of(&principal);
-                if principal.ends_with(":root") {
-                    let label = account.clone().unwrap_or_default();
-                    self.node(
-                        &principal,
-                        NodeKind::ExternalAccount,
-                        account,
-                        label,
-                        None,
-                        false,
-                    );
-                } else {
-                    self.role_node(&principal);
-                }
-                if verdict.status != EdgeStatus::Denied {
-                    self.edge(&principal, &target.arn, EdgeKind::Assumes, verdict);
                 }
             }
             for service in services {
@@ -669,9 +613,31 @@ impl<'a> Builder<'_, 'a> {
                 self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
             }
         }
+        // Sources outside the snapshot that trusts admit (R7.1, R7.2).
+        for o in &found.list {
+            let Some(p) = outside.get(o.id()) else {
+                continue;
+            };
+            for role_arn in found.trusts.get(o.id()).into_iter().flatten() {
+                let Some(target) = world.roles.get(role_arn.as_str()) else {
+                    continue;
+                };
+                let mut diags = Vec::new();
+                let verdict = world.assume(p, target, &mut diags);
+                self.diagnostics.extend(diags);
+                self.outside_edge(o, role_arn, EdgeKind::Assumes, verdict);
+            }
+        }
+        self.diagnostics.extend(found.diagnostics.iter().cloned());
     }
 
-    fn access_edges(&mut self, options: &BuildOptions, prepared: &BTreeMap<&'a str, Prepared<'a>>) {
+    fn access_edges(
+        &mut self,
+        options: &BuildOptions,
+        prepared: &BTreeMap<&'a str, Prepared<'a>>,
+        found: &Outsiders,
+        outside: &BTreeMap<&str, Prepared<'a>>,
+    ) {
         let world = self.world;
         let callers = self.callers();
         // Resources that identity policies name literally but the snapshot does not hold.
@@ -746,7 +712,7 @@ impl<'a> Builder<'_, 'a> {
         let index = ResourceIndex::new(&resources);
         // Each caller's candidates are evaluated on its own; callers run in parallel and their
         // results are merged in caller order, so the graph does not depend on scheduling.
-        let found: Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> = callers
+        let hits: Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> = callers
             .par_iter()
             .map(|caller| {
                 let Some(p) = prepared.get(caller.id()) else {
@@ -768,7 +734,7 @@ impl<'a> Builder<'_, 'a> {
                     .collect()
             })
             .collect();
-        for (caller, hits) in callers.iter().zip(found) {
+        for (caller, hits) in callers.iter().zip(hits) {
             for (i, verdict, diags) in hits {
                 self.diagnostics.extend(diags);
                 let resource = &resources[i];
@@ -776,6 +742,29 @@ impl<'a> Builder<'_, 'a> {
                     self.resource_node(resource);
                 }
                 self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
+            }
+        }
+        // Sources outside the snapshot that resource policies (and bucket ACLs) admit.
+        let position: BTreeMap<&str, usize> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        for o in &found.list {
+            let Some(p) = outside.get(o.id()) else {
+                continue;
+            };
+            for id in found.resources.get(o.id()).into_iter().flatten() {
+                let Some(&i) = position.get(id.as_str()) else {
+                    continue;
+                };
+                if actions[i].is_empty() {
+                    continue;
+                }
+                let mut diags = Vec::new();
+                let verdict = world.access(p, &resources[i], &actions[i], &mut diags);
+                self.diagnostics.extend(diags);
+                self.outside_edge(o, id, EdgeKind::Accesses, verdict);
             }
         }
     }
@@ -865,4 +854,243 @@ fn candidates(
 fn principal_name(arn: &str) -> (String, String) {
     let name = arn.rsplit('/').next().unwrap_or(arn).to_ascii_lowercase();
     (account_of(arn).unwrap_or_default(), name)
+}
+
+/// The sources outside the snapshot that policies admit, sorted by id: the nodes the build gives
+/// them, so `explain` starts from the same ones.
+pub fn outsiders(world: &World<'_>) -> Vec<Outsider> {
+    Outsiders::scan(world).list
+}
+
+/// The sources outside the snapshot that policies admit (R7.1, R7.2), and what admits each:
+/// resource policies (by resource id) and trusts (by role ARN).
+struct Outsiders {
+    /// Sorted by id.
+    list: Vec<Outsider>,
+    resources: BTreeMap<String, BTreeSet<String>>,
+    trusts: BTreeMap<String, BTreeSet<String>>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The most federated nodes one trust statement gives: one per combination of its claim values.
+const MAX_CLAIM_COMBINATIONS: usize = 32;
+
+impl Outsiders {
+    fn scan(world: &World<'_>) -> Outsiders {
+        let mut out = Outsiders {
+            list: Vec::new(),
+            resources: BTreeMap::new(),
+            trusts: BTreeMap::new(),
+            diagnostics: Vec::new(),
+        };
+        let mut all: BTreeMap<String, Outsider> = BTreeMap::new();
+        for r in world.resources.values() {
+            let Some(doc) = r.policy else { continue };
+            let anonymous = r.kind == NodeKind::S3Bucket;
+            for st in doc
+                .statements
+                .iter()
+                .filter(|s| s.effect == model::Effect::Allow)
+            {
+                for o in admitted(world, st, anonymous, &mut out.diagnostics, &r.id) {
+                    out.resources
+                        .entry(o.id().to_string())
+                        .or_default()
+                        .insert(r.id.clone());
+                    all.entry(o.id().to_string()).or_insert(o);
+                }
+            }
+        }
+        for role in world.roles.values() {
+            let Some(trust) = &role.trust else { continue };
+            for st in trust
+                .statements
+                .iter()
+                .filter(|s| s.effect == model::Effect::Allow)
+            {
+                for o in admitted(world, st, false, &mut out.diagnostics, &role.arn) {
+                    out.trusts
+                        .entry(o.id().to_string())
+                        .or_default()
+                        .insert(role.arn.clone());
+                    all.entry(o.id().to_string()).or_insert(o);
+                }
+            }
+        }
+        out.list = all.into_values().collect();
+        out
+    }
+}
+
+/// True for a condition operator that admits the values it lists (not a negated one).
+fn positive(operator: &str) -> bool {
+    let op = operator.to_ascii_lowercase();
+    let op = op.rsplit(':').next().unwrap_or(&op);
+    op.starts_with("string") && !op.contains("not")
+}
+
+/// The outsiders one Allow statement of a resource policy or trust admits.
+fn admitted(
+    world: &World<'_>,
+    st: &model::Statement,
+    anonymous: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+    subject: &str,
+) -> Vec<Outsider> {
+    let mut out = Vec::new();
+    let entries: Vec<(&str, &str)> = match &st.principal {
+        Some(Principal::Wildcard) => vec![("AWS", "*")],
+        Some(Principal::Map(m)) => m
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
+            .collect(),
+        None => Vec::new(),
+    };
+    let in_snapshot = |account: &str| world.accounts.get(account).is_some_and(|a| a.iam.is_some());
+    let partition = subject.split(':').nth(1).unwrap_or("aws");
+    let org = world.inventory.organization.as_ref();
+    for (kind, value) in entries {
+        match kind {
+            "AWS" if value == "*" => {
+                out.push(Outsider::new(Outside::AnyPrincipal));
+                if anonymous {
+                    out.push(Outsider::new(Outside::Anonymous));
+                }
+                // Conditions that narrow `*` to an organization or account name sources of
+                // their own: principals there are not in the snapshot.
+                for c in st.condition.iter().filter(|c| positive(&c.operator)) {
+                    let key = c.key.to_ascii_lowercase();
+                    for v in &c.values {
+                        match key.as_str() {
+                            "aws:principalorgid" | "aws:principalorgpaths" => {
+                                let id = v.split('/').next().unwrap_or(v);
+                                let own = org.is_some_and(|o| o.id == id);
+                                // The snapshot's own organization counts only for its member
+                                // accounts the snapshot does not hold.
+                                let uncollected = org.is_some_and(|o| {
+                                    o.accounts.iter().any(|a| !in_snapshot(&a.id))
+                                });
+                                if !id.is_empty() && (!own || uncollected) {
+                                    out.push(Outsider::new(Outside::Organization(v.clone())));
+                                }
+                            }
+                            "aws:principalaccount"
+                                if !in_snapshot(v) && model::arn::is_account_id(v) =>
+                            {
+                                out.push(Outsider::new(Outside::Account(account_root(
+                                    partition, v,
+                                ))));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            "AWS" => {
+                let account = if model::arn::is_account_id(value) {
+                    Some(value.to_string())
+                } else if value.ends_with(":root") {
+                    account_of(value)
+                } else {
+                    None
+                };
+                match account {
+                    Some(acct) if !in_snapshot(&acct) => {
+                        out.push(Outsider::new(Outside::Account(account_root(
+                            value
+                                .split(':')
+                                .nth(1)
+                                .filter(|p| !p.is_empty())
+                                .unwrap_or(partition),
+                            &acct,
+                        ))));
+                    }
+                    Some(_) => {}
+                    None if (value.contains(":role/") || value.contains(":user/"))
+                        && account_of(value).is_some_and(|a| !in_snapshot(&a)) =>
+                    {
+                        out.push(Outsider::new(Outside::Principal(value.to_string())));
+                    }
+                    None => {}
+                }
+            }
+            "Federated" => out.extend(federated(value, st, diagnostics, subject)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The federated sources a trust statement admits: the provider, narrowed by each combination of
+/// the claim values its positive conditions list (R7.2).
+fn federated(
+    provider: &str,
+    st: &model::Statement,
+    diagnostics: &mut Vec<Diagnostic>,
+    subject: &str,
+) -> Vec<Outsider> {
+    let saml = provider.contains(":saml-provider/");
+    let host = provider
+        .split_once(":oidc-provider/")
+        .map_or(provider, |(_, h)| h)
+        .to_ascii_lowercase();
+    let prefix = if saml {
+        "saml:".to_string()
+    } else {
+        format!("{host}:")
+    };
+    let mut claims: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in st.condition.iter().filter(|c| positive(&c.operator)) {
+        if c.key.to_ascii_lowercase().starts_with(&prefix) {
+            claims
+                .entry(c.key.clone())
+                .or_default()
+                .extend(c.values.iter().cloned());
+        }
+    }
+    if !saml
+        && !claims
+            .keys()
+            .any(|k| k.to_ascii_lowercase().ends_with(":sub"))
+    {
+        diagnostics.push(Diagnostic::warning(
+            "federated-trust-without-subject",
+            subject.to_string(),
+            format!("trust statement `{}` admits every token of `{provider}`: it has no `{host}:sub` condition, so any subject of that provider (any repository, any service account) can assume the role", st.label()),
+        ));
+    }
+    // One node per combination of claim values, so each node's label names exactly what it
+    // admits.
+    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for (key, values) in &claims {
+        let mut values = values.clone();
+        values.sort();
+        values.dedup();
+        let mut next = Vec::new();
+        for combo in &combos {
+            for v in &values {
+                let mut c = combo.clone();
+                c.push((key.clone(), v.clone()));
+                next.push(c);
+            }
+        }
+        if next.len() > MAX_CLAIM_COMBINATIONS {
+            diagnostics.push(Diagnostic::warning(
+                "federated-claims-too-many",
+                subject.to_string(),
+                format!("trust statement `{}` lists more than {MAX_CLAIM_COMBINATIONS} combinations of `{provider}` claims; `{key}` is left open", st.label()),
+            ));
+            continue;
+        }
+        combos = next;
+    }
+    combos
+        .into_iter()
+        .map(|claims| {
+            Outsider::new(Outside::Federated {
+                provider: provider.to_string(),
+                claims,
+            })
+        })
+        .collect()
 }

@@ -21,7 +21,20 @@ pub enum ValueFrom {
     /// A bare name: an SSM parameter in the task's account and region (for
     /// `credentialsParameter`, a secret name in the task's region).
     Name(String),
+    /// A Secrets Manager secret read through Parameter Store:
+    /// `/aws/reference/secretsmanager/<secret id>` by name, or the `…:parameter/aws/reference/…`
+    /// ARN. The agent calls `ssm:GetParameters` on the reference parameter, and Parameter Store
+    /// calls `secretsmanager:GetSecretValue` on the secret for it (R4.3).
+    SecretReference {
+        /// The reference parameter: its ARN when written as one, otherwise its name.
+        parameter: String,
+        /// The secret's id: its name (possibly partial), or its ARN.
+        secret_id: String,
+    },
 }
+
+/// The Parameter Store path that reads a Secrets Manager secret.
+const SECRET_REFERENCE: &str = "aws/reference/secretsmanager/";
 
 /// Parses a `valueFrom`.
 ///
@@ -29,8 +42,20 @@ pub enum ValueFrom {
 /// When it is an ARN of another service, or a malformed ARN; the message says what was expected.
 pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
     if !value_from.starts_with("arn:") {
-        if value_from.is_empty() {
+        if value_from.trim().is_empty() {
             return Err("expected a secret ARN, a parameter ARN or a parameter name".to_string());
+        }
+        if let Some(id) = value_from
+            .strip_prefix('/')
+            .unwrap_or(value_from)
+            .strip_prefix(SECRET_REFERENCE)
+        {
+            return secret_reference(value_from, id);
+        }
+        if !is_parameter_name(value_from) && !is_secret_name(value_from) {
+            return Err(format!(
+                "`{value_from}` is not a parameter or secret name: expected letters, digits and `_.-/` (a template placeholder left in?)"
+            ));
         }
         return Ok(ValueFrom::Name(value_from.to_string()));
     }
@@ -38,6 +63,16 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
     if fields.len() < 6 {
         return Err(format!(
             "`{value_from}` is not an ARN: expected `arn:partition:service:region:account:resource`"
+        ));
+    }
+    if !crate::model::arn::is_account_id(fields[4])
+        || fields[3].is_empty()
+        || !fields[3]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "`{value_from}` has no valid region and 12-digit account: expected `arn:<partition>:<service>:<region>:<account>:…` (a template placeholder left in?)"
         ));
     }
     match fields[2] {
@@ -58,6 +93,12 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
                     .filter(|s| !s.is_empty())
                     .map(|s| s.to_string())
             };
+            if !is_secret_name(fields[6]) {
+                return Err(format!(
+                    "`{value_from}` names secret `{}`: expected letters, digits and `/_+=.@-`",
+                    fields[6]
+                ));
+            }
             Ok(ValueFrom::Secret {
                 arn: fields[..7].join(":"),
                 json_key: field(7),
@@ -66,9 +107,20 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
             })
         }
         "ssm" => {
-            if !fields[5].starts_with("parameter/") {
+            let Some(name) = fields[5].strip_prefix("parameter/") else {
                 return Err(format!(
                     "`{value_from}` is not a parameter ARN: expected `…:parameter/<name>`"
+                ));
+            };
+            if let Some(id) = value_from
+                .split_once(":parameter/")
+                .and_then(|(_, rest)| rest.strip_prefix(SECRET_REFERENCE))
+            {
+                return secret_reference(value_from, id);
+            }
+            if name.is_empty() || !is_parameter_name(name) {
+                return Err(format!(
+                    "`{value_from}` names no valid parameter: expected `…:parameter/<name>` with letters, digits and `_.-/`"
                 ));
             }
             Ok(ValueFrom::ParameterArn(value_from.to_string()))
@@ -79,40 +131,140 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
     }
 }
 
-/// The ECR repository ARN an image URI pulls from, or `None` for images outside ECR.
+/// An SSM parameter name: letters, digits and `_.-/` (Parameter Store's rule).
+fn is_parameter_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+}
+
+/// A Secrets Manager secret name: letters, digits and `/_+=.@-` (CreateSecret's rule), and `!`,
+/// which secrets that AWS services manage carry (`rds!cluster-…`).
+fn is_secret_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-!".contains(c))
+}
+
+fn secret_reference(parameter: &str, id: &str) -> Result<ValueFrom, String> {
+    if id.is_empty() {
+        return Err(format!(
+            "`{parameter}` names no secret: expected `/aws/reference/secretsmanager/<secret name or ARN>`"
+        ));
+    }
+    // A secret ARN keeps its first seven fields, as in a direct reference.
+    let secret_id = if id.starts_with("arn:") {
+        id.split(':').take(7).collect::<Vec<_>>().join(":")
+    } else {
+        id.to_string()
+    };
+    Ok(ValueFrom::SecretReference {
+        parameter: parameter.to_string(),
+        secret_id,
+    })
+}
+
+/// The ECR repository ARN an image reference pulls from.
 ///
-/// `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repo>[:tag|@digest]` maps to
-/// `arn:<partition>:ecr:<region>:<account>:repository/<repo>`.
-pub fn parse_image_repository(image: &str) -> Option<String> {
-    let (host, path) = image.split_once('/')?;
-    let mut parts = host.split('.');
-    let account = parts.next()?;
-    if parts.next()? != "dkr" || parts.next()? != "ecr" {
-        return None;
+/// Registry hosts, as ECR documents them:
+/// - `<account>.dkr.ecr.<region>.amazonaws.com`, and `.amazonaws.com.cn` in China;
+/// - FIPS: `<account>.dkr.ecr-fips.<region>.amazonaws.com`;
+/// - dual-stack: `<account>.dkr-ecr.<region>.on.aws` (`dkr-ecr-fips` for FIPS), and
+///   `.on.amazonwebservices.com.cn` in China;
+/// - the isolated partitions' `.c2s.ic.gov` and `.sc2s.sgov.gov`.
+///
+/// The partition follows from the host and the region (`us-gov-…` is `aws-us-gov`). The path is
+/// the repository name, pull-through cache prefixes included, with a `:tag`, an `@digest`, or
+/// both (`name:tag@sha256:…`) removed.
+///
+/// # Errors
+/// An image whose host looks like ECR (`.dkr.ecr`, `.dkr-ecr`) but does not parse, such as a
+/// template placeholder for the account; the message says what was expected. Images of other
+/// registries are `Ok(None)`.
+pub fn parse_image_repository(image: &str) -> Result<Option<String>, String> {
+    // An image reference is letters, digits and `._-/:@`; anything else is no image, but could
+    // stand for an ECR one (a template placeholder), so it is an error, never silence.
+    if image.is_empty()
+        || !image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+    {
+        return Err(format!(
+            "image `{image}` is not an image reference (a template placeholder left in?): expected `[registry/]repository[:tag][@digest]`"
+        ));
     }
-    let region = parts.next()?;
-    let rest: Vec<&str> = parts.collect();
-    let partition = match rest.as_slice() {
-        ["amazonaws", "com"] => "aws",
-        ["amazonaws", "com", "cn"] => "aws-cn",
-        _ => return None,
+    let Some((host, path)) = image.split_once('/') else {
+        return Ok(None);
     };
-    if !crate::model::arn::is_account_id(account) || region.is_empty() {
-        return None;
+    let host_lower = host.to_ascii_lowercase();
+    let looks_like_ecr = host_lower.contains(".dkr.ecr") || host_lower.contains(".dkr-ecr");
+    if !looks_like_ecr {
+        return Ok(None);
     }
-    let repo = match path.split_once('@') {
-        Some((repo, _digest)) => repo,
-        None => match path.rsplit_once(':') {
-            Some((repo, tag)) if !tag.contains('/') => repo,
-            _ => path,
-        },
+    let bad = |what: &str| {
+        Err(format!(
+            "image `{image}` looks like an ECR image but {what}: expected `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`"
+        ))
     };
-    if repo.is_empty() {
-        return None;
+    let labels: Vec<&str> = host_lower.split('.').collect();
+    let (account, kind, region, suffix) = match labels.as_slice() {
+        [
+            account,
+            "dkr",
+            kind @ ("ecr" | "ecr-fips"),
+            region,
+            suffix @ ..,
+        ] => (*account, *kind, *region, suffix),
+        [
+            account,
+            kind @ ("dkr-ecr" | "dkr-ecr-fips"),
+            region,
+            suffix @ ..,
+        ] => (*account, *kind, *region, suffix),
+        _ => return bad("its host is not an ECR registry host"),
+    };
+    let dual_stack = kind.starts_with("dkr-ecr");
+    let partition = match (dual_stack, suffix) {
+        (false, ["amazonaws", "com"]) | (true, ["on", "aws"]) => {
+            if region.starts_with("us-gov-") {
+                "aws-us-gov"
+            } else {
+                "aws"
+            }
+        }
+        (false, ["amazonaws", "com", "cn"]) | (true, ["on", "amazonwebservices", "com", "cn"]) => {
+            "aws-cn"
+        }
+        (false, ["c2s", "ic", "gov"]) => "aws-iso",
+        (false, ["sc2s", "sgov", "gov"]) => "aws-iso-b",
+        _ => return bad("its host has an unknown domain"),
+    };
+    if !crate::model::arn::is_account_id(account) {
+        return bad("its registry is not a 12-digit account id");
     }
-    Some(format!(
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return bad("its region is not a region name");
+    }
+    // `name:tag@digest`: the digest first, then a tag after the last `/`.
+    let path = path.split_once('@').map_or(path, |(p, _digest)| p);
+    let repo = match path.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => repo,
+        _ => path,
+    };
+    if repo.is_empty()
+        || !repo
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/".contains(c))
+    {
+        return bad("its repository name is not a valid ECR repository name");
+    }
+    Ok(Some(format!(
         "arn:{partition}:ecr:{region}:{account}:repository/{repo}"
-    ))
+    )))
 }
 
 #[cfg(test)]
@@ -188,7 +340,103 @@ mod tests {
             ("registry.example.com:5000/web:1", None),
         ];
         for (image, want) in cases {
-            assert_eq!(parse_image_repository(image).as_deref(), want, "{image}");
+            assert_eq!(
+                parse_image_repository(image).unwrap().as_deref(),
+                want,
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn r4_3_image_hosts_and_tag_with_digest() {
+        let cases = [
+            (
+                "111111111111.dkr.ecr.us-east-1.amazonaws.com/edge/app:1.2@sha256:0a1b",
+                "arn:aws:ecr:us-east-1:111111111111:repository/edge/app",
+            ),
+            (
+                "111111111111.dkr.ecr-fips.us-east-1.amazonaws.com/app:1",
+                "arn:aws:ecr:us-east-1:111111111111:repository/app",
+            ),
+            (
+                "111111111111.dkr-ecr.eu-west-1.on.aws/team/app@sha256:ff",
+                "arn:aws:ecr:eu-west-1:111111111111:repository/team/app",
+            ),
+            (
+                "111111111111.dkr-ecr-fips.us-gov-west-1.on.aws/app",
+                "arn:aws-us-gov:ecr:us-gov-west-1:111111111111:repository/app",
+            ),
+            (
+                "111111111111.dkr.ecr.us-gov-east-1.amazonaws.com/app:2",
+                "arn:aws-us-gov:ecr:us-gov-east-1:111111111111:repository/app",
+            ),
+            (
+                "111111111111.dkr-ecr.cn-northwest-1.on.amazonwebservices.com.cn/app",
+                "arn:aws-cn:ecr:cn-northwest-1:111111111111:repository/app",
+            ),
+            // A pull-through cache repository carries its prefix in its name.
+            (
+                "111111111111.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27",
+                "arn:aws:ecr:us-east-1:111111111111:repository/docker-hub/library/nginx",
+            ),
+        ];
+        for (image, want) in cases {
+            assert_eq!(
+                parse_image_repository(image).unwrap().as_deref(),
+                Some(want),
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn r4_3_image_that_looks_like_ecr_but_does_not_parse_is_an_error() {
+        for image in [
+            "${AWS_ACCOUNT_ID}.dkr.ecr.${AWS_REGION}.amazonaws.com/app:latest",
+            "<account-id>.dkr.ecr.us-east-1.amazonaws.com/app",
+            "111111111111.dkr.ecr.us-east-1.example.com/app",
+            "111111111111.dkr.ecr.us-east-1.amazonaws.com/",
+            "111111111111.dkr.ecr.us-east-1.amazonaws.com/App:1",
+        ] {
+            let err = parse_image_repository(image).unwrap_err();
+            assert!(err.contains(image), "{err}");
+        }
+    }
+
+    #[test]
+    fn r4_3_parameter_store_reference_to_a_secret() {
+        assert_eq!(
+            parse_value_from("/aws/reference/secretsmanager/prod/api-key").unwrap(),
+            ValueFrom::SecretReference {
+                parameter: "/aws/reference/secretsmanager/prod/api-key".into(),
+                secret_id: "prod/api-key".into(),
+            }
+        );
+        assert_eq!(
+            parse_value_from(
+                "arn:aws:ssm:us-east-1:111122223333:parameter/aws/reference/secretsmanager/prod/api-key"
+            )
+            .unwrap(),
+            ValueFrom::SecretReference {
+                parameter: "arn:aws:ssm:us-east-1:111122223333:parameter/aws/reference/secretsmanager/prod/api-key".into(),
+                secret_id: "prod/api-key".into(),
+            }
+        );
+        assert!(parse_value_from("/aws/reference/secretsmanager/").is_err());
+    }
+
+    #[test]
+    fn r4_4_template_placeholders_are_errors_not_names() {
+        for v in [
+            "/app/${environment}/db/password",
+            "arn:aws:ssm:${AWS_REGION}:${ACCOUNT_ID}:parameter/app/db",
+            "arn:aws:secretsmanager:us-east-1:<account-id>:secret:db-AbCdEf",
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:{{ name }}",
+            "arn:aws:ssm:us-east-1:111122223333:parameter/app/${stage}/key",
+        ] {
+            let err = parse_value_from(v).unwrap_err();
+            assert!(err.contains(v), "{err}");
         }
     }
 }

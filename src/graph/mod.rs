@@ -18,8 +18,9 @@ mod ecs;
 pub mod index;
 pub mod world;
 
-pub use build::{BuildOptions, build};
+pub use build::{BuildOptions, build, outsiders};
 pub use ecs::{ValueFrom, parse_image_repository, parse_value_from};
+pub use world::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};
 
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,6 +43,14 @@ pub enum NodeKind {
     ServicePrincipal,
     /// An account outside the snapshot, named by a policy.
     ExternalAccount,
+    /// Unsigned requests from anyone on the internet, where a policy or ACL admits them (S3).
+    Anonymous,
+    /// Any signed AWS principal of an account outside the snapshot's organization.
+    AnyPrincipal,
+    /// Any principal of an organization (or OU path) that a policy condition names.
+    Organization,
+    /// Tokens of an OIDC or SAML provider that a trust admits, narrowed by its conditions.
+    Federated,
     /// A Secrets Manager secret.
     Secret,
     /// An SSM parameter.
@@ -58,8 +67,9 @@ pub enum NodeKind {
 
 impl NodeKind {
     /// The contract name: `account`, `cluster`, `service`, `task-definition`, `container`,
-    /// `role`, `user`, `service-principal`, `external-account`, `secret`, `ssm-parameter`,
-    /// `kms-key`, `ecr-repository`, `s3-bucket`, `log-group`.
+    /// `role`, `user`, `service-principal`, `external-account`, `anonymous`, `any-principal`,
+    /// `organization`, `federated`, `secret`, `ssm-parameter`, `kms-key`, `ecr-repository`,
+    /// `s3-bucket`, `log-group`.
     pub fn as_str(self) -> &'static str {
         match self {
             NodeKind::Account => "account",
@@ -71,6 +81,10 @@ impl NodeKind {
             NodeKind::User => "user",
             NodeKind::ServicePrincipal => "service-principal",
             NodeKind::ExternalAccount => "external-account",
+            NodeKind::Anonymous => "anonymous",
+            NodeKind::AnyPrincipal => "any-principal",
+            NodeKind::Organization => "organization",
+            NodeKind::Federated => "federated",
             NodeKind::Secret => "secret",
             NodeKind::SsmParameter => "ssm-parameter",
             NodeKind::KmsKey => "kms-key",
@@ -81,7 +95,7 @@ impl NodeKind {
     }
 
     /// Every kind, in display order.
-    pub const ALL: [NodeKind; 15] = [
+    pub const ALL: [NodeKind; 19] = [
         NodeKind::Account,
         NodeKind::Cluster,
         NodeKind::Service,
@@ -91,6 +105,10 @@ impl NodeKind {
         NodeKind::User,
         NodeKind::ServicePrincipal,
         NodeKind::ExternalAccount,
+        NodeKind::Anonymous,
+        NodeKind::AnyPrincipal,
+        NodeKind::Organization,
+        NodeKind::Federated,
         NodeKind::Secret,
         NodeKind::SsmParameter,
         NodeKind::KmsKey,
@@ -98,6 +116,19 @@ impl NodeKind {
         NodeKind::S3Bucket,
         NodeKind::LogGroup,
     ];
+
+    /// True for sources outside the snapshot that no account of it holds: anonymous, any
+    /// principal, organizations, federated providers and external accounts.
+    pub fn is_outside(self) -> bool {
+        matches!(
+            self,
+            NodeKind::Anonymous
+                | NodeKind::AnyPrincipal
+                | NodeKind::Organization
+                | NodeKind::Federated
+                | NodeKind::ExternalAccount
+        )
+    }
 
     /// True for resources: secrets, parameters, keys, repositories, buckets and log groups.
     pub fn is_resource(self) -> bool {

@@ -14,7 +14,9 @@ use crate::policy::{
 };
 
 use super::context;
+use super::ecs::ValueFrom;
 use super::{EdgeStatus, NodeKind};
+use crate::model::arn::ssm_parameter_arn;
 
 /// The service principal that assumes task and execution roles.
 pub const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
@@ -29,14 +31,33 @@ pub enum Caller<'a> {
     Role(&'a model::Role),
     /// A user in the snapshot.
     User(&'a model::User),
+    /// A source outside the snapshot that a policy admits.
+    Outside(&'a Outsider),
 }
 
 impl<'a> Caller<'a> {
-    /// The node id: the role or user ARN.
+    /// The node id: the role or user ARN, or the outsider's id.
     pub fn id(&self) -> &'a str {
         match self {
             Caller::Role(r) => &r.arn,
             Caller::User(u) => &u.arn,
+            Caller::Outside(o) => &o.id,
+        }
+    }
+
+    /// The caller's account, empty when it has none the snapshot knows (any principal).
+    fn account(&self) -> &'a str {
+        match self {
+            Caller::Outside(o) => o.account().unwrap_or(""),
+            _ => arn_account(self.id()),
+        }
+    }
+
+    /// True when the caller's partition is `partition` (or not fixed).
+    fn in_partition(&self, partition: &str) -> bool {
+        match self {
+            Caller::Outside(o) => o.partition().is_none_or(|p| p == partition),
+            _ => arn_partition(self.id()) == partition,
         }
     }
 }
@@ -64,6 +85,190 @@ impl<'a> Prepared<'a> {
     pub fn identity_documents(&self) -> impl Iterator<Item = &'a PolicyDocument> + '_ {
         self.identity.iter().map(|o| o.doc)
     }
+}
+
+/// Who a source outside the snapshot is (R7.1, R7.2).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outside {
+    /// Unsigned requests, where the service accepts them (S3).
+    Anonymous,
+    /// Any signed AWS principal of an account outside the snapshot's organization.
+    AnyPrincipal,
+    /// Any principal of an organization (or of an OU path in it) outside the snapshot: `o-…` or
+    /// `o-…/r-…/ou-…/`.
+    Organization(String),
+    /// An account outside the snapshot, by its root ARN.
+    Account(String),
+    /// A role or user ARN of an account outside the snapshot.
+    Principal(String),
+    /// Tokens of an OIDC or SAML provider (or Cognito) whose claims satisfy a trust's
+    /// conditions: each `(key, value)` is one claim condition the node admits, such as
+    /// `token.actions.githubusercontent.com:sub` = `repo:acme/deploy:*`.
+    Federated {
+        /// The provider ARN, or `cognito-identity.amazonaws.com`.
+        provider: String,
+        /// The claim conditions, sorted.
+        claims: Vec<(String, String)>,
+    },
+}
+
+/// A source outside the snapshot that some policy admits: a node of its own, created only where
+/// a resource policy or trust names it, and evaluated like any caller.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Outsider {
+    /// Its node id.
+    id: String,
+    /// Who it is.
+    pub who: Outside,
+}
+
+/// The node id of "anonymous".
+pub const ANONYMOUS: &str = "anonymous";
+/// The node id of "any AWS principal".
+pub const ANY_PRINCIPAL: &str = "any-principal";
+
+impl Outsider {
+    /// The outsider, with its node id: `anonymous`, `any-principal`,
+    /// `organization:<id or path>`, the account root or principal ARN, or for federated sources
+    /// the provider ARN followed by `#` and the claim conditions (`#key=value&…`) when there are
+    /// any.
+    pub fn new(who: Outside) -> Outsider {
+        let id = match &who {
+            Outside::Anonymous => ANONYMOUS.to_string(),
+            Outside::AnyPrincipal => ANY_PRINCIPAL.to_string(),
+            Outside::Organization(o) => format!("organization:{o}"),
+            Outside::Account(arn) | Outside::Principal(arn) => arn.clone(),
+            Outside::Federated { provider, claims } => {
+                if claims.is_empty() {
+                    provider.clone()
+                } else {
+                    let parts: Vec<String> =
+                        claims.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("{provider}#{}", parts.join("&"))
+                }
+            }
+        };
+        Outsider { id, who }
+    }
+
+    /// The node id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The node kind.
+    pub fn kind(&self) -> NodeKind {
+        match &self.who {
+            Outside::Anonymous => NodeKind::Anonymous,
+            Outside::AnyPrincipal => NodeKind::AnyPrincipal,
+            Outside::Organization(_) => NodeKind::Organization,
+            Outside::Account(_) => NodeKind::ExternalAccount,
+            Outside::Principal(arn) if arn.contains(":user/") => NodeKind::User,
+            Outside::Principal(_) => NodeKind::Role,
+            Outside::Federated { .. } => NodeKind::Federated,
+        }
+    }
+
+    /// The owning account, when there is one.
+    pub fn account(&self) -> Option<&str> {
+        match &self.who {
+            Outside::Account(arn) | Outside::Principal(arn) => {
+                Some(arn_account(arn)).filter(|a| !a.is_empty())
+            }
+            _ => None,
+        }
+    }
+
+    /// The partition, when it is fixed.
+    fn partition(&self) -> Option<&str> {
+        match &self.who {
+            Outside::Account(arn) | Outside::Principal(arn) => Some(arn_partition(arn)),
+            Outside::Federated { provider, .. } if provider.starts_with("arn:") => {
+                Some(arn_partition(provider))
+            }
+            _ => None,
+        }
+    }
+
+    /// True when the snapshot cannot see its identity side: its own account's policies and
+    /// SCPs decide, and they are not in the snapshot.
+    fn identity_unknown(&self) -> bool {
+        matches!(self.who, Outside::Account(_) | Outside::Principal(_))
+    }
+
+    /// A label that says plainly who this is.
+    pub fn label(&self) -> String {
+        match &self.who {
+            Outside::Anonymous => "anyone on the internet (unsigned requests)".to_string(),
+            Outside::AnyPrincipal => "any AWS principal, any account".to_string(),
+            Outside::Organization(o) if o.contains('/') => format!("any principal in OU path {o}"),
+            Outside::Organization(o) => format!("any principal in organization {o}"),
+            Outside::Account(arn) => arn_account(arn).to_string(),
+            Outside::Principal(arn) => arn.rsplit('/').next().unwrap_or(arn).to_string(),
+            Outside::Federated { provider, claims } => federated_label(provider, claims),
+        }
+    }
+}
+
+/// "GitHub Actions: repo:acme/deploy:*", or plainly "any GitHub Actions workflow, any repository"
+/// when no `sub` condition narrows the provider.
+fn federated_label(provider: &str, claims: &[(String, String)]) -> String {
+    let host = provider
+        .split_once(":oidc-provider/")
+        .map(|(_, h)| h)
+        .unwrap_or(provider);
+    let saml = provider.split_once(":saml-provider/").map(|(_, name)| name);
+    let (name, anyone) = if let Some(name) = saml {
+        (
+            format!("SAML provider {name}"),
+            format!("any user of SAML provider {name}"),
+        )
+    } else if host == "token.actions.githubusercontent.com" {
+        (
+            "GitHub Actions".to_string(),
+            "any GitHub Actions workflow, any repository".to_string(),
+        )
+    } else if host.starts_with("oidc.eks.") {
+        (
+            format!("EKS cluster {}", host.rsplit('/').next().unwrap_or(host)),
+            format!(
+                "any service account of EKS cluster {}",
+                host.rsplit('/').next().unwrap_or(host)
+            ),
+        )
+    } else if host == "gitlab.com" {
+        (
+            "GitLab CI".to_string(),
+            "any GitLab CI job, any project".to_string(),
+        )
+    } else if host == "app.terraform.io" {
+        (
+            "Terraform Cloud".to_string(),
+            "any Terraform Cloud run, any organization".to_string(),
+        )
+    } else if host == "cognito-identity.amazonaws.com" {
+        (
+            "Cognito identities".to_string(),
+            "any Cognito identity, any identity pool".to_string(),
+        )
+    } else {
+        (
+            format!("OIDC {host}"),
+            format!("any token of OIDC provider {host}"),
+        )
+    };
+    let narrowing: Vec<&str> = claims
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k.ends_with(":sub")
+        })
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if narrowing.is_empty() || narrowing.iter().all(|v| v.trim_matches('*').is_empty()) {
+        return anyone;
+    }
+    format!("{name}: {}", narrowing.join(", "))
 }
 
 /// A resource that access edges end at.
@@ -135,6 +340,8 @@ pub enum KeyRef {
     Key(String),
     /// A reference that does not resolve to a key in the snapshot.
     Unresolved(String),
+    /// The value itself is not in the snapshot, so which key encrypts it is unknown.
+    Unknown,
 }
 
 /// The outcome of evaluating a hop: one or more requests, each possibly for several actions.
@@ -233,6 +440,7 @@ impl Verdict {
             return next;
         }
         self.status = self.status.min(next.status);
+        self.actions.extend(next.actions);
         self.because.extend(next.because);
         self.conditions.extend(next.conditions);
         self.notes.extend(next.notes);
@@ -324,6 +532,17 @@ pub fn describe_blocker(blocker: Option<&Blocker>, subject: &str) -> String {
         }
         Some(Blocker::AwsManagedKeyCrossAccount) => {
             "an AWS-managed KMS key cannot be used from another account".to_string()
+        }
+        Some(Blocker::NotFound { resource }) => format!("`{resource}` does not exist"),
+        Some(Blocker::AwsManagedAlias) => {
+            "AWS-managed aliases (alias/aws/*) cannot be created, updated or deleted".to_string()
+        }
+        Some(Blocker::KeyPolicyMissing) => {
+            "a KMS key request is denied when no key policy allows it, and no key policy was given"
+                .to_string()
+        }
+        Some(Blocker::KmsNotCrossAccount { action }) => {
+            format!("{action} cannot be used across accounts, whatever the key policy says")
         }
     }
 }
@@ -469,6 +688,7 @@ impl<'a> World<'a> {
                 }
             }
         }
+        w.diagnostics.extend(inventory.diagnostics.iter().cloned());
         w.index_resources();
         w.note_missing_parts();
         w.share_contexts();
@@ -841,6 +1061,17 @@ impl<'a> World<'a> {
         {
             Caller::Role(r) => (&r.arn, &r.inline, &r.attached),
             Caller::User(u) => (&u.arn, &u.inline, &u.attached),
+            Caller::Outside(o) => {
+                // Anonymous and federated callers have no identity side (R7.1, R7.2); any other
+                // outsider's own account decides it, which the snapshot does not hold.
+                if !matches!(o.who, Outside::Anonymous | Outside::Federated { .. }) {
+                    out.push(Owned {
+                        id: NOT_IN_SNAPSHOT.to_string(),
+                        doc: &ALLOW_ALL,
+                    });
+                }
+                return (out, diags);
+            }
         };
         for p in inline {
             out.push(Owned {
@@ -894,6 +1125,7 @@ impl<'a> World<'a> {
         let arn = match caller {
             Caller::Role(r) => r.boundary.as_deref()?,
             Caller::User(u) => u.boundary.as_deref()?,
+            Caller::Outside(_) => return None,
         };
         // A boundary whose document is missing is treated as absent (with a warning at build).
         self.managed.get(arn).map(|doc| Owned {
@@ -903,10 +1135,12 @@ impl<'a> World<'a> {
     }
 
     fn scps(&self, caller: Caller<'a>) -> Option<Arc<[OrgLevel<'a>]>> {
-        if let Caller::Role(r) = caller {
-            if r.is_service_linked() {
-                return None;
-            }
+        match caller {
+            Caller::Role(r) if r.is_service_linked() => return None,
+            // Outside the snapshot's organization: SCPs of the snapshot do not apply, and
+            // anonymous requests have none (R7.1).
+            Caller::Outside(_) => return None,
+            _ => {}
         }
         self.scp_levels.get(arn_account(caller.id())).cloned()
     }
@@ -976,9 +1210,119 @@ impl<'a> World<'a> {
         match caller {
             Caller::Role(r) => context::role_principal(&mut ctx, r, account),
             Caller::User(u) => context::user_principal(&mut ctx, u, account),
+            Caller::Outside(o) => {
+                self.outsider_context(&mut ctx, o);
+                return ctx;
+            }
         }
         context::principal_org(&mut ctx, self.org_of(account));
         ctx
+    }
+
+    /// The principal keys of an outsider. What the snapshot cannot know stays unknown; what the
+    /// outsider is fixes the rest: anonymous requests carry no principal keys, any principal is
+    /// outside every account and the organization of the snapshot.
+    fn outsider_context(&self, ctx: &mut Context, o: &Outsider) {
+        let snapshot_accounts: Vec<String> = self.accounts.keys().map(|a| a.to_string()).collect();
+        let snapshot_org: Vec<String> = self
+            .inventory
+            .organization
+            .iter()
+            .map(|o| o.id.clone())
+            .collect();
+        match &o.who {
+            Outside::Anonymous => {
+                for key in [
+                    "aws:PrincipalArn",
+                    "aws:PrincipalAccount",
+                    "aws:PrincipalOrgID",
+                    "aws:PrincipalOrgPaths",
+                    "aws:PrincipalType",
+                    "aws:PrincipalIsAWSService",
+                    "aws:PrincipalServiceName",
+                    "aws:userid",
+                    "aws:username",
+                    "aws:MultiFactorAuthPresent",
+                    "aws:SourceAccount",
+                    "aws:SourceArn",
+                ] {
+                    ctx.set(key, ContextValue::Absent);
+                }
+                ctx.set("aws:SecureTransport", ContextValue::Unknown);
+                ctx.absent_prefixes.push("aws:principaltag/".to_string());
+            }
+            Outside::AnyPrincipal | Outside::Organization(_) => {
+                ctx.set(
+                    "aws:PrincipalAccount",
+                    ContextValue::NoneOf(snapshot_accounts),
+                );
+                ctx.set(
+                    "aws:PrincipalIsAWSService",
+                    ContextValue::Single("false".into()),
+                );
+                ctx.set("aws:PrincipalServiceName", ContextValue::Absent);
+                ctx.set("aws:SourceAccount", ContextValue::Absent);
+                ctx.set("aws:SourceArn", ContextValue::Absent);
+                match &o.who {
+                    Outside::Organization(path) => {
+                        let id = path.split('/').next().unwrap_or(path);
+                        ctx.set("aws:PrincipalOrgID", ContextValue::Single(id.to_string()));
+                        if path.contains('/') {
+                            ctx.set(
+                                "aws:PrincipalOrgPaths",
+                                ContextValue::Multi(vec![path.clone()]),
+                            );
+                        }
+                    }
+                    _ if !snapshot_org.is_empty() => {
+                        ctx.set("aws:PrincipalOrgID", ContextValue::NoneOf(snapshot_org));
+                    }
+                    _ => {}
+                }
+            }
+            Outside::Account(arn) | Outside::Principal(arn) => {
+                let account = arn_account(arn).to_string();
+                ctx.set(
+                    "aws:PrincipalAccount",
+                    ContextValue::Single(account.clone()),
+                );
+                ctx.set(
+                    "aws:PrincipalIsAWSService",
+                    ContextValue::Single("false".into()),
+                );
+                ctx.set("aws:SourceAccount", ContextValue::Absent);
+                ctx.set("aws:SourceArn", ContextValue::Absent);
+                if matches!(o.who, Outside::Principal(_)) {
+                    ctx.set("aws:PrincipalArn", ContextValue::Single(arn.clone()));
+                }
+                match (self.org_of(&account), &self.inventory.organization) {
+                    (Some(org), _) => context::principal_org(ctx, Some(org)),
+                    (None, Some(org)) => {
+                        ctx.set(
+                            "aws:PrincipalOrgID",
+                            ContextValue::NoneOf(vec![org.id.clone()]),
+                        );
+                    }
+                    (None, None) => {}
+                }
+            }
+            Outside::Federated { provider, claims } => {
+                ctx.set(
+                    "aws:FederatedProvider",
+                    ContextValue::Single(provider.clone()),
+                );
+                ctx.set(
+                    "aws:PrincipalIsAWSService",
+                    ContextValue::Single("false".into()),
+                );
+                ctx.set("aws:SourceAccount", ContextValue::Absent);
+                ctx.set("aws:SourceArn", ContextValue::Absent);
+                ctx.set("sts:ExternalId", ContextValue::Absent);
+                for (key, value) in claims {
+                    ctx.set(key, ContextValue::Single(value.clone()));
+                }
+            }
+        }
     }
 
     fn resource_context(
@@ -997,6 +1341,50 @@ impl<'a> World<'a> {
                 session_name: None,
             },
             Caller::User(u) => RequestPrincipal::User { arn: u.arn.clone() },
+            Caller::Outside(o) => match &o.who {
+                Outside::Anonymous => RequestPrincipal::Anonymous,
+                Outside::Federated { provider, .. } => RequestPrincipal::Federated {
+                    provider: provider.clone(),
+                },
+                // Any principal of an account that no policy names: matched by `*` only.
+                Outside::AnyPrincipal | Outside::Organization(_) => RequestPrincipal::AccountRoot {
+                    partition: String::new(),
+                    account: String::new(),
+                },
+                Outside::Account(arn) => RequestPrincipal::AccountRoot {
+                    partition: arn_partition(arn).to_string(),
+                    account: arn_account(arn).to_string(),
+                },
+                Outside::Principal(arn) if arn.contains(":user/") => {
+                    RequestPrincipal::User { arn: arn.clone() }
+                }
+                Outside::Principal(arn) => RequestPrincipal::Session {
+                    role_arn: arn.clone(),
+                    session_name: None,
+                },
+            },
+        }
+    }
+
+    /// An outsider's verdict: the stand-in identity policy leaves the proof, and where the
+    /// outsider's own account decides its identity side, the hop is at best conditional.
+    fn outside_verdict(caller: &Prepared<'_>, mut verdict: Verdict) -> Verdict {
+        let Caller::Outside(o) = caller.caller else {
+            return verdict;
+        };
+        verdict.because.retain(|r| &*r.policy != NOT_IN_SNAPSHOT);
+        if verdict.status == EdgeStatus::Denied {
+            return verdict;
+        }
+        match &o.who {
+            _ if o.identity_unknown() => verdict.conditional(format!(
+                "account {} is not in the snapshot; its identity policies and SCPs must also allow",
+                o.account().unwrap_or("?")
+            )),
+            Outside::AnyPrincipal | Outside::Organization(_) => verdict.note(
+                "any account can allow this to its own principals; only this side is decided by the snapshot",
+            ),
+            _ => verdict,
         }
     }
 
@@ -1140,13 +1528,25 @@ impl<'a> World<'a> {
         let Some(trust) = &target.trust else {
             return Self::no_trust(&target.arn, request_text);
         };
-        if arn_partition(caller.id()) != arn_partition(&target.arn) {
+        if !caller.caller.in_partition(arn_partition(&target.arn)) {
             return Verdict::denied(
                 request_text(),
                 None,
                 "roles cannot be assumed across partitions".to_string(),
             );
         }
+        // Federated callers sign in with their own actions (R7.2).
+        let action = match caller.caller {
+            Caller::Outside(Outsider {
+                who: Outside::Federated { provider, .. },
+                ..
+            }) if provider.contains(":saml-provider/") => "sts:AssumeRoleWithSAML",
+            Caller::Outside(Outsider {
+                who: Outside::Federated { .. },
+                ..
+            }) => "sts:AssumeRoleWithWebIdentity",
+            _ => "sts:AssumeRole",
+        };
         let ctx = Context::layered(
             ContextValue::Unknown,
             vec![
@@ -1157,7 +1557,7 @@ impl<'a> World<'a> {
         );
         let request = Request {
             principal: Self::principal_of(caller),
-            action: "sts:AssumeRole".to_string(),
+            action: action.to_string(),
             resource: RequestResource::Arn(target.arn.clone()),
             resource_account: arn_account(&target.arn).to_string(),
             context: ctx,
@@ -1168,84 +1568,10 @@ impl<'a> World<'a> {
             document: trust,
         };
         let decision = self.decide(caller, &request, Some(trust_ref), "sts", false, diags);
-        Verdict::from_decision(decision, request_text, &target.arn)
-    }
-
-    /// Evaluates a principal outside the snapshot (an account root or a role or user ARN of an
-    /// account the snapshot does not hold) assuming `target`. The trust side is decided; the
-    /// identity side is unknown, so an allowed hop is at best conditional.
-    pub fn assume_external(
-        &self,
-        principal: &str,
-        target: &'a model::Role,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Verdict {
-        let request_text = || format!("`{principal}` → sts:AssumeRole on `{}`", target.arn);
-        let Some(trust) = &target.trust else {
-            return Self::no_trust(&target.arn, request_text);
-        };
-        let account = arn_account(principal).to_string();
-        let partition = arn_partition(principal).to_string();
-        let mut ctx = context::base();
-        ctx.set(
-            "aws:PrincipalAccount",
-            ContextValue::Single(account.clone()),
-        );
-        ctx.set(
-            "aws:PrincipalIsAWSService",
-            ContextValue::Single("false".to_string()),
-        );
-        ctx.set("aws:SourceAccount", ContextValue::Absent);
-        ctx.set("aws:SourceArn", ContextValue::Absent);
-        let principal_req = if principal.ends_with(":root") {
-            RequestPrincipal::AccountRoot {
-                partition,
-                account: account.clone(),
-            }
-        } else {
-            ctx.set(
-                "aws:PrincipalArn",
-                ContextValue::Single(principal.to_string()),
-            );
-            if principal.contains(":user/") {
-                RequestPrincipal::User {
-                    arn: principal.to_string(),
-                }
-            } else {
-                RequestPrincipal::Session {
-                    role_arn: principal.to_string(),
-                    session_name: None,
-                }
-            }
-        };
-        match (self.org_of(&account), &self.inventory.organization) {
-            (Some(org), _) => context::principal_org(&mut ctx, Some(org)),
-            // Outside the snapshot's organization: in no organization, or in another one.
-            (None, Some(org)) => {
-                ctx.set(
-                    "aws:PrincipalOrgID",
-                    ContextValue::NoneOf(vec![org.id.clone()]),
-                );
-            }
-            (None, None) => {}
-        }
-        self.resource_context(&mut ctx, arn_account(&target.arn), Some(&target.tags));
-        let unknown_identity = vec![PolicyRef {
-            policy_type: PolicyType::Identity,
-            id: NOT_IN_SNAPSHOT,
-            document: &ALLOW_ALL,
-        }];
-        let mut verdict = self.trust_decision(
-            principal_req,
-            ctx,
-            target,
-            trust,
-            unknown_identity,
-            request_text,
-            diags,
-        );
-        verdict.because.retain(|r| &*r.policy != NOT_IN_SNAPSHOT);
-        verdict.conditional(format!("account {account} is not in the snapshot; its identity policies and SCPs must also allow"))
+        Self::outside_verdict(
+            caller,
+            Verdict::from_decision(decision, request_text, &target.arn),
+        )
     }
 
     /// Evaluates a service principal (other than ECS) assuming `target`: only the trust policy
@@ -1357,13 +1683,14 @@ impl<'a> World<'a> {
                 Some(prev) => prev.or(v),
             });
         }
-        result.unwrap_or_else(|| {
+        let verdict = result.unwrap_or_else(|| {
             Verdict::denied(
                 format!("`{}` → (no action) on `{}`", caller.id(), resource.id),
                 None,
                 "no queried action applies to this resource type".to_string(),
             )
-        })
+        });
+        Self::outside_verdict(caller, verdict)
     }
 
     fn access_one(
@@ -1374,7 +1701,7 @@ impl<'a> World<'a> {
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
         let request_text = || format!("`{}` → {action} on `{}`", caller.id(), resource.id);
-        if arn_partition(caller.id()) != resource.partition {
+        if !caller.caller.in_partition(&resource.partition) {
             return Verdict::denied(
                 request_text(),
                 None,
@@ -1390,9 +1717,14 @@ impl<'a> World<'a> {
             ],
         );
         if resource.kind == NodeKind::KmsKey {
+            let account = caller.caller.account();
             ctx.set(
                 "kms:CallerAccount",
-                ContextValue::Single(arn_account(caller.id()).to_string()),
+                if account.is_empty() {
+                    ContextValue::Unknown
+                } else {
+                    ContextValue::Single(account.to_string())
+                },
             );
             ctx.set("kms:ViaService", ContextValue::Absent);
         }
@@ -1461,7 +1793,7 @@ impl<'a> World<'a> {
         };
         let missing_resource_side = matches!(
             verdict.blocked.as_ref().and_then(|b| b.blocker.as_ref()),
-            Some(Blocker::ResourceMissingAllow { .. })
+            Some(Blocker::ResourceMissingAllow { .. } | Blocker::KeyPolicyMissing)
         );
         if missing_resource_side {
             return Verdict {
@@ -1492,7 +1824,7 @@ impl<'a> World<'a> {
         key: &KeyRef,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let caller_account = arn_account(caller.id());
+        let caller_account = caller.caller.account();
         let service = Self::service_of(value.kind);
         match key {
             KeyRef::AwsManaged => {
@@ -1514,6 +1846,10 @@ impl<'a> World<'a> {
             }
             KeyRef::Unresolved(reference) => Verdict::allowed().conditional(format!(
                 "KMS key `{reference}` of `{}` is not in the snapshot",
+                value.id
+            )),
+            KeyRef::Unknown => Verdict::allowed().conditional(format!(
+                "`{}` is not in the snapshot, so the KMS key that encrypts it is unknown; a customer-managed key's policy must also allow",
                 value.id
             )),
             KeyRef::Key(key_arn) => {
@@ -1576,6 +1912,17 @@ impl<'a> World<'a> {
     }
 
     /// The injection of a value into a container by the execution role (agent plane, R4.3).
+    ///
+    /// The agent calls `secretsmanager:GetSecretValue` on a secret or `ssm:GetParameters` on a
+    /// parameter, and `kms:Decrypt` through that service for a value under a customer-managed
+    /// key. A secret read through Parameter Store (`via`, the `/aws/reference/secretsmanager/…`
+    /// parameter) needs both `ssm:GetParameters` on that parameter and
+    /// `secretsmanager:GetSecretValue` on the secret. The verdict's actions are the ones the agent
+    /// performs.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a task's place (account, region, partition) and the reference's two resources"
+    )]
     pub fn inject(
         &self,
         execution_role: Option<&str>,
@@ -1583,6 +1930,7 @@ impl<'a> World<'a> {
         task_region: &str,
         partition: &str,
         resource: &ResourceInfo<'a>,
+        via: Option<&ResourceInfo<'a>>,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
         let action = match resource.kind {
@@ -1604,13 +1952,53 @@ impl<'a> World<'a> {
         let Some(role) = self.roles.get(exec) else {
             return trust;
         };
-        let access = self.access(
-            &self.prepare(Caller::Role(role)),
-            resource,
-            &[action.to_string()],
-            diags,
-        );
-        trust.and(access)
+        let caller = self.prepare(Caller::Role(role));
+        let mut verdict = trust;
+        if let Some(parameter) = via {
+            verdict = verdict.and(self.access(
+                &caller,
+                parameter,
+                &["ssm:GetParameters".to_string()],
+                diags,
+            ));
+        }
+        verdict = verdict.and(self.access(&caller, resource, &[action.to_string()], diags));
+        if verdict.status != EdgeStatus::Denied {
+            let decrypts = match &resource.encryption_key {
+                Some(KeyRef::Key(arn)) => self
+                    .resources
+                    .get(arn)
+                    .is_none_or(|key| !key.aws_managed_key),
+                Some(KeyRef::Unresolved(_)) => true,
+                Some(KeyRef::AwsManaged | KeyRef::Unknown) | None => false,
+            };
+            if decrypts {
+                verdict.actions.push("kms:Decrypt".to_string());
+            }
+            verdict.normalize();
+        }
+        verdict
+    }
+
+    /// A value that a task definition names but that does not exist: the snapshot lists the
+    /// secrets (or parameters) of its account and region, and it is not among them. ECS cannot
+    /// fetch it, so the task fails to start.
+    pub fn inject_not_found(&self, resource: &ResourceInfo<'_>) -> Verdict {
+        let what = if resource.kind == NodeKind::SsmParameter {
+            "parameter"
+        } else {
+            "secret"
+        };
+        Verdict::denied(
+            format!("ECS agent → fetch the {what} `{}`", resource.id),
+            Some(Blocker::NotFound {
+                resource: resource.id.clone(),
+            }),
+            format!(
+                "the {what} does not exist: account {} lists its {what}s in {} and this one is not among them, so ECS cannot start the task",
+                resource.account, resource.region
+            ),
+        )
     }
 
     /// The image pull of a container by the execution role (agent plane, R4.3).
@@ -1664,6 +2052,199 @@ impl<'a> World<'a> {
             ];
         }
         verdict
+    }
+
+    /// Resolves and evaluates one reference a container makes to a secret or parameter
+    /// (`secrets[]`, `logConfiguration.secretOptions[]`, `repositoryCredentials`): the node it
+    /// names, and whether the agent can inject it. The graph builder and `explain` both ask this,
+    /// so they decide injections the same way. `None` when the reference cannot be read; a
+    /// warning naming its JSON path goes to `diags`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the task's place (account, region, partition) and the reference's own parts"
+    )]
+    pub fn injection(
+        &self,
+        td: &model::TaskDefinition,
+        container: &str,
+        reference: &model::SecretRef,
+        is_registry_credentials: bool,
+        account: &str,
+        region: &str,
+        partition: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(ResourceInfo<'a>, Verdict)> {
+        let warn = |diags: &mut Vec<Diagnostic>, code: &'static str, message: String| {
+            diags.push(Diagnostic::warning(
+                code,
+                container.to_string(),
+                format!("`{}`: {message}", reference.field),
+            ));
+        };
+        let parsed = match super::ecs::parse_value_from(&reference.value_from) {
+            Ok(p) => p,
+            Err(message) => {
+                warn(
+                    diags,
+                    "bad-value-from",
+                    format!("{message}; this reference is not analysed"),
+                );
+                return None;
+            }
+        };
+        // A secret by ARN (full or partial), resolved against the snapshot's secrets.
+        let secret = |arn: &str, diags: &mut Vec<Diagnostic>| match self.lookup_secret(arn) {
+            Ok(Some(r)) => Some((r.clone(), true)),
+            Ok(None) => self.placeholder(arn).map(|p| (p, false)),
+            Err(candidates) => {
+                warn(
+                    diags,
+                    "ambiguous-secret",
+                    format!("`{arn}` matches several secrets: {}", candidates.join(", ")),
+                );
+                self.placeholder(arn).map(|p| (p, false))
+            }
+        };
+        let parameter = |arn: &str| match self.resources.get(arn) {
+            Some(r) => Some((r.clone(), true)),
+            None => self.placeholder(arn).map(|p| (p, false)),
+        };
+        let mut via = None;
+        let found = match parsed {
+            ValueFrom::Secret { arn, .. } => secret(&arn, diags),
+            ValueFrom::Name(name) if is_registry_credentials => secret(
+                &format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}"),
+                diags,
+            ),
+            ValueFrom::Name(name) => {
+                parameter(&ssm_parameter_arn(partition, region, account, &name))
+            }
+            ValueFrom::ParameterArn(arn) => parameter(&arn),
+            ValueFrom::SecretReference {
+                parameter,
+                secret_id,
+            } => {
+                // The reference parameter lives where the parameter is named: the task's account
+                // and region for a name, the ARN's otherwise; the secret is in that place too.
+                let (p_partition, p_region, p_account) = match Arn::parse(&parameter) {
+                    Ok(arn) => (arn.partition, arn.region, arn.account),
+                    Err(_) => (
+                        partition.to_string(),
+                        region.to_string(),
+                        account.to_string(),
+                    ),
+                };
+                let parameter_arn = if parameter.starts_with("arn:") {
+                    parameter.clone()
+                } else {
+                    ssm_parameter_arn(&p_partition, &p_region, &p_account, &parameter)
+                };
+                via = Some(ResourceInfo {
+                    id: parameter_arn,
+                    kind: NodeKind::SsmParameter,
+                    account: p_account.clone(),
+                    region: p_region.clone(),
+                    partition: p_partition.clone(),
+                    label: parameter.clone(),
+                    policy: None,
+                    // Parameter Store serves it for every secret; it has no policy of its own.
+                    in_snapshot: true,
+                    tags: None,
+                    encryption_key: None,
+                    aws_managed_key: false,
+                });
+                let secret_arn = if secret_id.starts_with("arn:") {
+                    secret_id
+                } else {
+                    format!(
+                        "arn:{p_partition}:secretsmanager:{p_region}:{p_account}:secret:{secret_id}"
+                    )
+                };
+                secret(&secret_arn, diags)
+            }
+        };
+        let Some((resource, in_snapshot)) = found else {
+            warn(
+                diags,
+                "bad-value-from",
+                format!(
+                    "`{}` does not name a secret or parameter rolechain can place; this reference is not analysed",
+                    reference.value_from
+                ),
+            );
+            return None;
+        };
+        if !in_snapshot && self.collected(resource.kind, &resource.account, &resource.region) {
+            let verdict = self.inject_not_found(&resource);
+            return Some((resource, verdict));
+        }
+        let verdict = self.inject(
+            td.execution_role_arn.as_deref(),
+            account,
+            region,
+            partition,
+            &resource,
+            via.as_ref(),
+            diags,
+        );
+        Some((resource, verdict))
+    }
+
+    /// Resolves and evaluates a container's image pull: the ECR repository its image names and
+    /// whether the execution role can pull from it. `None` for images outside ECR, and for images
+    /// that look like ECR but cannot be read (with a warning naming the JSON path).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the task's place (account, region, partition) and the container's own parts"
+    )]
+    pub fn image_pull(
+        &self,
+        td: &model::TaskDefinition,
+        container_id: &str,
+        container: &model::ContainerDefinition,
+        account: &str,
+        region: &str,
+        partition: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(ResourceInfo<'a>, Verdict)> {
+        let image = container.image.as_deref()?;
+        let repo_arn = match super::ecs::parse_image_repository(image) {
+            Ok(Some(arn)) => arn,
+            Ok(None) => return None,
+            Err(message) => {
+                diags.push(Diagnostic::warning(
+                    "bad-image",
+                    container_id.to_string(),
+                    format!(
+                        "`containerDefinitions[{}].image`: {message}; its pull is not analysed",
+                        container.index
+                    ),
+                ));
+                return None;
+            }
+        };
+        let resource = match self.resources.get(&repo_arn) {
+            Some(r) => r.clone(),
+            None => self.placeholder(&repo_arn)?,
+        };
+        let mut verdict = self.pull(
+            td.execution_role_arn.as_deref(),
+            account,
+            region,
+            partition,
+            &resource,
+            diags,
+        );
+        if !resource.in_snapshot
+            && verdict.status != EdgeStatus::Denied
+            && self.collected(resource.kind, &resource.account, &resource.region)
+        {
+            verdict = verdict.note(format!(
+                "account {} lists its repositories in {} and `{}` is not among them; only a pull-through cache rule, which creates it on first pull, would let the task start",
+                resource.account, resource.region, resource.label
+            ));
+        }
+        Some((resource, verdict))
     }
 
     /// Finds a resource node for a reference a task definition or policy makes, resolving partial
@@ -1728,7 +2309,7 @@ impl<'a> World<'a> {
             return None;
         }
         let encryption_key = match kind {
-            NodeKind::Secret => Some(KeyRef::Unresolved(format!("the key of `{id}`"))),
+            NodeKind::Secret => Some(KeyRef::Unknown),
             _ => None,
         };
         Some(ResourceInfo {

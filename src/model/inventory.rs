@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::PolicyDocument;
+use crate::model::{Diagnostic, PolicyDocument};
 
 /// Tags as a sorted map of key to value.
 pub type Tags = BTreeMap<String, String>;
@@ -22,6 +22,9 @@ pub struct Inventory {
     pub accounts: Vec<Account>,
     /// What collection could not read.
     pub gaps: Vec<Gap>,
+    /// What reading the snapshot noticed: parts skipped or fields read as absent, each naming
+    /// its JSON path.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// AWS Organizations: the tree of accounts and OUs, SCPs and RCPs.
@@ -266,6 +269,9 @@ pub struct SecretRef {
     pub name: String,
     /// A Secrets Manager ARN (possibly with JSON key and version fields), an SSM ARN, or an SSM name.
     pub value_from: String,
+    /// Where it stands in its task definition, as a JSON path, such as
+    /// `containerDefinitions[0].secrets[2].valueFrom`.
+    pub field: String,
 }
 
 /// One container of a task definition.
@@ -273,6 +279,8 @@ pub struct SecretRef {
 pub struct ContainerDefinition {
     /// The container name.
     pub name: String,
+    /// Its position in `containerDefinitions`.
+    pub index: usize,
     /// The image reference.
     pub image: Option<String>,
     /// `secrets[]`.
@@ -283,8 +291,8 @@ pub struct ContainerDefinition {
     pub log_options: BTreeMap<String, String>,
     /// `logConfiguration.secretOptions[]`.
     pub log_secret_options: Vec<SecretRef>,
-    /// `repositoryCredentials.credentialsParameter`.
-    pub repository_credentials: Option<String>,
+    /// `repositoryCredentials.credentialsParameter`, as a reference with its JSON path.
+    pub repository_credentials: Option<SecretRef>,
 }
 
 /// A running ECS task.

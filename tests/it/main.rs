@@ -20,4 +20,5 @@ mod props;
 pub(crate) mod scenarios;
 mod support;
 mod synth;
+mod taskdefs;
 mod tidy;

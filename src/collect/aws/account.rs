@@ -14,10 +14,10 @@ use super::ops::{self, Op};
 use super::{CollectOptions, Ctx, Scope, Target};
 use crate::collect::snapshot::{
     AccountDto, AliasDto, AttachedDto, BoundaryDto, BucketDto, ClusterDto, ContainerDto,
-    EcrRepositoryDto, EcsDto, GroupDto, IamDto, KeyMetadataDto, KmsKeyDto, LogConfigurationDto,
-    LogGroupDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto, RegionDto,
-    RepositoryCredentialsDto, RoleDto, SecretDto, SecretRefDto, ServiceDto, SsmParameterDto,
-    TagDto, TaskDefinitionDto, TaskDto, TaskOverridesDto, UserDto,
+    EcrRepositoryDto, EcsDto, GroupDto, IamDto, KeyMetadataDto, KmsKeyDto, Lenient,
+    LogConfigurationDto, LogGroupDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto,
+    RegionDto, RepositoryCredentialsDto, RoleDto, SecretDto, SecretRefDto, ServiceDto,
+    SsmParameterDto, TagDto, TaskDefinitionDto, TaskDto, TaskOverridesDto, UserDto,
 };
 use crate::model::arn::ssm_parameter_arn;
 
@@ -481,7 +481,7 @@ pub(super) async fn ecs(
     Some(EcsDto {
         clusters: Some(clusters),
         services: services_out,
-        task_definitions: Some(task_definitions),
+        task_definitions: Some(task_definitions.into_iter().map(Lenient::Read).collect()),
         tasks: tasks_out,
     })
 }
