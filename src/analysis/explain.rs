@@ -90,7 +90,8 @@ impl Explanation {
 
 /// Explains whether `from` reaches `to`.
 ///
-/// `graph` must have been built from `inventory` with the same actions.
+/// `graph` must have been built from `inventory` with the same actions. `max_depth` bounds the
+/// paths as in [`reach`] (`None`: no limit).
 ///
 /// # Errors
 /// Unknown ids (with the closest ids), a `from` that is not a source, or a `to` that is not a
@@ -105,7 +106,7 @@ pub fn explain(
     from: &str,
     to: &str,
     actions: Option<&[String]>,
-    max_depth: usize,
+    max_depth: Option<usize>,
 ) -> Result<Explanation, QueryError> {
     let sources = resolve_sources(graph, from)?;
     let target = lookup(graph, to)?;
@@ -160,7 +161,7 @@ pub fn explain(
     for &s in &sources {
         let mut frontier = vec![s];
         let mut depth = 0;
-        while !frontier.is_empty() && depth <= max_depth {
+        while !frontier.is_empty() && max_depth.is_none_or(|m| depth <= m) {
             let mut next = Vec::new();
             for n in frontier {
                 if !seen.insert(n) {
@@ -171,8 +172,10 @@ pub fn explain(
                 }
                 for e in graph.graph.edges_directed(n, Direction::Outgoing) {
                     let w = e.weight();
-                    if matches!(w.kind, EdgeKind::TaskRole | EdgeKind::Assumes)
-                        && w.status != EdgeStatus::Denied
+                    if matches!(
+                        w.kind,
+                        EdgeKind::TaskRole | EdgeKind::InstanceRole | EdgeKind::Assumes
+                    ) && w.status != EdgeStatus::Denied
                     {
                         next.push(e.target());
                     }

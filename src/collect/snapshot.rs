@@ -309,6 +309,74 @@ pub(super) struct AccountDto {
     pub(super) regions: BTreeMap<String, RegionDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) s3_buckets: Option<Vec<BucketDto>>,
+    /// `aws s3control get-public-access-block` → `.PublicAccessBlockConfiguration`; absent when
+    /// not collected, all `false` when the account has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) s3_public_access_block: Option<PublicAccessBlockDto>,
+}
+
+/// S3 Block Public Access settings, of an account or a bucket; a missing flag is `false`.
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct PublicAccessBlockDto {
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) block_public_acls: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) ignore_public_acls: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) block_public_policy: bool,
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) restrict_public_buckets: bool,
+}
+
+/// `aws s3api get-bucket-acl` output.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct BucketAclDto {
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) grants: Vec<GrantDto>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct GrantDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) grantee: Option<GranteeDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) permission: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+pub(super) struct GranteeDto {
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub(super) kind: Option<String>,
+    #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
+    pub(super) uri: Option<String>,
+    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
+    pub(super) id: Option<String>,
+}
+
+/// `aws s3api get-bucket-encryption` → `.ServerSideEncryptionConfiguration`.
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct BucketEncryptionDto {
+    #[serde(default, deserialize_with = "nullable")]
+    pub(super) rules: Vec<EncryptionRuleDto>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct EncryptionRuleDto {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) apply_server_side_encryption_by_default: Option<SseDefaultDto>,
+}
+
+#[derive(Deserialize, Serialize)]
+pub(super) struct SseDefaultDto {
+    #[serde(rename = "SSEAlgorithm", skip_serializing_if = "Option::is_none")]
+    pub(super) sse_algorithm: Option<String>,
+    #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
+    pub(super) kms_master_key_id: Option<String>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -372,6 +440,21 @@ pub(super) struct RoleDto {
     pub(super) permissions_boundary: Option<BoundaryDto>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) tags: Vec<TagDto>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub(super) instance_profile_list: Vec<InstanceProfileDto>,
+}
+
+/// `RoleDetailList[].InstanceProfileList[]`: the instance profiles a role is in.
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct InstanceProfileDto {
+    pub(super) arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) instance_profile_name: Option<String>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -443,6 +526,9 @@ pub(super) struct RegionDto {
     pub(super) ecr_repositories: Option<Vec<EcrRepositoryDto>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) log_groups: Option<Vec<LogGroupDto>>,
+    /// `ec2 describe-instances` → `.Reservations[].Instances[]`; absent when not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) ec2_instances: Option<Vec<Ec2InstanceDto>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -455,6 +541,40 @@ pub(super) struct EcsDto {
     pub(super) task_definitions: Option<Vec<Lenient<TaskDefinitionDto>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) tasks: Option<Vec<TaskDto>>,
+    /// `describe-container-instances` → `.containerInstances[]`, of every cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) container_instances: Option<Vec<ContainerInstanceDto>>,
+}
+
+/// An ECS container instance (EC2 launch type).
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ContainerInstanceDto {
+    pub(super) container_instance_arn: String,
+    /// The cluster; when absent, taken from the ARN (`container-instance/<cluster>/<id>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) cluster_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) ec2_instance_id: Option<String>,
+    /// ECS agent settings of `/etc/ecs/ecs.config` that bear on credentials, such as
+    /// `ECS_AWSVPC_BLOCK_IMDS`. No API returns them: absent means unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) agent_settings: Option<BTreeMap<String, String>>,
+}
+
+/// `ec2 describe-instances` → `.Reservations[].Instances[]`.
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Ec2InstanceDto {
+    pub(super) instance_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) iam_instance_profile: Option<IamInstanceProfileDto>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct IamInstanceProfileDto {
+    pub(super) arn: String,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -477,6 +597,19 @@ pub(super) struct ServiceDto {
     pub(super) task_definition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) launch_type: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub(super) capacity_provider_strategy: Vec<CapacityProviderItemDto>,
+}
+
+/// One item of a service's `capacityProviderStrategy`.
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct CapacityProviderItemDto {
+    pub(super) capacity_provider: String,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -491,6 +624,8 @@ pub(super) struct TaskDefinitionDto {
     pub(super) task_role_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) execution_role_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) network_mode: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub(super) requires_compatibilities: Vec<String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -549,6 +684,10 @@ pub(super) struct TaskDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) launch_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) container_instance_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) overrides: Option<TaskOverridesDto>,
 }
 
@@ -588,6 +727,9 @@ pub(super) struct SsmParameterDto {
     pub(super) parameter_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) key_id: Option<String>,
+    /// `ssm list-tags-for-resource` → `.TagList`; absent when not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) tags: Option<Vec<TagDto>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -635,6 +777,9 @@ pub(super) struct EcrRepositoryDto {
     pub(super) repository_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) policy_text: Option<Value>,
+    /// `ecr list-tags-for-resource` → `.tags` (`Key`/`Value`); absent when not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) tags: Option<Vec<TagDto>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -643,6 +788,9 @@ pub(super) struct LogGroupDto {
     pub(super) log_group_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) arn: Option<String>,
+    /// `logs list-tags-for-resource` → `.tags` (a map); absent when not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -653,6 +801,20 @@ pub(super) struct BucketDto {
     pub(super) region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) policy: Option<Value>,
+    /// `get-public-access-block` → `.PublicAccessBlockConfiguration`; absent when not
+    /// collected, all `false` when the bucket has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) public_access_block: Option<PublicAccessBlockDto>,
+    /// `get-bucket-acl` output; absent when not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) acl: Option<BucketAclDto>,
+    /// `get-bucket-encryption` → `.ServerSideEncryptionConfiguration`; absent when not
+    /// collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) encryption: Option<BucketEncryptionDto>,
+    /// `get-bucket-tagging` → `.TagSet`; absent when not collected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) tags: Option<Vec<TagDto>>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -689,6 +851,46 @@ struct TaskPlace<'r> {
 
 fn tags(list: Vec<TagDto>) -> model::Tags {
     list.into_iter().map(|t| (t.key, t.value)).collect()
+}
+
+fn public_access_block(b: PublicAccessBlockDto) -> model::PublicAccessBlock {
+    model::PublicAccessBlock {
+        block_public_acls: b.block_public_acls,
+        ignore_public_acls: b.ignore_public_acls,
+        block_public_policy: b.block_public_policy,
+        restrict_public_buckets: b.restrict_public_buckets,
+    }
+}
+
+/// The grants of an ACL that name everyone or every signed AWS principal.
+fn public_grants(acl: BucketAclDto) -> Vec<model::PublicGrant> {
+    acl.grants
+        .into_iter()
+        .filter_map(|g| {
+            let uri = g.grantee?.uri?;
+            let grantee = match uri.rsplit('/').next()? {
+                "AllUsers" => model::PublicGrantee::AllUsers,
+                "AuthenticatedUsers" => model::PublicGrantee::AuthenticatedUsers,
+                _ => return None,
+            };
+            Some(model::PublicGrant {
+                grantee,
+                permission: g.permission.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The KMS key of a bucket's default encryption: `Some(key)` for SSE-KMS (`None` key: the
+/// AWS-managed `aws/s3`), `None` for SSE-S3 or no rule.
+fn default_kms_key(encryption: &BucketEncryptionDto) -> Option<Option<String>> {
+    encryption.rules.iter().find_map(|r| {
+        let d = r.apply_server_side_encryption_by_default.as_ref()?;
+        let algorithm = d.sse_algorithm.as_deref()?;
+        algorithm
+            .starts_with("aws:kms")
+            .then(|| d.kms_master_key_id.clone().filter(|k| !k.is_empty()))
+    })
 }
 
 /// The last segment of a `/`-separated ARN resource, as IAM names roles, users and policies.
@@ -852,6 +1054,11 @@ impl Converter<'_> {
                                 b.policy.as_ref(),
                                 &format!("{path}.s3_buckets[{i}].Policy"),
                             )?,
+                            public_access_block: b.public_access_block.map(public_access_block),
+                            public_grants: b.acl.map(public_grants),
+                            encryption_collected: b.encryption.is_some(),
+                            default_kms_key: b.encryption.as_ref().and_then(default_kms_key),
+                            tags: b.tags.map(tags),
                             name: b.name,
                             region: b.region,
                         })
@@ -866,6 +1073,7 @@ impl Converter<'_> {
             iam,
             regions,
             s3_buckets,
+            s3_public_access_block: a.s3_public_access_block.map(public_access_block),
         })
     }
 
@@ -892,6 +1100,7 @@ impl Converter<'_> {
                     .permissions_boundary
                     .and_then(|b| b.permissions_boundary_arn),
                 tags: tags(r.tags),
+                instance_profiles: r.instance_profile_list.into_iter().map(|p| p.arn).collect(),
                 arn: r.arn,
             });
         }
@@ -1002,6 +1211,7 @@ impl Converter<'_> {
                         .unwrap_or_else(|| ssm_parameter_arn(partition, region, account, &p.name)),
                     parameter_type: p.parameter_type.unwrap_or_else(|| "String".to_string()),
                     key_id: p.key_id,
+                    tags: p.tags.map(tags),
                     name: p.name,
                 })
                 .collect()
@@ -1054,6 +1264,7 @@ impl Converter<'_> {
                                 e.policy_text.as_ref(),
                                 &format!("{epath}.policyText"),
                             )?,
+                            tags: e.tags.map(tags),
                             arn: e.repository_arn,
                         })
                     })
@@ -1073,7 +1284,16 @@ impl Converter<'_> {
                     model::LogGroup {
                         arn,
                         name: g.log_group_name,
+                        tags: g.tags,
                     }
+                })
+                .collect()
+        });
+        let ec2_instances = r.ec2_instances.map(|list| {
+            list.into_iter()
+                .map(|i| model::Ec2Instance {
+                    instance_id: i.instance_id,
+                    instance_profile_arn: i.iam_instance_profile.map(|p| p.arn),
                 })
                 .collect()
         });
@@ -1084,6 +1304,7 @@ impl Converter<'_> {
             kms_keys,
             ecr_repositories,
             log_groups,
+            ec2_instances,
         })
     }
 
@@ -1122,6 +1343,11 @@ impl Converter<'_> {
                             cluster_arn: s.cluster_arn,
                             task_definition: s.task_definition,
                             launch_type: s.launch_type,
+                            capacity_providers: s
+                                .capacity_provider_strategy
+                                .into_iter()
+                                .map(|c| c.capacity_provider)
+                                .collect(),
                         })
                     })
                     .collect::<Result<Vec<_>, LoadError>>()
@@ -1176,6 +1402,37 @@ impl Converter<'_> {
                                 .and_then(|o| o.task_role_arn.clone()),
                             execution_role_override: overrides.and_then(|o| o.execution_role_arn),
                             group: t.group,
+                            launch_type: t.launch_type,
+                            container_instance_arn: t.container_instance_arn,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, LoadError>>()
+            })
+            .transpose()?;
+        let container_instances = e
+            .container_instances
+            .map(|list| {
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let arn = self.arn(
+                            &c.container_instance_arn,
+                            &format!("{path}.container_instances[{i}].containerInstanceArn"),
+                        )?;
+                        // `container-instance/<cluster>/<id>` names its cluster.
+                        let cluster_arn = c.cluster_arn.or_else(|| {
+                            let rest = arn.resource.strip_prefix("container-instance/")?;
+                            let (cluster, _) = rest.split_once('/')?;
+                            Some(format!(
+                                "arn:{}:ecs:{}:{}:cluster/{cluster}",
+                                arn.partition, arn.region, arn.account
+                            ))
+                        });
+                        Ok(model::ContainerInstance {
+                            arn: c.container_instance_arn,
+                            cluster_arn,
+                            ec2_instance_id: c.ec2_instance_id,
+                            agent_settings: c.agent_settings,
                         })
                     })
                     .collect::<Result<Vec<_>, LoadError>>()
@@ -1186,6 +1443,7 @@ impl Converter<'_> {
             services,
             task_definitions,
             tasks,
+            container_instances,
         })
     }
 
@@ -1290,6 +1548,7 @@ impl Converter<'_> {
             revision: t.revision,
             task_role_arn,
             execution_role_arn,
+            network_mode: t.network_mode,
             requires_compatibilities: t.requires_compatibilities,
             containers,
         })

@@ -52,7 +52,7 @@
 //! ## Relationships
 //!
 //! The relationship type is the edge kind: `RUNS`, `DEFINES`, `TASK_ROLE`, `EXECUTION_ROLE`,
-//! `ASSUMES`, `ACCESSES`, `INJECTS`, `PULLS`. The properties are those of an edge of
+//! `ASSUMES`, `ACCESSES`, `INJECTS`, `PULLS`, `INSTANCE_ROLE`. The properties are those of an edge of
 //! `rolechain.graph/v1`, with the proof as lists of strings, because Neo4j and FalkorDB do not
 //! store maps as property values:
 //!
@@ -96,7 +96,7 @@ pub const NODE_LABEL: &str = "RolechainNode";
 const BATCH: usize = 500;
 
 /// Every edge kind, in the order their statements are written.
-const EDGE_KINDS: [EdgeKind; 8] = [
+const EDGE_KINDS: [EdgeKind; 9] = [
     EdgeKind::Runs,
     EdgeKind::Defines,
     EdgeKind::TaskRole,
@@ -105,6 +105,7 @@ const EDGE_KINDS: [EdgeKind; 8] = [
     EdgeKind::Accesses,
     EdgeKind::Injects,
     EdgeKind::Pulls,
+    EdgeKind::InstanceRole,
 ];
 
 /// The node label of a kind: `Account`, `TaskDefinition`, ….
@@ -138,6 +139,7 @@ pub fn relationship_type(kind: EdgeKind) -> &'static str {
         EdgeKind::Runs => "RUNS",
         EdgeKind::Defines => "DEFINES",
         EdgeKind::TaskRole => "TASK_ROLE",
+        EdgeKind::InstanceRole => "INSTANCE_ROLE",
         EdgeKind::ExecutionRole => "EXECUTION_ROLE",
         EdgeKind::Assumes => "ASSUMES",
         EdgeKind::Accesses => "ACCESSES",

@@ -191,6 +191,12 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         write_account(&mut out, graph, account, i, &mut boxes);
     }
     write_group(&mut out, graph, &layout.loose, 1, &mut boxes);
+    if !layout.outside.is_empty() {
+        out.push_str("  subgraph \"cluster_outside\" {\n");
+        out.push_str("    label=<<B>outside the snapshot</B>>; fontsize=13; style=\"rounded,dashed,filled\"; fillcolor=\"#fff5f5\"; color=\"#b22222\";\n");
+        write_group(&mut out, graph, &layout.outside, 2, &mut boxes);
+        out.push_str("  }\n");
+    }
 
     // Columns: containers, then resources.
     let mut columns: [Vec<&str>; 2] = [Vec::new(), Vec::new()];

@@ -270,6 +270,16 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         w.out.push_str("  end\n");
     }
     w.group(&layout.loose, 1);
+    if !layout.outside.is_empty() {
+        w.out
+            .push_str("  subgraph outside[\"outside the snapshot\"]\n");
+        w.subgraph_classes
+            .entry("outside_account")
+            .or_default()
+            .push("outside".to_string());
+        w.group(&layout.outside, 2);
+        w.out.push_str("  end\n");
+    }
 
     let mut styles: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut count = 0;

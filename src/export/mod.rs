@@ -76,6 +76,9 @@ struct Layout {
     accounts: Vec<AccountGroup>,
     /// Nodes and boxes that belong to no account (service principals, mostly).
     loose: Group,
+    /// Sources outside the snapshot that belong to no account (anonymous, any principal,
+    /// organizations, federated providers), drawn in a group of their own.
+    outside: Group,
     /// Every node drawn as a node, in sorted id order.
     drawn: Vec<NodeIndex>,
     /// Every edge drawn, in sorted (from, to, kind) order.
@@ -246,6 +249,7 @@ impl Layout {
 
         let mut accounts: BTreeMap<String, AccountGroup> = BTreeMap::new();
         let mut loose = Group::default();
+        let mut outside = Group::default();
         for ix in top {
             let node = &g[ix];
             let target = match &node.account {
@@ -261,6 +265,7 @@ impl Layout {
                         })
                         .inner
                 }
+                None if node.kind.is_outside() => &mut outside,
                 None => &mut loose,
             };
             if is_box_kind(node.kind) {
@@ -280,6 +285,7 @@ impl Layout {
         Layout {
             accounts,
             loose,
+            outside,
             drawn,
             edges,
         }

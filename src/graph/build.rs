@@ -334,6 +334,7 @@ impl<'a> Builder<'_, 'a> {
             );
             self.task_definition(td, account, region, partition, &label);
         }
+        self.instance_roles(&task_defs);
         // Running tasks may override the task role.
         for account in &world.inventory.accounts {
             for (region, r) in &account.regions {
@@ -362,6 +363,155 @@ impl<'a> Builder<'_, 'a> {
                         };
                         self.edge(&id, role, EdgeKind::TaskRole, v);
                     }
+                }
+            }
+        }
+    }
+
+    /// Containers of tasks that may run on EC2 container instances reach the instance's role
+    /// through the instance metadata service (R4.1): a conditional `instance-role` edge, unless
+    /// the network mode or a known agent setting blocks it. Fargate tasks never get one.
+    fn instance_roles(
+        &mut self,
+        task_defs: &BTreeMap<&str, (&model::TaskDefinition, &str, &str, &str)>,
+    ) {
+        let world = self.world;
+        // (task definition, cluster) pairs that may run on EC2, with why.
+        let mut placements: BTreeMap<(&str, String), String> = BTreeMap::new();
+        for account in &world.inventory.accounts {
+            for r in account.regions.values() {
+                let Some(ecs) = &r.ecs else { continue };
+                for s in ecs.services.iter().flatten() {
+                    let (Some(td), Some(cluster)) = (&s.task_definition, &s.cluster_arn) else {
+                        continue;
+                    };
+                    let fargate_only = s.launch_type.as_deref() == Some("FARGATE")
+                        || (!s.capacity_providers.is_empty()
+                            && s.capacity_providers
+                                .iter()
+                                .all(|c| c == "FARGATE" || c == "FARGATE_SPOT"));
+                    if !fargate_only && s.launch_type.as_deref() != Some("EXTERNAL") {
+                        let why = match s.launch_type.as_deref() {
+                            Some("EC2") => format!("service `{}` runs it on EC2", s.name),
+                            _ => format!("service `{}` may place it on EC2 capacity", s.name),
+                        };
+                        placements
+                            .entry((td.as_str(), cluster.clone()))
+                            .or_insert(why);
+                    }
+                }
+                for t in ecs.tasks.iter().flatten() {
+                    let on_ec2 = t.launch_type.as_deref() == Some("EC2")
+                        || t.container_instance_arn.is_some();
+                    if let (true, Some(cluster)) = (on_ec2, &t.cluster_arn) {
+                        placements
+                            .entry((t.task_definition_arn.as_str(), cluster.clone()))
+                            .or_insert_with(|| format!("task `{}` runs it on EC2", t.arn));
+                    }
+                }
+            }
+        }
+        for ((td_arn, cluster), why) in placements {
+            let Some((td, account, region, _)) = task_defs.get(td_arn) else {
+                continue;
+            };
+            let Some(r) = world
+                .accounts
+                .get(account)
+                .and_then(|a| a.regions.get(*region))
+            else {
+                continue;
+            };
+            let Some(instances) = r.ecs.as_ref().and_then(|e| e.container_instances.as_ref())
+            else {
+                self.diagnostics.push(Diagnostic::info(
+                    "container-instances-not-collected",
+                    td_arn.to_string(),
+                    format!("{why} in cluster `{cluster}`, whose container instances were not collected: the instance role its containers could reach is unknown"),
+                ));
+                continue;
+            };
+            let network = td.network_mode.as_deref().unwrap_or("bridge");
+            if network == "none" {
+                continue;
+            }
+            // Instance role → the instances that give it, for one edge per role.
+            let mut roles: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            let mut blocked = 0usize;
+            for ci in instances
+                .iter()
+                .filter(|c| c.cluster_arn.as_deref() == Some(cluster.as_str()))
+            {
+                let block_imds = ci
+                    .agent_settings
+                    .as_ref()
+                    .and_then(|s| s.get("ECS_AWSVPC_BLOCK_IMDS"))
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                if network == "awsvpc" && block_imds {
+                    blocked += 1;
+                    continue;
+                }
+                let Some(instance_id) = &ci.ec2_instance_id else {
+                    continue;
+                };
+                let profile = r
+                    .ec2_instances
+                    .iter()
+                    .flatten()
+                    .find(|i| &i.instance_id == instance_id)
+                    .and_then(|i| i.instance_profile_arn.as_deref());
+                let Some(profile) = profile else {
+                    if r.ec2_instances.is_none() {
+                        self.diagnostics.push(Diagnostic::info(
+                            "ec2-instances-not-collected",
+                            ci.arn.clone(),
+                            format!("EC2 instances were not collected, so the instance profile of `{instance_id}` is unknown"),
+                        ));
+                    }
+                    continue;
+                };
+                let setting = if network == "awsvpc" {
+                    match &ci.agent_settings {
+                        Some(_) => "its agent does not set ECS_AWSVPC_BLOCK_IMDS".to_string(),
+                        None => "unless its agent sets ECS_AWSVPC_BLOCK_IMDS=true, which the snapshot cannot see".to_string(),
+                    }
+                } else {
+                    format!(
+                        "in {network} network mode, unless the instance blocks the metadata service (an iptables rule, or IMDSv2 with a hop limit of 1), which the snapshot cannot see"
+                    )
+                };
+                for role in world
+                    .roles
+                    .values()
+                    .filter(|role| role.instance_profiles.iter().any(|p| p == profile))
+                {
+                    roles.entry(&role.arn).or_default().push(format!(
+                        "{why}; container instance `{}` is EC2 instance {instance_id} with instance profile `{profile}`, whose role's credentials the instance metadata service hands to containers {setting}",
+                        ci.arn
+                    ));
+                }
+            }
+            if blocked > 0 && roles.is_empty() {
+                self.diagnostics.push(Diagnostic::info(
+                    "instance-metadata-blocked",
+                    td_arn.to_string(),
+                    format!("{blocked} container instance(s) of `{cluster}` set ECS_AWSVPC_BLOCK_IMDS=true, so awsvpc tasks cannot reach their instance role"),
+                ));
+            }
+            for (role, mut notes) in roles {
+                notes.sort();
+                notes.dedup();
+                for c in &td.containers {
+                    let id = format!("{}#{}", td.arn, c.name);
+                    let verdict = Verdict {
+                        status: EdgeStatus::Conditional,
+                        actions: Vec::new(),
+                        because: Vec::new(),
+                        conditions: Vec::new(),
+                        notes: notes.clone(),
+                        blocked: None,
+                    };
+                    self.edge(&id, role, EdgeKind::InstanceRole, verdict);
                 }
             }
         }
@@ -885,13 +1035,14 @@ impl Outsiders {
         };
         let mut all: BTreeMap<String, Outsider> = BTreeMap::new();
         for r in world.resources.values() {
-            let Some(doc) = r.policy else { continue };
             let anonymous = r.kind == NodeKind::S3Bucket;
-            for st in doc
-                .statements
-                .iter()
-                .filter(|s| s.effect == model::Effect::Allow)
-            {
+            // A bucket ACL's public grants admit like policy statements.
+            let statements = r
+                .policy
+                .into_iter()
+                .chain(r.acl.as_deref())
+                .flat_map(|doc| doc.statements.iter());
+            for st in statements.filter(|s| s.effect == model::Effect::Allow) {
                 for o in admitted(world, st, anonymous, &mut out.diagnostics, &r.id) {
                     out.resources
                         .entry(o.id().to_string())
@@ -917,7 +1068,23 @@ impl Outsiders {
                 }
             }
         }
-        out.list = all.into_values().collect();
+        // "Any principal" leaves out the organizations that have nodes of their own.
+        let organizations: Vec<String> = all
+            .values()
+            .filter_map(|o| match &o.who {
+                Outside::Organization(path) => {
+                    Some(path.split('/').next().unwrap_or(path).to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        out.list = all
+            .into_values()
+            .map(|o| match o.who {
+                Outside::AnyPrincipal => o.excluding_organizations(organizations.clone()),
+                _ => o,
+            })
+            .collect();
         out
     }
 }

@@ -111,6 +111,10 @@ impl ResourceIndex {
             if let Some(doc) = r.policy {
                 index.file_principals(doc, i);
             }
+            // A bucket ACL's public grants allow like a policy statement for `*`.
+            if let Some(acl) = &r.acl {
+                index.file_principals(acl, i);
+            }
         }
         for list in index.buckets.values_mut() {
             list.sort();

@@ -181,11 +181,14 @@ pub enum EdgeKind {
     Injects,
     /// Agent plane: container → ECR repository its image is pulled from.
     Pulls,
+    /// Task plane: container → the role of the EC2 container instance its task may run on,
+    /// whose credentials the instance metadata service hands out (R4.1). Never for Fargate.
+    InstanceRole,
 }
 
 impl EdgeKind {
     /// The contract name: `runs`, `defines`, `task-role`, `execution-role`, `assumes`,
-    /// `accesses`, `injects`, `pulls`.
+    /// `accesses`, `injects`, `pulls`, `instance-role`.
     pub fn as_str(self) -> &'static str {
         match self {
             EdgeKind::Runs => "runs",
@@ -196,6 +199,7 @@ impl EdgeKind {
             EdgeKind::Accesses => "accesses",
             EdgeKind::Injects => "injects",
             EdgeKind::Pulls => "pulls",
+            EdgeKind::InstanceRole => "instance-role",
         }
     }
 
@@ -208,6 +212,7 @@ impl EdgeKind {
                 | EdgeKind::Accesses
                 | EdgeKind::Injects
                 | EdgeKind::Pulls
+                | EdgeKind::InstanceRole
         )
     }
 
@@ -215,7 +220,10 @@ impl EdgeKind {
     pub fn is_trust(self) -> bool {
         matches!(
             self,
-            EdgeKind::TaskRole | EdgeKind::ExecutionRole | EdgeKind::Assumes
+            EdgeKind::TaskRole
+                | EdgeKind::ExecutionRole
+                | EdgeKind::Assumes
+                | EdgeKind::InstanceRole
         )
     }
 }

@@ -120,6 +120,9 @@ pub struct Outsider {
     id: String,
     /// Who it is.
     pub who: Outside,
+    /// For "any principal": the organizations that have nodes of their own, which it leaves
+    /// out, so a principal is counted once.
+    other_organizations: Vec<String>,
 }
 
 /// The node id of "anonymous".
@@ -148,7 +151,17 @@ impl Outsider {
                 }
             }
         };
-        Outsider { id, who }
+        Outsider {
+            id,
+            who,
+            other_organizations: Vec::new(),
+        }
+    }
+
+    /// "Any principal" outside these organizations too (they have nodes of their own).
+    pub fn excluding_organizations(mut self, ids: Vec<String>) -> Outsider {
+        self.other_organizations = ids;
+        self
     }
 
     /// The node id.
@@ -297,6 +310,11 @@ pub struct ResourceInfo<'a> {
     pub encryption_key: Option<KeyRef>,
     /// For KMS keys: AWS-managed.
     pub aws_managed_key: bool,
+    /// For S3 buckets: the bucket, for its Block Public Access settings.
+    pub bucket: Option<&'a model::Bucket>,
+    /// For S3 buckets: the public grants of its ACL as Allow statements, when it has any and
+    /// `IgnorePublicAcls` does not void them. They are evaluated with the bucket policy.
+    pub acl: Option<Arc<PolicyDocument>>,
 }
 
 impl<'a> ResourceInfo<'a> {
@@ -321,6 +339,8 @@ impl<'a> ResourceInfo<'a> {
             tags: None,
             encryption_key: None,
             aws_managed_key: false,
+            bucket: None,
+            acl: None,
         }
     }
 
@@ -758,6 +778,7 @@ impl<'a> World<'a> {
                     });
                     self.add(ResourceInfo {
                         encryption_key: key,
+                        tags: param.tags.as_ref(),
                         ..ResourceInfo::collected(
                             NodeKind::SsmParameter,
                             &param.arn,
@@ -770,37 +791,62 @@ impl<'a> World<'a> {
                 }
                 for repo in r.ecr_repositories.iter().flatten() {
                     let label = repo.name.clone();
-                    self.add(ResourceInfo::collected(
-                        NodeKind::EcrRepository,
-                        &repo.arn,
-                        account,
-                        region,
-                        label,
-                        repo.policy.as_ref(),
-                    ));
+                    self.add(ResourceInfo {
+                        tags: repo.tags.as_ref(),
+                        ..ResourceInfo::collected(
+                            NodeKind::EcrRepository,
+                            &repo.arn,
+                            account,
+                            region,
+                            label,
+                            repo.policy.as_ref(),
+                        )
+                    });
                 }
                 for lg in r.log_groups.iter().flatten() {
-                    self.add(ResourceInfo::collected(
-                        NodeKind::LogGroup,
-                        &lg.arn,
-                        account,
-                        region,
-                        lg.name.clone(),
-                        None,
-                    ));
+                    self.add(ResourceInfo {
+                        tags: lg.tags.as_ref(),
+                        ..ResourceInfo::collected(
+                            NodeKind::LogGroup,
+                            &lg.arn,
+                            account,
+                            region,
+                            lg.name.clone(),
+                            None,
+                        )
+                    });
                 }
             }
             for b in account.s3_buckets.iter().flatten() {
                 let id = format!("arn:{}:s3:::{}", account.partition, b.name);
                 let region = b.region.clone().unwrap_or_default();
-                self.add(ResourceInfo::collected(
-                    NodeKind::S3Bucket,
-                    &id,
-                    account,
-                    &region,
-                    b.name.clone(),
-                    b.policy.as_ref(),
-                ));
+                let encryption_key = b
+                    .default_kms_key
+                    .as_ref()
+                    .map(|key| self.resolve_key(key.as_deref(), &account.id, &region, "aws/s3"));
+                let ignore_acls = [account.s3_public_access_block, b.public_access_block]
+                    .iter()
+                    .flatten()
+                    .any(|block| block.ignore_public_acls);
+                let acl = b
+                    .public_grants
+                    .as_deref()
+                    .filter(|grants| !grants.is_empty() && !ignore_acls)
+                    .map(|grants| Arc::new(acl_statements(&id, grants)));
+                self.add(ResourceInfo {
+                    tags: b.tags.as_ref(),
+                    encryption_key,
+                    bucket: Some(b),
+                    acl,
+                    ..ResourceInfo::collected(
+                        NodeKind::S3Bucket,
+                        &id,
+                        account,
+                        &region,
+                        b.name.clone(),
+                        b.policy.as_ref(),
+                    )
+                });
             }
         }
     }
@@ -1224,12 +1270,15 @@ impl<'a> World<'a> {
     /// outside every account and the organization of the snapshot.
     fn outsider_context(&self, ctx: &mut Context, o: &Outsider) {
         let snapshot_accounts: Vec<String> = self.accounts.keys().map(|a| a.to_string()).collect();
-        let snapshot_org: Vec<String> = self
+        let mut snapshot_org: Vec<String> = self
             .inventory
             .organization
             .iter()
             .map(|o| o.id.clone())
             .collect();
+        snapshot_org.extend(o.other_organizations.iter().cloned());
+        snapshot_org.sort();
+        snapshot_org.dedup();
         match &o.who {
             Outside::Anonymous => {
                 for key in [
@@ -1740,7 +1789,16 @@ impl<'a> World<'a> {
         } else {
             PolicyType::Resource
         };
-        let resource_ref = resource.policy.map(|doc| PolicyRef {
+        // A bucket's public ACL grants are weighed with its policy.
+        let merged: Option<PolicyDocument> = resource.acl.as_ref().map(|acl| {
+            let mut doc = resource.policy.cloned().unwrap_or(PolicyDocument {
+                version: Some("2012-10-17".to_string()),
+                statements: Vec::new(),
+            });
+            doc.statements.extend(acl.statements.iter().cloned());
+            doc
+        });
+        let resource_ref = merged.as_ref().or(resource.policy).map(|doc| PolicyRef {
             policy_type,
             id: &resource.id,
             document: doc,
@@ -1759,6 +1817,12 @@ impl<'a> World<'a> {
         if verdict.status == EdgeStatus::Denied {
             return verdict;
         }
+        if resource.kind == NodeKind::S3Bucket {
+            verdict = self.public_access_block(verdict, caller, resource, request_text);
+            if verdict.status == EdgeStatus::Denied {
+                return verdict;
+            }
+        }
         let reads_value = matches!(
             (resource.kind, action.to_ascii_lowercase().as_str()),
             (NodeKind::Secret, "secretsmanager:getsecretvalue")
@@ -1766,6 +1830,7 @@ impl<'a> World<'a> {
                     NodeKind::SsmParameter,
                     "ssm:getparameter" | "ssm:getparameters" | "ssm:getparametersbypath"
                 )
+                | (NodeKind::S3Bucket, "s3:getobject" | "s3:getobjectversion")
         );
         if reads_value {
             if let Some(key) = &resource.encryption_key {
@@ -1773,6 +1838,50 @@ impl<'a> World<'a> {
             }
         }
         verdict
+    }
+
+    /// S3 Block Public Access (`RestrictPublicBuckets`, of the account or the bucket): a bucket
+    /// whose policy is public serves only AWS service principals and principals of its own
+    /// account. Where the settings were not collected, the hop keeps a note.
+    fn public_access_block(
+        &self,
+        verdict: Verdict,
+        caller: &Prepared<'_>,
+        resource: &ResourceInfo<'_>,
+        request_text: impl FnOnce() -> String,
+    ) -> Verdict {
+        let Some(bucket) = resource.bucket else {
+            return verdict;
+        };
+        if !bucket.policy.as_ref().is_some_and(policy_is_public)
+            || caller.caller.account() == resource.account
+        {
+            return verdict;
+        }
+        let account_block = self
+            .accounts
+            .get(resource.account.as_str())
+            .and_then(|a| a.s3_public_access_block);
+        let restricts = |b: Option<model::PublicAccessBlock>| b.map(|b| b.restrict_public_buckets);
+        match (restricts(account_block), restricts(bucket.public_access_block)) {
+            (Some(true), _) | (_, Some(true)) => {
+                let level = if account_block.is_some_and(|b| b.restrict_public_buckets) {
+                    format!("account {}", resource.account)
+                } else {
+                    format!("bucket `{}`", resource.label)
+                };
+                Verdict::denied(
+                    request_text(),
+                    None,
+                    format!("S3 Block Public Access (RestrictPublicBuckets, set on {level}) limits this bucket, whose policy is public, to AWS services and its own account"),
+                )
+            }
+            (Some(false), Some(false)) => verdict,
+            _ => verdict.note(format!(
+                "the Block Public Access settings of `{}` or of account {} were not collected; RestrictPublicBuckets would limit this public bucket to its own account",
+                resource.label, resource.account
+            )),
+        }
     }
 
     /// A resource the snapshot does not hold has an unknown policy: where that policy could be
@@ -1874,12 +1983,20 @@ impl<'a> World<'a> {
                     ],
                 );
                 context::via_service(&mut ctx, service, &value.region, caller_account);
-                let context_key = if value.kind == NodeKind::Secret {
-                    "kms:EncryptionContext:SecretARN"
-                } else {
-                    "kms:EncryptionContext:PARAMETER_ARN"
+                match value.kind {
+                    NodeKind::Secret => ctx.set(
+                        "kms:EncryptionContext:SecretARN",
+                        ContextValue::Single(value.id.clone()),
+                    ),
+                    NodeKind::S3Bucket => ctx.set(
+                        "kms:EncryptionContext:aws:s3:arn",
+                        ContextValue::Prefix(value.id.clone()),
+                    ),
+                    _ => ctx.set(
+                        "kms:EncryptionContext:PARAMETER_ARN",
+                        ContextValue::Single(value.id.clone()),
+                    ),
                 };
-                ctx.set(context_key, ContextValue::Single(value.id.clone()));
                 let request = Request {
                     principal: Self::principal_of(caller),
                     action: "kms:Decrypt".to_string(),
@@ -2152,6 +2269,8 @@ impl<'a> World<'a> {
                     tags: None,
                     encryption_key: None,
                     aws_managed_key: false,
+                    bucket: None,
+                    acl: None,
                 });
                 let secret_arn = if secret_id.starts_with("arn:") {
                     secret_id
@@ -2324,6 +2443,8 @@ impl<'a> World<'a> {
             tags: None,
             encryption_key,
             aws_managed_key: false,
+            bucket: None,
+            acl: None,
         })
     }
 }
@@ -2353,4 +2474,146 @@ fn org_levels<'a>(levels: &[Level<'a>], policy_type: PolicyType) -> Vec<OrgLevel
                 .collect(),
         })
         .collect()
+}
+
+/// The public grants of a bucket ACL as Allow statements, so the evaluator weighs them with the
+/// bucket policy (explicit denies and RCPs still apply). `AllUsers` is `"*"` (anonymous
+/// included); `AuthenticatedUsers` is any signed principal. A bucket ACL's `READ` lists the
+/// bucket; reading objects depends on each object's own ACL, which is not collected, so
+/// `s3:GetObject` is granted only under the open condition `rolechain:ObjectAclIsPublic`.
+fn acl_statements(bucket: &str, grants: &[model::PublicGrant]) -> PolicyDocument {
+    let mut statements = Vec::new();
+    for g in grants {
+        let (who, principal, condition) = match g.grantee {
+            model::PublicGrantee::AllUsers => ("AllUsers", model::Principal::Wildcard, Vec::new()),
+            model::PublicGrantee::AuthenticatedUsers => (
+                "AuthenticatedUsers",
+                model::Principal::Map(BTreeMap::from([("AWS".to_string(), vec!["*".to_string()])])),
+                vec![model::ConditionClause {
+                    operator: "Null".to_string(),
+                    key: "aws:PrincipalIsAWSService".to_string(),
+                    values: vec!["false".to_string()],
+                }],
+            ),
+        };
+        let (bucket_actions, object_actions): (&[&str], &[&str]) = match g.permission.as_str() {
+            "READ" => (
+                &[
+                    "s3:ListBucket",
+                    "s3:ListBucketVersions",
+                    "s3:ListBucketMultipartUploads",
+                ],
+                &[],
+            ),
+            "WRITE" => (&[], &["s3:PutObject", "s3:DeleteObject"]),
+            "READ_ACP" => (&["s3:GetBucketAcl"], &[]),
+            "WRITE_ACP" => (&["s3:PutBucketAcl"], &[]),
+            "FULL_CONTROL" => (
+                &[
+                    "s3:ListBucket",
+                    "s3:ListBucketVersions",
+                    "s3:ListBucketMultipartUploads",
+                    "s3:GetBucketAcl",
+                    "s3:PutBucketAcl",
+                ],
+                &["s3:PutObject", "s3:DeleteObject"],
+            ),
+            _ => (&[], &[]),
+        };
+        let sid = format!("acl:{who}:{}", g.permission);
+        let statement = |actions: &[&str],
+                         resource: String,
+                         extra: Vec<model::ConditionClause>,
+                         sid: String| model::Statement {
+            sid: Some(sid),
+            index: 0,
+            effect: model::Effect::Allow,
+            principal: Some(principal.clone()),
+            not_principal: None,
+            action: Some(actions.iter().map(|a| a.to_string()).collect()),
+            not_action: None,
+            resource: Some(vec![resource]),
+            not_resource: None,
+            condition: [condition.clone(), extra].concat(),
+        };
+        if !bucket_actions.is_empty() {
+            statements.push(statement(
+                bucket_actions,
+                bucket.to_string(),
+                Vec::new(),
+                sid.clone(),
+            ));
+        }
+        if !object_actions.is_empty() {
+            statements.push(statement(
+                object_actions,
+                format!("{bucket}/*"),
+                Vec::new(),
+                format!("{sid}:objects"),
+            ));
+        }
+        if matches!(g.permission.as_str(), "READ" | "FULL_CONTROL") {
+            statements.push(statement(
+                &["s3:GetObject"],
+                format!("{bucket}/*"),
+                vec![model::ConditionClause {
+                    operator: "Bool".to_string(),
+                    key: "rolechain:ObjectAclIsPublic".to_string(),
+                    values: vec!["true".to_string()],
+                }],
+                format!("{sid}:objects-if-their-acl-is-public"),
+            ));
+        }
+    }
+    for (i, st) in statements.iter_mut().enumerate() {
+        st.index = i;
+    }
+    PolicyDocument {
+        version: Some("2012-10-17".to_string()),
+        statements,
+    }
+}
+
+/// Condition keys whose fixed values make a `"*"` statement of a bucket policy non-public, as S3
+/// Block Public Access judges it.
+const NON_PUBLIC_KEYS: &[&str] = &[
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:principalaccount",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalarn",
+    "aws:userid",
+    "aws:sourceip",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+];
+
+/// True when a bucket policy is public, as S3 Block Public Access judges it: an Allow statement
+/// grants to `"*"` without a fixed-value condition on a key that names who or where.
+pub fn policy_is_public(doc: &PolicyDocument) -> bool {
+    doc.statements.iter().any(|s| {
+        let everyone = match &s.principal {
+            Some(model::Principal::Wildcard) => true,
+            Some(model::Principal::Map(m)) => {
+                m.get("AWS").is_some_and(|v| v.iter().any(|p| p == "*"))
+            }
+            None => false,
+        };
+        s.effect == model::Effect::Allow
+            && everyone
+            && !s.condition.iter().any(|c| {
+                let op = c.operator.to_ascii_lowercase();
+                !op.contains("like")
+                    && !op.contains("not")
+                    && !c
+                        .values
+                        .iter()
+                        .any(|v| v.contains('*') || v == "0.0.0.0/0" || v == "::/0")
+                    && NON_PUBLIC_KEYS.contains(&c.key.to_ascii_lowercase().as_str())
+            })
+    })
 }

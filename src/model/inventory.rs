@@ -90,6 +90,40 @@ pub struct Account {
     pub regions: BTreeMap<String, Region>,
     /// S3 buckets, when collected.
     pub s3_buckets: Option<Vec<Bucket>>,
+    /// The account's S3 Block Public Access settings, when collected.
+    pub s3_public_access_block: Option<PublicAccessBlock>,
+}
+
+/// S3 Block Public Access settings of an account or a bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublicAccessBlock {
+    /// `BlockPublicAcls`: refuses new public ACLs (no effect on existing access).
+    pub block_public_acls: bool,
+    /// `IgnorePublicAcls`: public ACL grants are void.
+    pub ignore_public_acls: bool,
+    /// `BlockPublicPolicy`: refuses new public bucket policies (no effect on existing access).
+    pub block_public_policy: bool,
+    /// `RestrictPublicBuckets`: a bucket whose policy is public is limited to AWS service
+    /// principals and principals of the owner account.
+    pub restrict_public_buckets: bool,
+}
+
+/// Who a bucket ACL grant names, when it is public.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PublicGrantee {
+    /// `http://acs.amazonaws.com/groups/global/AllUsers`: anyone, signed or not.
+    AllUsers,
+    /// `http://acs.amazonaws.com/groups/global/AuthenticatedUsers`: any signed AWS principal.
+    AuthenticatedUsers,
+}
+
+/// A public grant of a bucket ACL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicGrant {
+    /// Who it names.
+    pub grantee: PublicGrantee,
+    /// `READ`, `WRITE`, `READ_ACP`, `WRITE_ACP` or `FULL_CONTROL`.
+    pub permission: String,
 }
 
 /// IAM principals and managed policies of one account.
@@ -135,6 +169,8 @@ pub struct Role {
     pub boundary: Option<String>,
     /// Role tags.
     pub tags: Tags,
+    /// ARNs of the instance profiles the role is in.
+    pub instance_profiles: Vec<String>,
 }
 
 impl Role {
@@ -204,6 +240,17 @@ pub struct Region {
     pub ecr_repositories: Option<Vec<EcrRepository>>,
     /// CloudWatch log groups.
     pub log_groups: Option<Vec<LogGroup>>,
+    /// EC2 instances with their instance profiles, when collected.
+    pub ec2_instances: Option<Vec<Ec2Instance>>,
+}
+
+/// An EC2 instance.
+#[derive(Clone, Debug, Default)]
+pub struct Ec2Instance {
+    /// `i-…`.
+    pub instance_id: String,
+    /// Its instance profile ARN, if it has one.
+    pub instance_profile_arn: Option<String>,
 }
 
 /// ECS in one region.
@@ -217,6 +264,22 @@ pub struct Ecs {
     pub task_definitions: Option<Vec<TaskDefinition>>,
     /// Running tasks.
     pub tasks: Option<Vec<Task>>,
+    /// Container instances (EC2 launch type) of every cluster, when collected.
+    pub container_instances: Option<Vec<ContainerInstance>>,
+}
+
+/// An ECS container instance: an EC2 instance that runs tasks of a cluster.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerInstance {
+    /// The container instance ARN.
+    pub arn: String,
+    /// The cluster ARN, when known.
+    pub cluster_arn: Option<String>,
+    /// The EC2 instance id.
+    pub ec2_instance_id: Option<String>,
+    /// ECS agent settings that bear on credentials (`ECS_AWSVPC_BLOCK_IMDS`, …); `None` when
+    /// unknown.
+    pub agent_settings: Option<BTreeMap<String, String>>,
 }
 
 /// An ECS cluster.
@@ -241,6 +304,8 @@ pub struct Service {
     pub task_definition: Option<String>,
     /// `FARGATE`, `EC2`, `EXTERNAL`, if given.
     pub launch_type: Option<String>,
+    /// The capacity providers of its strategy, if it has one.
+    pub capacity_providers: Vec<String>,
 }
 
 /// An ECS task definition revision.
@@ -256,6 +321,8 @@ pub struct TaskDefinition {
     pub task_role_arn: Option<String>,
     /// The execution role ARN.
     pub execution_role_arn: Option<String>,
+    /// `networkMode`: `awsvpc`, `bridge`, `host` or `none`; absent means `bridge` on EC2.
+    pub network_mode: Option<String>,
     /// `requiresCompatibilities`.
     pub requires_compatibilities: Vec<String>,
     /// Container definitions.
@@ -310,6 +377,10 @@ pub struct Task {
     pub execution_role_override: Option<String>,
     /// `group`, such as `service:web`.
     pub group: Option<String>,
+    /// `launchType`.
+    pub launch_type: Option<String>,
+    /// The container instance it runs on (EC2 launch type).
+    pub container_instance_arn: Option<String>,
 }
 
 /// A Secrets Manager secret.
@@ -338,6 +409,8 @@ pub struct SsmParameter {
     pub parameter_type: String,
     /// The KMS key of a `SecureString`; `None` or `alias/aws/ssm` means the AWS-managed key.
     pub key_id: Option<String>,
+    /// Tags, when collected.
+    pub tags: Option<Tags>,
 }
 
 /// Who manages a KMS key.
@@ -377,6 +450,8 @@ pub struct EcrRepository {
     pub uri: Option<String>,
     /// The repository policy.
     pub policy: Option<PolicyDocument>,
+    /// Tags, when collected.
+    pub tags: Option<Tags>,
 }
 
 /// A CloudWatch Logs log group.
@@ -386,6 +461,8 @@ pub struct LogGroup {
     pub arn: String,
     /// The log group name.
     pub name: String,
+    /// Tags, when collected.
+    pub tags: Option<Tags>,
 }
 
 /// An S3 bucket.
@@ -397,6 +474,17 @@ pub struct Bucket {
     pub region: Option<String>,
     /// The bucket policy.
     pub policy: Option<PolicyDocument>,
+    /// Its Block Public Access settings, when collected.
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// The public grants of its ACL, when the ACL was collected.
+    pub public_grants: Option<Vec<PublicGrant>>,
+    /// Its default encryption, when collected: `Some(key)` for SSE-KMS with that key
+    /// (`None` key: the AWS-managed `aws/s3`), `None` for SSE-S3.
+    pub default_kms_key: Option<Option<String>>,
+    /// True when its default encryption was collected.
+    pub encryption_collected: bool,
+    /// Tags, when collected.
+    pub tags: Option<Tags>,
 }
 
 /// Something collection could not read.
