@@ -102,6 +102,9 @@ pub fn load_file(path: &Path) -> Result<model::Inventory, LoadError> {
 /// Invalid JSON, a missing or unknown `schema`, a value of the wrong type, a malformed ARN, or a
 /// policy document that is not a policy.
 pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
+    // A document that is not an object, or whose schema is missing or another one, is refused
+    // before the rest is read: a large file of the wrong kind fails at once.
+    probe_schema(text, file)?;
     // The fast path parses without tracking JSON paths; only a failure is parsed again, with
     // path tracking, to say where it failed.
     let parsed: Result<Snapshot, _> = match serde_json::from_str(text) {
@@ -124,19 +127,6 @@ pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
                     column: inner.column(),
                 });
             }
-            // A document of another kind fails somewhere in the middle; name its schema instead.
-            if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(text) {
-                let found = obj
-                    .get("schema")
-                    .and_then(Value::as_str)
-                    .unwrap_or("(none)");
-                if found != SNAPSHOT_SCHEMA {
-                    return Err(LoadError::Schema {
-                        file: file.to_string(),
-                        found: found.to_string(),
-                    });
-                }
-            }
             return Err(LoadError::Shape {
                 file: file.to_string(),
                 path,
@@ -155,6 +145,101 @@ pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
         diagnostics: std::cell::RefCell::new(Vec::new()),
     }
     .inventory(snapshot)
+}
+
+/// What the top level of a document says about itself.
+enum Probe {
+    /// An object; its `schema`, when it is a string.
+    Object(Option<String>),
+    /// Another JSON type, named.
+    Other(&'static str),
+}
+
+/// Reads the top level of a document only as far as its `schema` field, skipping other values
+/// without building them, and stops there.
+struct ProbeVisitor<'c>(&'c std::cell::RefCell<Option<Probe>>);
+
+impl<'de> serde::de::Visitor<'de> for ProbeVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == "schema" {
+                let value: Value = map.next_value()?;
+                *self.0.borrow_mut() = Some(Probe::Object(value.as_str().map(str::to_string)));
+                // Stop here: the rest is read by the real parse.
+                return Ok(());
+            }
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        *self.0.borrow_mut() = Some(Probe::Object(None));
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        *self.0.borrow_mut() = Some(Probe::Other("an array"));
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        *self.0.borrow_mut() = Some(Probe::Other("a string"));
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        *self.0.borrow_mut() = Some(Probe::Other("a boolean"));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        *self.0.borrow_mut() = Some(Probe::Other("a number"));
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        *self.0.borrow_mut() = Some(Probe::Other("a number"));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        *self.0.borrow_mut() = Some(Probe::Other("a number"));
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        *self.0.borrow_mut() = Some(Probe::Other("null"));
+        Ok(())
+    }
+}
+
+/// Refuses a document whose top level is not an object, or whose `schema` is missing or names
+/// another format, reading no further than the `schema` field. Syntax errors are left to the
+/// real parse, which says where they are.
+fn probe_schema(text: &str, file: &str) -> Result<(), LoadError> {
+    let found = std::cell::RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_str(text);
+    // Returning early from an object is an error to serde_json; only what was seen counts.
+    let _ = serde::Deserializer::deserialize_any(&mut de, ProbeVisitor(&found));
+    match found.into_inner() {
+        Some(Probe::Other(kind)) => Err(LoadError::Shape {
+            file: file.to_string(),
+            path: ".".to_string(),
+            message: format!(
+                "expected a JSON object (a `{SNAPSHOT_SCHEMA}` document), found {kind}"
+            ),
+        }),
+        Some(Probe::Object(schema)) if schema.as_deref() != Some(SNAPSHOT_SCHEMA) => {
+            Err(LoadError::Schema {
+                file: file.to_string(),
+                found: schema.unwrap_or_else(|| "(none)".to_string()),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 fn syntax_message(err: &serde_json::Error) -> String {
@@ -1648,6 +1733,96 @@ mod tests {
         assert_eq!(
             err(r#"{"accounts": []}"#),
             "`snap.json` has schema `(none)`: expected `rolechain.snapshot/v1`"
+        );
+    }
+
+    #[test]
+    fn wrong_top_level_or_schema_is_refused_before_the_rest_is_read() {
+        assert_eq!(
+            err(r#"[{"schema": "rolechain.snapshot/v1"}]"#),
+            "`snap.json` at `.`: expected a JSON object (a `rolechain.snapshot/v1` document), found an array"
+        );
+        assert_eq!(
+            err(r#""rolechain.snapshot/v1""#),
+            "`snap.json` at `.`: expected a JSON object (a `rolechain.snapshot/v1` document), found a string"
+        );
+        // The schema is read first; the malformed rest is never reached.
+        assert_eq!(
+            err(r#"{"schema": "rolechain.graph/v1", "nodes": [1, 2, {"#),
+            "`snap.json` has schema `rolechain.graph/v1`: expected `rolechain.snapshot/v1`"
+        );
+        // A schema after other parts is found too.
+        assert_eq!(
+            err(r#"{"accounts": [{"id": "x"}], "schema": "other/v2"}"#),
+            "`snap.json` has schema `other/v2`: expected `rolechain.snapshot/v1`"
+        );
+    }
+
+    #[test]
+    fn task_definitions_with_odd_fields_stay_local() {
+        let text = r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111",
+          "iam": {"RoleDetailList": [{"Arn": "arn:aws:iam::111111111111:role/service-role/ecsTaskExecutionRole", "RoleName": "ecsTaskExecutionRole", "Path": "/service-role/"}]},
+          "regions": {"us-east-1": {"ecs": {"task_definitions": [
+            {"taskDefinitionArn": "arn:aws:ecs:us-east-1:111111111111:task-definition/a:1",
+             "executionRoleArn": "ecsTaskExecutionRole", "taskRoleArn": "",
+             "containerDefinitions": [{"name": "app", "secrets": null,
+               "logConfiguration": {"logDriver": "awslogs", "secretOptions": null},
+               "repositoryCredentials": {"credentialsParameter": null}}]},
+            {"taskDefinitionArn": "arn:aws:ecs:us-east-1:111111111111:task-definition/b:1",
+             "taskRoleArn": "{{task-role-arn}}",
+             "containerDefinitions": [{"name": "app", "secrets": "not a list"}]},
+            {"taskDefinitionArn": "arn:aws:ecs:us-east-1:111111111111:task-definition/c:1",
+             "taskRoleArn": "<role-arn>", "containerDefinitions": [{"name": "app"}]}
+          ]}}}}]}"#;
+        let inv = load_str(text, "snap.json").unwrap();
+        let tds = inv.accounts[0].regions["us-east-1"]
+            .ecs
+            .as_ref()
+            .unwrap()
+            .task_definitions
+            .as_ref()
+            .unwrap();
+        // `b` has a field of the wrong type: it alone is skipped.
+        assert_eq!(tds.len(), 2);
+        assert_eq!(
+            tds[0].execution_role_arn.as_deref(),
+            Some("arn:aws:iam::111111111111:role/service-role/ecsTaskExecutionRole"),
+            "a role name resolves to the role of that name, path included"
+        );
+        assert_eq!(tds[0].task_role_arn, None, "an empty role is absent");
+        assert!(tds[0].containers[0].secrets.is_empty());
+        assert_eq!(tds[0].containers[0].repository_credentials, None);
+        assert_eq!(tds[1].task_role_arn, None, "a placeholder is read as absent");
+        let codes: Vec<(&str, &str)> = inv
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.subject.as_str()))
+            .collect();
+        assert!(
+            codes.contains(&(
+                "task-definition-skipped",
+                "arn:aws:ecs:us-east-1:111111111111:task-definition/b:1"
+            )),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&(
+                "bad-role-reference",
+                "arn:aws:ecs:us-east-1:111111111111:task-definition/c:1"
+            )),
+            "{codes:?}"
+        );
+        let skipped = inv
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "task-definition-skipped")
+            .unwrap();
+        assert!(
+            skipped
+                .message
+                .contains("task_definitions[1].containerDefinitions[0].secrets"),
+            "{}",
+            skipped.message
         );
     }
 
