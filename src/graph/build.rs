@@ -1116,6 +1116,12 @@ fn admitted(
     let in_snapshot = |account: &str| world.accounts.get(account).is_some_and(|a| a.iam.is_some());
     let partition = subject.split(':').nth(1).unwrap_or("aws");
     let org = world.inventory.organization.as_ref();
+    // An Allow with NotPrincipal admits everyone it does not list.
+    let entries = if st.not_principal.is_some() && entries.is_empty() {
+        vec![("AWS", "*")]
+    } else {
+        entries
+    };
     for (kind, value) in entries {
         match kind {
             "AWS" if value == "*" => {
@@ -1141,7 +1147,7 @@ fn admitted(
                                     out.push(Outsider::new(Outside::Organization(v.clone())));
                                 }
                             }
-                            "aws:principalaccount"
+                            "aws:principalaccount" | "kms:calleraccount"
                                 if !in_snapshot(v) && model::arn::is_account_id(v) =>
                             {
                                 out.push(Outsider::new(Outside::Account(account_root(
@@ -1215,15 +1221,22 @@ fn federated(
                 .extend(c.values.iter().cloned());
         }
     }
+    // Cognito identities are narrowed by the identity pool (`aud`), other OIDC providers by the
+    // subject (`sub`).
+    let narrowing = if host == "cognito-identity.amazonaws.com" {
+        ":aud"
+    } else {
+        ":sub"
+    };
     if !saml
         && !claims
             .keys()
-            .any(|k| k.to_ascii_lowercase().ends_with(":sub"))
+            .any(|k| k.to_ascii_lowercase().ends_with(narrowing))
     {
         diagnostics.push(Diagnostic::warning(
             "federated-trust-without-subject",
             subject.to_string(),
-            format!("trust statement `{}` admits every token of `{provider}`: it has no `{host}:sub` condition, so any subject of that provider (any repository, any service account) can assume the role", st.label()),
+            format!("trust statement `{}` admits every token of `{provider}`: it has no `{host}{narrowing}` condition, so any subject of that provider (any repository, any service account, any identity pool) can assume the role", st.label()),
         ));
     }
     // One node per combination of claim values, so each node's label names exactly what it
