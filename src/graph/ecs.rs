@@ -33,17 +33,90 @@ pub enum ValueFrom {
     },
 }
 
+/// Why a reference in a task definition cannot be read. Its text names the reference and says
+/// what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// An empty `valueFrom`.
+    #[error("expected a secret ARN, a parameter ARN or a parameter name")]
+    Empty,
+    /// A name with characters no parameter or secret name has.
+    #[error(
+        "`{0}` is not a parameter or secret name: expected letters, digits and `_.-/` (a template placeholder left in?)"
+    )]
+    BadName(String),
+    /// Fewer than six colon fields.
+    #[error("`{0}` is not an ARN: expected `arn:partition:service:region:account:resource`")]
+    NotAnArn(String),
+    /// No region, or no 12-digit account.
+    #[error(
+        "`{0}` has no valid region and 12-digit account: expected `arn:<partition>:<service>:<region>:<account>:…` (a template placeholder left in?)"
+    )]
+    NoRegionOrAccount(String),
+    /// A Secrets Manager ARN that names no secret.
+    #[error("`{0}` is not a secret ARN: expected `…:secret:<name>`")]
+    NotASecret(String),
+    /// A secret ARN with more than the JSON-key and version fields.
+    #[error(
+        "`{0}` has too many fields: expected `…:secret:<name>[:<json-key>:<version-stage>:<version-id>]`"
+    )]
+    TooManyFields(String),
+    /// A secret name with characters secret names do not have.
+    #[error("`{reference}` names secret `{name}`: expected letters, digits and `/_+=.@-`")]
+    BadSecretName {
+        /// The reference.
+        reference: String,
+        /// The name in it.
+        name: String,
+    },
+    /// An SSM ARN that names no parameter.
+    #[error("`{0}` is not a parameter ARN: expected `…:parameter/<name>`")]
+    NotAParameter(String),
+    /// A parameter name with characters parameter names do not have.
+    #[error(
+        "`{0}` names no valid parameter: expected `…:parameter/<name>` with letters, digits and `_.-/`"
+    )]
+    BadParameterName(String),
+    /// An ARN of another service.
+    #[error("`{reference}` names service `{service}`: expected `secretsmanager` or `ssm`")]
+    WrongService {
+        /// The reference.
+        reference: String,
+        /// The service it names.
+        service: String,
+    },
+    /// `/aws/reference/secretsmanager/` with nothing after it.
+    #[error("`{0}` names no secret: expected `/aws/reference/secretsmanager/<secret name or ARN>`")]
+    NoSecretInReference(String),
+    /// An image with characters no image reference has.
+    #[error(
+        "image `{0}` is not an image reference (a template placeholder left in?): expected `[registry/]repository[:tag][@digest]`"
+    )]
+    NotAnImage(String),
+    /// An image whose host looks like ECR but does not parse.
+    #[error(
+        "image `{image}` looks like an ECR image but {problem}: expected `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`"
+    )]
+    BadEcrImage {
+        /// The image.
+        image: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+}
+
 /// The Parameter Store path that reads a Secrets Manager secret.
 const SECRET_REFERENCE: &str = "aws/reference/secretsmanager/";
 
 /// Parses a `valueFrom`.
 ///
 /// # Errors
-/// When it is an ARN of another service, or a malformed ARN; the message says what was expected.
-pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
+/// [`ReferenceError`] when it is an ARN of another service, a malformed ARN, or a name with a
+/// template placeholder left in.
+pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, ReferenceError> {
     if !value_from.starts_with("arn:") {
         if value_from.trim().is_empty() {
-            return Err("expected a secret ARN, a parameter ARN or a parameter name".to_string());
+            return Err(ReferenceError::Empty);
         }
         if let Some(id) = value_from
             .strip_prefix('/')
@@ -53,17 +126,13 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
             return secret_reference(value_from, id);
         }
         if !is_parameter_name(value_from) && !is_secret_name(value_from) {
-            return Err(format!(
-                "`{value_from}` is not a parameter or secret name: expected letters, digits and `_.-/` (a template placeholder left in?)"
-            ));
+            return Err(ReferenceError::BadName(value_from.to_string()));
         }
         return Ok(ValueFrom::Name(value_from.to_string()));
     }
     let fields: Vec<&str> = value_from.split(':').collect();
     if fields.len() < 6 {
-        return Err(format!(
-            "`{value_from}` is not an ARN: expected `arn:partition:service:region:account:resource`"
-        ));
+        return Err(ReferenceError::NotAnArn(value_from.to_string()));
     }
     if !crate::model::arn::is_account_id(fields[4])
         || fields[3].is_empty()
@@ -71,21 +140,15 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return Err(format!(
-            "`{value_from}` has no valid region and 12-digit account: expected `arn:<partition>:<service>:<region>:<account>:…` (a template placeholder left in?)"
-        ));
+        return Err(ReferenceError::NoRegionOrAccount(value_from.to_string()));
     }
     match fields[2] {
         "secretsmanager" => {
             if fields[5] != "secret" || fields.len() < 7 || fields[6].is_empty() {
-                return Err(format!(
-                    "`{value_from}` is not a secret ARN: expected `…:secret:<name>`"
-                ));
+                return Err(ReferenceError::NotASecret(value_from.to_string()));
             }
             if fields.len() > 10 {
-                return Err(format!(
-                    "`{value_from}` has too many fields: expected `…:secret:<name>[:<json-key>:<version-stage>:<version-id>]`"
-                ));
+                return Err(ReferenceError::TooManyFields(value_from.to_string()));
             }
             let field = |i: usize| {
                 fields
@@ -94,10 +157,10 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
                     .map(|s| s.to_string())
             };
             if !is_secret_name(fields[6]) {
-                return Err(format!(
-                    "`{value_from}` names secret `{}`: expected letters, digits and `/_+=.@-`",
-                    fields[6]
-                ));
+                return Err(ReferenceError::BadSecretName {
+                    reference: value_from.to_string(),
+                    name: fields[6].to_string(),
+                });
             }
             Ok(ValueFrom::Secret {
                 arn: fields[..7].join(":"),
@@ -108,9 +171,7 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
         }
         "ssm" => {
             let Some(name) = fields[5].strip_prefix("parameter/") else {
-                return Err(format!(
-                    "`{value_from}` is not a parameter ARN: expected `…:parameter/<name>`"
-                ));
+                return Err(ReferenceError::NotAParameter(value_from.to_string()));
             };
             if let Some(id) = value_from
                 .split_once(":parameter/")
@@ -119,15 +180,14 @@ pub fn parse_value_from(value_from: &str) -> Result<ValueFrom, String> {
                 return secret_reference(value_from, id);
             }
             if name.is_empty() || !is_parameter_name(name) {
-                return Err(format!(
-                    "`{value_from}` names no valid parameter: expected `…:parameter/<name>` with letters, digits and `_.-/`"
-                ));
+                return Err(ReferenceError::BadParameterName(value_from.to_string()));
             }
             Ok(ValueFrom::ParameterArn(value_from.to_string()))
         }
-        other => Err(format!(
-            "`{value_from}` names service `{other}`: expected `secretsmanager` or `ssm`"
-        )),
+        other => Err(ReferenceError::WrongService {
+            reference: value_from.to_string(),
+            service: other.to_string(),
+        }),
     }
 }
 
@@ -146,11 +206,9 @@ fn is_secret_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-!".contains(c))
 }
 
-fn secret_reference(parameter: &str, id: &str) -> Result<ValueFrom, String> {
+fn secret_reference(parameter: &str, id: &str) -> Result<ValueFrom, ReferenceError> {
     if id.is_empty() {
-        return Err(format!(
-            "`{parameter}` names no secret: expected `/aws/reference/secretsmanager/<secret name or ARN>`"
-        ));
+        return Err(ReferenceError::NoSecretInReference(parameter.to_string()));
     }
     // A secret ARN keeps its first seven fields, as in a direct reference.
     let secret_id = if id.starts_with("arn:") {
@@ -181,7 +239,7 @@ fn secret_reference(parameter: &str, id: &str) -> Result<ValueFrom, String> {
 /// An image whose host looks like ECR (`.dkr.ecr`, `.dkr-ecr`) but does not parse, such as a
 /// template placeholder for the account; the message says what was expected. Images of other
 /// registries are `Ok(None)`.
-pub fn parse_image_repository(image: &str) -> Result<Option<String>, String> {
+pub fn parse_image_repository(image: &str) -> Result<Option<String>, ReferenceError> {
     // An image reference is letters, digits and `._-/:@`; anything else is no image, but could
     // stand for an ECR one (a template placeholder), so it is an error, never silence.
     if image.is_empty()
@@ -189,9 +247,7 @@ pub fn parse_image_repository(image: &str) -> Result<Option<String>, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
     {
-        return Err(format!(
-            "image `{image}` is not an image reference (a template placeholder left in?): expected `[registry/]repository[:tag][@digest]`"
-        ));
+        return Err(ReferenceError::NotAnImage(image.to_string()));
     }
     let Some((host, path)) = image.split_once('/') else {
         return Ok(None);
@@ -201,10 +257,11 @@ pub fn parse_image_repository(image: &str) -> Result<Option<String>, String> {
     if !looks_like_ecr {
         return Ok(None);
     }
-    let bad = |what: &str| {
-        Err(format!(
-            "image `{image}` looks like an ECR image but {what}: expected `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag][@digest]`"
-        ))
+    let bad = |problem: &'static str| {
+        Err(ReferenceError::BadEcrImage {
+            image: image.to_string(),
+            problem,
+        })
     };
     let labels: Vec<&str> = host_lower.split('.').collect();
     let (account, kind, region, suffix) = match labels.as_slice() {
@@ -399,7 +456,7 @@ mod tests {
             "111111111111.dkr.ecr.us-east-1.amazonaws.com/",
             "111111111111.dkr.ecr.us-east-1.amazonaws.com/App:1",
         ] {
-            let err = parse_image_repository(image).unwrap_err();
+            let err = parse_image_repository(image).unwrap_err().to_string();
             assert!(err.contains(image), "{err}");
         }
     }
@@ -435,7 +492,7 @@ mod tests {
             "arn:aws:secretsmanager:us-east-1:111122223333:secret:{{ name }}",
             "arn:aws:ssm:us-east-1:111122223333:parameter/app/${stage}/key",
         ] {
-            let err = parse_value_from(v).unwrap_err();
+            let err = parse_value_from(v).unwrap_err().to_string();
             assert!(err.contains(v), "{err}");
         }
     }

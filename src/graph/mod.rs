@@ -19,7 +19,7 @@ pub mod index;
 pub mod world;
 
 pub use build::{BuildOptions, build, outsiders};
-pub use ecs::{ValueFrom, parse_image_repository, parse_value_from};
+pub use ecs::{ReferenceError, ValueFrom, parse_image_repository, parse_value_from};
 pub use world::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};
 
 /// What a node is.
