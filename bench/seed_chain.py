@@ -6,7 +6,18 @@ resource policy, make one GetResourcePolicy call each: the per-resource calls th
 `--concurrency` overlaps. Seeding runs from one thread,
 because moto's server is not safe for concurrent writes.
 
-Usage: python3 bench/seed_chain.py ENDPOINT_URL N
+Usage: python3 bench/seed_chain.py ENDPOINT_URL N [EXTRA]
+
+With --who-can, it seeds the chain of the who-can comparison instead (tests/it/chain.rs builds
+the same one): a user chain-user and roles r-0 … r-(N-1), where the user may assume r-0 and each
+r-i may assume r-(i+1) (each trust names the previous principal by ARN, each identity policy
+allows sts:AssumeRole on the next role), and every tenth role up to r-(N·9/10) may call
+secretsmanager:GetSecretValue on the secret sec-0, which has no resource policy. It prints the
+secret's ARN. With --snapshot FILE it also writes a rolechain.snapshot/v1 of the account built
+from moto's own answers to GetAccountAuthorizationDetails, ListSecrets and GetResourcePolicy,
+for a rolechain built without the AWS SDK (which cannot run `rolechain collect`).
+
+Usage: python3 bench/seed_chain.py ENDPOINT_URL N --who-can [--snapshot FILE]
 """
 
 import json
@@ -17,11 +28,85 @@ import boto3
 ACCOUNT = "123456789012"
 
 
+def clients(url: str) -> dict:
+    return dict(endpoint_url=url, region_name="us-east-1",
+                aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def seed_who_can(url: str, n: int) -> str:
+    """Seeds the who-can chain; returns the secret's ARN."""
+    kw = clients(url)
+    iam = boto3.client("iam", **kw)
+    sm = boto3.client("secretsmanager", **kw)
+    secret = sm.create_secret(Name="sec-0", SecretString="x")["ARN"]
+    last_reader = (n * 9 // 10) // 10 * 10
+    role = lambda i: f"arn:aws:iam::{ACCOUNT}:role/r-{i}"
+    assume = lambda arn: {"Sid": "AssumeNext", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": arn}
+    user = iam.create_user(UserName="chain-user")["User"]["Arn"]
+    iam.put_user_policy(UserName="chain-user", PolicyName="chain", PolicyDocument=policy(assume(role(0))))
+    for i in range(n):
+        previous = user if i == 0 else role(i - 1)
+        trust = policy({"Effect": "Allow", "Principal": {"AWS": previous}, "Action": "sts:AssumeRole"})
+        iam.create_role(RoleName=f"r-{i}", AssumeRolePolicyDocument=trust)
+        statements = []
+        if i + 1 < n:
+            statements.append(assume(role(i + 1)))
+        if i % 10 == 0 and i <= last_reader:
+            statements.append({"Sid": "ReadSecret", "Effect": "Allow",
+                               "Action": "secretsmanager:GetSecretValue", "Resource": secret})
+        if statements:
+            iam.put_role_policy(RoleName=f"r-{i}", PolicyName="chain", PolicyDocument=policy(*statements))
+    return secret
+
+
+def write_snapshot(url: str, path: str) -> None:
+    """A rolechain.snapshot/v1 of the account from moto's answers, as `rolechain collect` reads them."""
+    kw = clients(url)
+    iam = boto3.client("iam", **kw)
+    sm = boto3.client("secretsmanager", **kw)
+    details = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    for page in iam.get_paginator("get_account_authorization_details").paginate():
+        for key in details:
+            details[key].extend(page.get(key, []))
+    secrets = []
+    for page in sm.get_paginator("list_secrets").paginate():
+        for entry in page["SecretList"]:
+            entry = dict(entry)
+            entry["ResourcePolicy"] = sm.get_resource_policy(SecretId=entry["ARN"]).get("ResourcePolicy")
+            secrets.append(entry)
+    snapshot = {
+        "schema": "rolechain.snapshot/v1",
+        "accounts": [{
+            "id": ACCOUNT, "partition": "aws", "iam": details,
+            "regions": {"us-east-1": {"secrets": secrets, "ssm_parameters": [], "kms_keys": [],
+                                      "ecr_repositories": [], "log_groups": []}},
+            "s3_buckets": [],
+        }],
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(snapshot, f, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v))
+
+
 def main() -> None:
+    if "--who-can" in sys.argv:
+        args = [a for a in sys.argv[1:] if a != "--who-can"]
+        snapshot = None
+        if "--snapshot" in args:
+            i = args.index("--snapshot")
+            snapshot = args[i + 1]
+            del args[i:i + 2]
+        url, n = args[0], int(args[1])
+        print(seed_who_can(url, n))
+        if snapshot:
+            write_snapshot(url, snapshot)
+        return
     url, n = sys.argv[1], int(sys.argv[2])
     extra = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    kw = dict(endpoint_url=url, region_name="us-east-1",
-              aws_access_key_id="testing", aws_secret_access_key="testing")
+    kw = clients(url)
     iam = boto3.client("iam", **kw)
     sm = boto3.client("secretsmanager", **kw)
     ecs = boto3.client("ecs", **kw)

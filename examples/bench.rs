@@ -28,7 +28,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rolechain::analysis::{self, DEFAULT_MAX_DEPTH};
+use rolechain::analysis;
 use rolechain::graph::{self, BuildOptions, NodeKind};
 use rolechain::synth::{self, Config};
 use rolechain::{collect, model};
@@ -195,14 +195,12 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     );
     report("edges", g.graph.edge_count());
     let paths = timed("reach_s", || {
-        analysis::reach(&g, &analysis::containers(&g), None, DEFAULT_MAX_DEPTH).len()
+        analysis::reach(&g, &analysis::containers(&g), None, None).len()
     });
     report("reach_paths", paths);
     report("rss_kib", peak_rss_kib());
     let secret = analysis::lookup(&g, &probes.secret).map_err(|e| e.to_string())?;
-    let readers = timed("who_can_s", || {
-        analysis::who_can(&g, secret, DEFAULT_MAX_DEPTH).len()
-    });
+    let readers = timed("who_can_s", || analysis::who_can(&g, secret, None).len());
     report("who_can_paths", readers);
     let explanation = timed("explain_s", || {
         analysis::explain(
@@ -211,7 +209,7 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
             &probes.container,
             &probes.unreachable,
             None,
-            DEFAULT_MAX_DEPTH,
+            None,
         )
     })
     .map_err(|e| e.to_string())?;

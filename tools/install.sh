@@ -3,6 +3,7 @@
 # - Graphviz (`dot`, `nop`), whose parser checks every DOT output;
 # - Node's Mermaid checker in tools/mermaid (mermaid, jsdom, mermaid-cli) from its lockfile;
 # - with --render, Debian's Chromium, which mermaid-cli drives to render PNG and SVG;
+# - the Liberation fonts (fonts-liberation2), which Graphviz and Chromium draw text with;
 # - the graph-database checkers' Python environment (falkordblite, networkx), by
 #   tools/graphdb/install.sh.
 # - with --moto, only moto's server (PyPI `moto[server]`, pinned), for the collector's tests.
@@ -27,17 +28,28 @@ fi
 
 apt_packages=()
 command -v dot >/dev/null 2>&1 || apt_packages+=(graphviz)
-command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+# npm downloads tools/mermaid's packages over HTTPS, so it needs the CA certificates that nodejs
+# and npm only recommend.
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm ca-certificates)
 if [[ "$render" == yes ]] && ! [[ -x /usr/bin/chromium ]]; then
   apt_packages+=(chromium)
 fi
+# Graphviz and Chromium draw text with fontconfig's fonts; with none they draw every glyph as an
+# empty box and still succeed. The DOT export asks for Helvetica or Arial; Liberation Sans has
+# their metrics, and output/three-account-org.svg is drawn with it. With only DejaVu (the font
+# fontconfig itself depends on) nodes come out wider and the example's SVG test fails. Graphviz
+# only recommends this package.
+[[ -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ]] \
+  || apt_packages+=(fonts-liberation2)
 if ((${#apt_packages[@]})); then
   if [[ "$(id -u)" != 0 ]]; then
     echo "install.sh: missing ${apt_packages[*]}; install them with apt-get as root" >&2
     exit 2
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}"
+  # The other recommended packages (avahi, CUPS helpers, udev, Perl libraries, node-tap, …) are
+  # not needed to lay out, parse or render diagrams.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
 fi
 
 # Puppeteer would download its own browser; the Debian one is used instead.

@@ -3,6 +3,9 @@
 //!
 //! Searches are breadth-first over petgraph views, so cycles (A assumes B assumes A) are handled
 //! by the visited set, and only the shortest path per (source, target, plane) is reported.
+//! Depth limits are optional (`max_depth: Option<usize>`, `None` for none): a breadth-first
+//! search costs no more without one, and with one, `who_can_beyond` and `reach_beyond` count
+//! what it leaves out.
 //! Allowed paths are preferred to conditional ones: a search first follows allowed hops only,
 //! then conditional ones for the pairs it did not reach.
 
@@ -50,7 +53,7 @@ mod search;
 
 pub use explain::{Attempt, Explanation, explain};
 pub use search::{
-    DEFAULT_MAX_DEPTH, Plane, containers, focus, lookup, reach, resolve_sources, who_can,
+    Plane, containers, focus, lookup, reach, reach_beyond, resolve_sources, who_can, who_can_beyond,
 };
 
 /// Why a query cannot run.

@@ -9,9 +9,6 @@ use petgraph::visit::EdgeRef;
 use super::{Hop, Path, QueryError};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 
-/// The default `--max-depth`: the most hops a path may have.
-pub const DEFAULT_MAX_DEPTH: usize = 10;
-
 /// How a container reaches a resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Plane {
@@ -26,7 +23,10 @@ impl Plane {
         match self {
             Plane::Task => matches!(
                 kind,
-                EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses
+                EdgeKind::TaskRole
+                    | EdgeKind::InstanceRole
+                    | EdgeKind::Assumes
+                    | EdgeKind::Accesses
             ),
             Plane::Agent => matches!(kind, EdgeKind::Injects | EdgeKind::Pulls),
         }
@@ -78,22 +78,27 @@ fn hop_edges(
     out
 }
 
-/// A breadth-first search from `start`, following edges in `dir`, at most `max_depth` hops.
-/// Returns, for each node reached, the edge it was first reached by.
+/// True when a node found at `depth` hops may not be left: the search stops there.
+fn at_limit(depth: usize, max_depth: Option<usize>) -> bool {
+    max_depth.is_some_and(|m| depth >= m)
+}
+
+/// A breadth-first search from `start`, following edges in `dir`, at most `max_depth` hops
+/// (`None`: no limit). Returns, for each node reached, the edge it was first reached by.
 fn bfs(
     g: &AccessGraph,
     start: NodeIndex,
     dir: Direction,
     plane: Plane,
     min: EdgeStatus,
-    max_depth: usize,
+    max_depth: Option<usize>,
 ) -> BTreeMap<NodeIndex, EdgeIndex> {
     let mut parent = BTreeMap::new();
     let mut depth = BTreeMap::from([(start, 0usize)]);
     let mut queue = VecDeque::from([start]);
     while let Some(n) = queue.pop_front() {
         let d = depth[&n];
-        if d >= max_depth {
+        if at_limit(d, max_depth) {
             continue;
         }
         for (next, edge) in hop_edges(g, n, dir, plane, min) {
@@ -106,6 +111,36 @@ fn bfs(
         }
     }
     parent
+}
+
+/// The number of hops from `start` to every node it reaches, without a limit, following edges
+/// in `dir` that are allowed or conditional.
+fn distances(
+    g: &AccessGraph,
+    start: NodeIndex,
+    dir: Direction,
+    plane: Plane,
+) -> BTreeMap<NodeIndex, usize> {
+    let mut depth = BTreeMap::from([(start, 0usize)]);
+    let mut queue = VecDeque::from([start]);
+    while let Some(n) = queue.pop_front() {
+        let d = depth[&n];
+        for (next, _) in hop_edges(g, n, dir, plane, EdgeStatus::Conditional) {
+            if let std::collections::btree_map::Entry::Vacant(e) = depth.entry(next) {
+                e.insert(d + 1);
+                queue.push_back(next);
+            }
+        }
+    }
+    depth.remove(&start);
+    depth
+}
+
+/// Merges per-plane distances into the shortest distance over both planes.
+fn nearest(into: &mut BTreeMap<NodeIndex, usize>, from: BTreeMap<NodeIndex, usize>) {
+    for (n, d) in from {
+        into.entry(n).and_modify(|x| *x = (*x).min(d)).or_insert(d);
+    }
 }
 
 fn hop(g: &AccessGraph, e: EdgeIndex) -> Option<Hop> {
@@ -181,7 +216,7 @@ fn from_source(
     g: &AccessGraph,
     source: NodeIndex,
     to: Option<NodeIndex>,
-    max_depth: usize,
+    max_depth: Option<usize>,
     out: &mut Vec<Path>,
 ) {
     for plane in [Plane::Task, Plane::Agent] {
@@ -224,8 +259,12 @@ fn from_source(
 
 /// Every resource the sources reach, one shortest path per (source, target, plane).
 ///
+/// `max_depth` is the most hops a path may have; `None` sets no limit, which is what a complete
+/// answer needs: the searches are breadth-first, so an unlimited search costs no more than the
+/// graph is large. With a limit, [`reach_beyond`] counts what it leaves out.
+///
 /// Allowed paths are preferred: a conditional path is reported only where no allowed path of
-/// the same plane exists within `max_depth` hops.
+/// the same plane exists within the limit.
 ///
 /// # Complexity
 /// Two breadth-first searches per source and plane: O(S · (V + E)).
@@ -234,13 +273,13 @@ fn from_source(
 /// ```
 /// use rolechain::{analysis, graph, model::Inventory};
 /// let g = graph::build(&Inventory::default(), &graph::BuildOptions::default());
-/// assert!(analysis::reach(&g, &[], None, analysis::DEFAULT_MAX_DEPTH).is_empty());
+/// assert!(analysis::reach(&g, &[], None, None).is_empty());
 /// ```
 pub fn reach(
     g: &AccessGraph,
     sources: &[NodeIndex],
     to: Option<NodeIndex>,
-    max_depth: usize,
+    max_depth: Option<usize>,
 ) -> Vec<Path> {
     let mut out = Vec::new();
     for &s in sources {
@@ -250,15 +289,86 @@ pub fn reach(
     out
 }
 
+/// How many (source, resource) pairs `reach` with this `max_depth` leaves out: the source
+/// reaches the resource (or `to`), but only in more than `max_depth` hops, in every plane.
+///
+/// It is the difference between [`reach`] without a limit and with this one, counted in
+/// distinct (source, target) pairs: a pair that one plane connects within the limit is in the
+/// answer and is not counted. For one source, it is the number of resources left out.
+///
+/// # Complexity
+/// One unlimited breadth-first search per source and plane: O(S · (V + E)).
+///
+/// # Example
+/// ```
+/// use rolechain::{analysis, graph, model::Inventory};
+/// let g = graph::build(&Inventory::default(), &graph::BuildOptions::default());
+/// assert_eq!(analysis::reach_beyond(&g, &[], None, 3), 0);
+/// ```
+pub fn reach_beyond(
+    g: &AccessGraph,
+    sources: &[NodeIndex],
+    to: Option<NodeIndex>,
+    max_depth: usize,
+) -> usize {
+    let sources: BTreeSet<NodeIndex> = sources.iter().copied().collect();
+    let mut beyond = 0;
+    for s in sources {
+        let mut nearest_hops = BTreeMap::new();
+        for plane in [Plane::Task, Plane::Agent] {
+            nearest(
+                &mut nearest_hops,
+                distances(g, s, Direction::Outgoing, plane),
+            );
+        }
+        beyond += nearest_hops
+            .iter()
+            .filter(|&(&n, &d)| {
+                g.graph[n].kind.is_resource() && to.is_none_or(|t| t == n) && d > max_depth
+            })
+            .count();
+    }
+    beyond
+}
+
 /// Every source with a path to `target`: containers, roles, users, service principals and
-/// external accounts, one shortest path per (source, plane).
+/// principals outside the snapshot, one shortest path per (source, plane).
+///
+/// `max_depth` is the most hops a path may have; `None` sets no limit (see [`reach`]). With a
+/// limit, [`who_can_beyond`] counts the sources it leaves out.
 ///
 /// One backward breadth-first search from the target finds every source's shortest path at
 /// once: the BFS tree of the reversed graph is a shortest-path tree toward the target.
 ///
 /// # Complexity
-/// O(V + E): two backward searches per plane, independent of the number of sources.
-pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> Vec<Path> {
+/// O(V + E): two backward searches per plane, independent of the number of sources, plus the
+/// paths reported.
+///
+/// # Example
+/// ```
+/// use rolechain::{analysis, graph, model::Inventory};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let snapshot = r#"{"schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111",
+///   "iam": {"RoleDetailList": [{"RoleName": "app", "Arn": "arn:aws:iam::111111111111:role/app",
+///     "AssumeRolePolicyDocument": {"Statement": []},
+///     "RolePolicyList": [{"PolicyName": "read", "PolicyDocument": {"Statement": [{
+///       "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+///       "Resource": "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf"}]}}]}]},
+///   "regions": {"us-east-1": {"secrets": [{
+///     "ARN": "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf", "Name": "db"}]}}}]}"#;
+/// let inventory = rolechain::collect::load_str(snapshot, "snapshot.json")?;
+/// let g = graph::build(&inventory, &graph::BuildOptions::default());
+/// let secret = analysis::lookup(&g, "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf")?;
+/// // No limit: the role reads it in one hop.
+/// assert_eq!(analysis::who_can(&g, secret, None).len(), 1);
+/// assert_eq!(analysis::who_can_beyond(&g, secret, 1), 0);
+/// // A limit of 0 hops leaves the role out, and the count says so.
+/// assert!(analysis::who_can(&g, secret, Some(0)).is_empty());
+/// assert_eq!(analysis::who_can_beyond(&g, secret, 0), 1);
+/// # Ok(())
+/// # }
+/// ```
+pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: Option<usize>) -> Vec<Path> {
     let mut out = Vec::new();
     for plane in [Plane::Task, Plane::Agent] {
         let strict = bfs(
@@ -293,6 +403,28 @@ pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> Vec<Path
     }
     sort_paths(&mut out);
     out
+}
+
+/// How many sources `who_can` with this `max_depth` leaves out: they reach `target`, but only
+/// in more than `max_depth` hops, in every plane.
+///
+/// It is the difference between the sources of [`who_can`] without a limit and with this one:
+/// a source that one plane brings within the limit is in the answer and is not counted.
+///
+/// # Complexity
+/// O(V + E): one unlimited backward search per plane.
+pub fn who_can_beyond(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> usize {
+    let mut nearest_hops = BTreeMap::new();
+    for plane in [Plane::Task, Plane::Agent] {
+        nearest(
+            &mut nearest_hops,
+            distances(g, target, Direction::Incoming, plane),
+        );
+    }
+    nearest_hops
+        .iter()
+        .filter(|&(&n, &d)| is_source(g.graph[n].kind) && d > max_depth)
+        .count()
 }
 
 /// The ids closest to `id`, for "did you mean" hints: among ids of the same service and
@@ -420,12 +552,15 @@ pub fn containers(g: &AccessGraph) -> Vec<NodeIndex> {
         .collect()
 }
 
-/// The part of the graph on paths to or from `center`, within `depth` hops each way, plus the
-/// ECS structure (task definitions, services, clusters) and accounts that enclose what is kept.
+/// The part of the graph on paths to or from `center`, within `depth` hops each way (`None`: no
+/// limit), plus the ECS structure (task definitions, services, clusters) and accounts that
+/// enclose what is kept.
+///
+/// `depth` bounds the drawing, not an answer: what lies further away is left out of the view.
 ///
 /// # Complexity
 /// O(V + E).
-pub fn focus(g: &AccessGraph, center: NodeIndex, depth: usize) -> AccessGraph {
+pub fn focus(g: &AccessGraph, center: NodeIndex, depth: Option<usize>) -> AccessGraph {
     let mut keep: BTreeSet<NodeIndex> = BTreeSet::from([center]);
     for dir in [Direction::Outgoing, Direction::Incoming] {
         for plane in [Plane::Task, Plane::Agent] {

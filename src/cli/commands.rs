@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use petgraph::graph::NodeIndex;
 
 use rolechain::analysis::{self, QueryError};
 use rolechain::collect;
@@ -46,8 +47,8 @@ pub enum Settings {
         input: Analysis,
         /// The output format.
         format: GraphFormat,
-        /// The node to focus on, and how many hops each way.
-        focus: Option<(String, usize)>,
+        /// The node to focus on, and how many hops each way (`None`: no limit).
+        focus: Option<(String, Option<usize>)>,
         /// The output file, checked to be writable; stdout when `None`.
         output: Option<PathBuf>,
     },
@@ -83,8 +84,8 @@ pub struct Analysis {
     source: Source,
     /// The actions to evaluate, or each resource type's defaults; each is `service:Action`.
     actions: Option<Vec<String>>,
-    /// The most hops a path may have.
-    max_depth: usize,
+    /// The most hops a path may have; `None`: no limit.
+    max_depth: Option<usize>,
 }
 
 /// Where an analysis command's inventory comes from.
@@ -129,7 +130,7 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
         },
         Command::Graph(args) => {
             let input = analysis_settings(args.snapshot)?;
-            let depth = args.depth.unwrap_or(input.max_depth);
+            let depth = args.depth.or(input.max_depth);
             check_output(args.output.as_deref())?;
             Settings::Graph {
                 focus: args.focus.map(|id| (id, depth)),
@@ -207,9 +208,16 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 });
             }
             let paths = analysis::who_can(&g, target, input.max_depth);
+            let cut = input.max_depth.and_then(|max_depth| {
+                let beyond = analysis::who_can_beyond(&g, target, max_depth);
+                (beyond > 0).then_some(text::Cut::Sources { beyond, max_depth })
+            });
+            if let Some(cut) = &cut {
+                printer.warn(&cut.message());
+            }
             let out = match format {
                 ReportFormat::Json => export::paths_json(&paths),
-                ReportFormat::Text => text::who_can(&g, &resource, &paths),
+                ReportFormat::Text => text::who_can(&g, &resource, &paths, cut.as_ref()),
             };
             write_stdout(&out)?;
         }
@@ -229,9 +237,13 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 .map(|id| analysis::lookup(&g, id))
                 .transpose()?;
             let paths = analysis::reach(&g, &sources, to, input.max_depth);
+            let cut = reach_cut(&g, &sources, to, input.max_depth);
+            if let Some(cut) = &cut {
+                printer.warn(&cut.message());
+            }
             let out = match format {
                 ReportFormat::Json => export::paths_json(&paths),
-                ReportFormat::Text => text::reach(&g, from.as_deref(), &paths),
+                ReportFormat::Text => text::reach(&g, from.as_deref(), &paths, cut.as_ref()),
             };
             write_stdout(&out)?;
         }
@@ -243,6 +255,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
         } => {
             let (_, g) = load(&input, printer)?;
             let g = match &focus {
+                // A drawing depth: what lies further is left out of the view, not of an answer.
                 Some((id, depth)) => {
                     let center = analysis::lookup(&g, id)?;
                     analysis::focus(&g, center, *depth)
@@ -278,6 +291,14 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 input.max_depth,
             )?;
             printer.diagnostics(&explanation.diagnostics);
+            // A "no" that only the limit makes: say so.
+            if input.max_depth.is_some() && !explanation.allowed() {
+                let sources = analysis::resolve_sources(&g, &from)?;
+                let target = analysis::lookup(&g, &to)?;
+                if let Some(cut) = reach_cut(&g, &sources, Some(target), input.max_depth) {
+                    printer.warn(&cut.message());
+                }
+            }
             let out = match format {
                 ReportFormat::Json => export::json::explanation_json(&explanation),
                 ReportFormat::Text => text::explanation(&g, &explanation),
@@ -294,10 +315,11 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             format,
         } => {
             let input = collect::request::load_request(&request, unknown_as_conditional)?;
-            let decision = rolechain::policy::evaluate(&input.request, &input.policy_set());
+            let policies = input.policy_set();
+            let decision = rolechain::policy::evaluate(&input.request, &policies);
             printer.diagnostics(&decision.diagnostics);
             let out = match format {
-                DecisionFormat::Text => text::decision(&input.request, &decision),
+                DecisionFormat::Text => text::decision(&input.request, &policies, &decision),
                 DecisionFormat::Json => export::decision_json(&decision),
             };
             write_stdout(&out)?;
@@ -306,6 +328,23 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
         Settings::Merge(args) => return super::collect::merge(args, printer),
     }
     Ok(ExitStatus::Success)
+}
+
+/// What `--max-depth` leaves out of `reach` from `sources`: resources for one source, (source,
+/// resource) pairs for several; `None` without a limit or when nothing is left out.
+fn reach_cut(
+    g: &AccessGraph,
+    sources: &[NodeIndex],
+    to: Option<NodeIndex>,
+    max_depth: Option<usize>,
+) -> Option<text::Cut> {
+    let max_depth = max_depth?;
+    let beyond = analysis::reach_beyond(g, sources, to, max_depth);
+    (beyond > 0).then_some(if sources.len() == 1 {
+        text::Cut::Resources { beyond, max_depth }
+    } else {
+        text::Cut::Pairs { beyond, max_depth }
+    })
 }
 
 /// Loads the inventory and builds the graph, printing the build's warnings.

@@ -207,14 +207,10 @@ struct SnapshotArgs {
     /// Actions to evaluate instead of each resource type's defaults (repeatable).
     #[arg(long = "action", value_name = "ACTION", help_heading = ANALYSIS)]
     actions: Vec<String>,
-    /// The most hops a path may have.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = rolechain::analysis::DEFAULT_MAX_DEPTH,
-        help_heading = ANALYSIS
-    )]
-    max_depth: usize,
+    /// The most hops a path may have (default: no limit). When the limit leaves sources or
+    /// resources out, a warning and the text output's last line say how many.
+    #[arg(long, value_name = "N", help_heading = ANALYSIS)]
+    max_depth: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -253,7 +249,9 @@ struct GraphArgs {
     /// Keep only what lies on paths to or from this node.
     #[arg(long, value_name = "ID", help_heading = ANALYSIS)]
     focus: Option<String>,
-    /// With --focus: how many hops each way (default: --max-depth).
+    /// With --focus: how many hops each way to draw (default: --max-depth, or no limit). A
+    /// drawing depth: nodes further away are left out of the drawing without a warning; `who-can`
+    /// and `reach` give complete answers.
     #[arg(long, value_name = "N", help_heading = ANALYSIS)]
     depth: Option<usize>,
     /// Write to this file instead of stdout: a regular file is replaced atomically (through a

@@ -1,10 +1,83 @@
 //! Text renderings for people: paths with their proofs, explanations and decisions.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use rolechain::analysis::{Explanation, Hop, Path};
-use rolechain::graph::{AccessGraph, EdgeStatus, NodeKind};
-use rolechain::policy::{Decision, OpenCondition, Reason, Request};
+use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use rolechain::model::Effect;
+use rolechain::policy::{
+    Blocker, Context, ContextValue, Decision, OpenCondition, Outcome, PolicySet, PolicyType,
+    Reason, Request,
+};
+
+/// What a `--max-depth` left out of an answer, as the analysis counted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cut {
+    /// `who-can`: sources that reach the target only in more hops than the limit.
+    Sources {
+        /// How many.
+        beyond: usize,
+        /// The limit.
+        max_depth: usize,
+    },
+    /// `reach` from one source: resources it reaches only in more hops than the limit.
+    Resources {
+        /// How many.
+        beyond: usize,
+        /// The limit.
+        max_depth: usize,
+    },
+    /// `reach` from several sources: (source, resource) pairs connected only in more hops than
+    /// the limit.
+    Pairs {
+        /// How many.
+        beyond: usize,
+        /// The limit.
+        max_depth: usize,
+    },
+}
+
+impl Cut {
+    /// The limit.
+    fn max_depth(&self) -> usize {
+        match *self {
+            Cut::Sources { max_depth, .. }
+            | Cut::Resources { max_depth, .. }
+            | Cut::Pairs { max_depth, .. } => max_depth,
+        }
+    }
+
+    /// The sentence the warning and the text output's last line say.
+    pub fn message(&self) -> String {
+        let (what, max_depth) = match *self {
+            Cut::Sources { beyond, max_depth } => (
+                format!(
+                    "{} the target",
+                    count(beyond, "source reaches", "sources reach")
+                ),
+                max_depth,
+            ),
+            Cut::Resources { beyond, max_depth } => (
+                count(beyond, "resource is reached", "resources are reached"),
+                max_depth,
+            ),
+            Cut::Pairs { beyond, max_depth } => (
+                count(
+                    beyond,
+                    "(source, resource) pair is connected",
+                    "(source, resource) pairs are connected",
+                ),
+                max_depth,
+            ),
+        };
+        format!(
+            "{what} only in more than {}; raise --max-depth or leave it out",
+            count(max_depth, "hop", "hops")
+        )
+    }
+}
 
 fn label(g: &AccessGraph, id: &str) -> String {
     match g.node(id) {
@@ -22,21 +95,75 @@ fn reason(r: &Reason) -> String {
     )
 }
 
-fn condition(c: &OpenCondition) -> String {
-    let lead = if c.effect == rolechain::model::Effect::Deny {
+/// One condition, without its statement.
+fn clause(c: &OpenCondition) -> String {
+    format!("{} {} {:?}", c.operator, c.key, c.values)
+}
+
+/// Conditions grouped by statement, statements in the order of their first condition.
+fn statements(list: &[OpenCondition]) -> Vec<Vec<&OpenCondition>> {
+    type Key = (Effect, PolicyType, Arc<str>, Arc<str>);
+    let mut order: Vec<Key> = Vec::new();
+    let mut by_statement: BTreeMap<Key, Vec<&OpenCondition>> = BTreeMap::new();
+    for c in list {
+        let key = (
+            c.effect,
+            c.policy_type,
+            c.policy.clone(),
+            c.statement.clone(),
+        );
+        let entry = by_statement.entry(key.clone()).or_default();
+        if entry.is_empty() {
+            order.push(key);
+        }
+        entry.push(c);
+    }
+    order
+        .into_iter()
+        .filter_map(|k| by_statement.remove(&k))
+        .collect()
+}
+
+/// One statement's conditions on one line, joined by "and": a statement applies only when all
+/// of them hold. "denied if … (…)" for a Deny, "if … (…)" for an Allow.
+fn statement_line(group: &[&OpenCondition]) -> Option<String> {
+    let first = group.first()?;
+    let lead = if first.effect == Effect::Deny {
         "denied if"
     } else {
         "if"
     };
-    format!(
-        "{lead} {} {} {:?} ({} `{}` statement `{}`)",
-        c.operator,
-        c.key,
-        c.values,
-        c.policy_type.as_str(),
-        c.policy,
-        c.statement
-    )
+    let joined = group
+        .iter()
+        .map(|c| clause(c))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    Some(format!(
+        "{lead} {joined} ({} `{}` statement `{}`)",
+        first.policy_type.as_str(),
+        first.policy,
+        first.statement
+    ))
+}
+
+/// Open conditions, one line per statement.
+fn conditions(list: &[OpenCondition]) -> Vec<String> {
+    statements(list)
+        .iter()
+        .filter_map(|group| statement_line(group))
+        .collect()
+}
+
+/// The actions of the graph's edge that a hop follows.
+fn hop_actions<'g>(g: &'g AccessGraph, h: &Hop) -> &'g [String] {
+    let (Some((a, _)), Some((b, _))) = (g.node(&h.from), g.node(&h.to)) else {
+        return &[];
+    };
+    g.graph
+        .edges_connecting(a, b)
+        .map(|e| e.weight())
+        .find(|w| w.kind == h.kind)
+        .map_or(&[], |w| w.actions.as_slice())
 }
 
 fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
@@ -53,21 +180,45 @@ fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
         label(g, &h.from),
         label(g, &h.to)
     );
+    // The agent plane's hops are calls the ECS agent makes with the execution role; say which.
+    if matches!(h.kind, EdgeKind::Injects | EdgeKind::Pulls) {
+        let actions = hop_actions(g, h);
+        if !actions.is_empty() {
+            let _ = writeln!(
+                out,
+                "         the ECS agent calls {} with the execution role",
+                actions.join(", ")
+            );
+        }
+    }
     for r in &h.because {
         let _ = writeln!(out, "         because {}", reason(r));
     }
-    for c in &h.conditions {
-        let _ = writeln!(out, "         {}", condition(c));
+    for c in conditions(&h.conditions) {
+        let _ = writeln!(out, "         {c}");
     }
     for n in &h.notes {
         let _ = writeln!(out, "         note: {n}");
     }
 }
 
-fn path(out: &mut String, g: &AccessGraph, p: &Path, show_source: bool) {
-    let mut flags = vec![p.status.as_str().to_string()];
+/// The plane a path runs in: the agent's when its first hop is an injection or a pull.
+fn plane(p: &Path) -> &'static str {
+    match p.hops.first().map(|h| h.kind) {
+        Some(EdgeKind::Injects | EdgeKind::Pulls) => "agent plane",
+        _ => "task plane",
+    }
+}
+
+/// One path: its row, then its hops. With `show_plane`, the row names the plane, which is what
+/// tells apart two rows of the same source and target.
+fn path(out: &mut String, g: &AccessGraph, p: &Path, show_source: bool, show_plane: bool) {
+    let mut flags = vec![p.status.as_str()];
     if p.cross_account {
-        flags.push("cross-account".to_string());
+        flags.push("cross-account");
+    }
+    if show_plane {
+        flags.push(plane(p));
     }
     let head = if show_source { &p.source } else { &p.target };
     let _ = writeln!(
@@ -81,18 +232,46 @@ fn path(out: &mut String, g: &AccessGraph, p: &Path, show_source: bool) {
     }
 }
 
-/// The group a source is listed under, with its singular and plural names.
+/// The (source, target) pairs that more than one path connects (one per plane).
+fn repeated(paths: &[Path]) -> BTreeSet<(&str, &str)> {
+    let mut seen = BTreeSet::new();
+    let mut twice = BTreeSet::new();
+    for p in paths {
+        let pair = (p.source.as_str(), p.target.as_str());
+        if !seen.insert(pair) {
+            twice.insert(pair);
+        }
+    }
+    twice
+}
+
+/// The group a source is listed under, with its singular and plural names: principals outside
+/// the snapshot first (anonymous, any principal, organizations, federated providers, external
+/// accounts, and roles and users that policies name but the snapshot does not hold), then
+/// containers, roles, users and service principals.
 fn kind_group(g: &AccessGraph, id: &str) -> (u8, &'static str, &'static str) {
+    const OUTSIDE: (u8, &str, &str) = (
+        0,
+        "principal outside the snapshot",
+        "principals outside the snapshot",
+    );
     match g.node(id).map(|(_, n)| (n.kind, n.in_snapshot)) {
-        Some((NodeKind::Container, _)) => (0, "container", "containers"),
-        Some((NodeKind::Role, true)) => (1, "role", "roles"),
-        Some((NodeKind::User, _)) => (2, "user", "users"),
-        Some((NodeKind::ServicePrincipal, _)) => (3, "service principal", "service principals"),
-        _ => (
-            4,
-            "principal outside the snapshot",
-            "principals outside the snapshot",
-        ),
+        Some((kind, _)) if kind.is_outside() => OUTSIDE,
+        Some((NodeKind::Role | NodeKind::User, false)) => OUTSIDE,
+        Some((NodeKind::Container, _)) => (1, "container", "containers"),
+        Some((NodeKind::Role, true)) => (2, "role", "roles"),
+        Some((NodeKind::User, true)) => (3, "user", "users"),
+        Some((NodeKind::ServicePrincipal, _)) => (4, "service principal", "service principals"),
+        _ => OUTSIDE,
+    }
+}
+
+/// The heading of a group of sources.
+fn group_heading(rank: u8, many: &str) -> &str {
+    if rank == 0 {
+        "outside the snapshot"
+    } else {
+        many
     }
 }
 
@@ -100,73 +279,94 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// `who-can`: sources grouped by kind, containers first.
-pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path]) -> String {
+/// The closing line of `who-can` and `reach`: "4 paths from 4 sources (1 container, 2 roles,
+/// 1 user) to 1 resource".
+fn summary(g: &AccessGraph, paths: &[Path]) -> String {
+    let sources: BTreeSet<&str> = paths.iter().map(|p| p.source.as_str()).collect();
+    let targets: BTreeSet<&str> = paths.iter().map(|p| p.target.as_str()).collect();
+    let mut groups: BTreeMap<u8, (&str, &str, usize)> = BTreeMap::new();
+    for s in &sources {
+        let (rank, one, many) = kind_group(g, s);
+        groups.entry(rank).or_insert((one, many, 0)).2 += 1;
+    }
+    let kinds: Vec<String> = groups
+        .values()
+        .map(|&(one, many, n)| count(n, one, many))
+        .collect();
+    format!(
+        "{} from {} ({}) to {}",
+        count(paths.len(), "path", "paths"),
+        count(sources.len(), "source", "sources"),
+        kinds.join(", "),
+        count(targets.len(), "resource", "resources")
+    )
+}
+
+/// `who-can`: sources grouped by kind, those outside the snapshot first, then containers.
+pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path], cut: Option<&Cut>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "who can reach {target}");
     if paths.is_empty() {
-        let _ = writeln!(out, "\nno source reaches it");
-        return out;
-    }
-    let mut sorted: Vec<&Path> = paths.iter().collect();
-    sorted.sort_by_key(|p| (kind_group(g, &p.source).0, p.source.clone(), p.hops.len()));
-    let mut current = None;
-    let mut counts: Vec<(&'static str, &'static str, std::collections::BTreeSet<&str>)> =
-        Vec::new();
-    for p in sorted {
-        let (rank, one, many) = kind_group(g, &p.source);
-        if current != Some(rank) {
-            let _ = writeln!(out, "\n{many}");
-            current = Some(rank);
-            counts.push((one, many, std::collections::BTreeSet::new()));
+        let _ = match cut {
+            Some(cut) => writeln!(
+                out,
+                "\nno source reaches it within {}",
+                count(cut.max_depth(), "hop", "hops")
+            ),
+            None => writeln!(out, "\nno source reaches it"),
+        };
+    } else {
+        let twice = repeated(paths);
+        let mut sorted: Vec<&Path> = paths.iter().collect();
+        sorted.sort_by_key(|p| (kind_group(g, &p.source).0, p.source.clone(), p.hops.len()));
+        let mut current = None;
+        for p in sorted {
+            let (rank, _, many) = kind_group(g, &p.source);
+            if current != Some(rank) {
+                let _ = writeln!(out, "\n{}", group_heading(rank, many));
+                current = Some(rank);
+            }
+            let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
+            path(&mut out, g, p, true, show_plane);
         }
-        if let Some(last) = counts.last_mut() {
-            last.2.insert(&p.source);
-        }
-        path(&mut out, g, p, true);
+        let _ = writeln!(out, "\n{}", summary(g, paths));
     }
-    let summary: Vec<String> = counts
-        .iter()
-        .map(|(one, many, set)| count(set.len(), one, many))
-        .collect();
-    let _ = writeln!(
-        out,
-        "\n{}: {}",
-        count(paths.len(), "path", "paths"),
-        summary.join(", ")
-    );
+    if let Some(cut) = cut {
+        let _ = writeln!(out, "{}", cut.message());
+    }
     out
 }
 
 /// `reach`: paths grouped by source.
-pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path]) -> String {
+pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path], cut: Option<&Cut>) -> String {
     let mut out = String::new();
     if paths.is_empty() {
+        let within = cut.map_or_else(String::new, |cut| {
+            format!(" within {}", count(cut.max_depth(), "hop", "hops"))
+        });
         let _ = match from {
-            Some(id) => writeln!(out, "{id} reaches no resource"),
-            None => writeln!(out, "no container reaches any resource"),
+            Some(id) => writeln!(out, "{id} reaches no resource{within}"),
+            None => writeln!(out, "no container reaches any resource{within}"),
         };
-        return out;
-    }
-    let mut current: Option<&str> = None;
-    for p in paths {
-        if current != Some(p.source.as_str()) {
-            if current.is_some() {
-                out.push('\n');
+    } else {
+        let twice = repeated(paths);
+        let mut current: Option<&str> = None;
+        for p in paths {
+            if current != Some(p.source.as_str()) {
+                if current.is_some() {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "{} reaches", p.source);
+                current = Some(&p.source);
             }
-            let _ = writeln!(out, "{} reaches", p.source);
-            current = Some(&p.source);
+            let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
+            path(&mut out, g, p, false, show_plane);
         }
-        path(&mut out, g, p, false);
+        let _ = writeln!(out, "\n{}", summary(g, paths));
     }
-    let sources: std::collections::BTreeSet<&str> =
-        paths.iter().map(|p| p.source.as_str()).collect();
-    let _ = writeln!(
-        out,
-        "\n{} path(s) from {} source(s)",
-        paths.len(),
-        sources.len()
-    );
+    if let Some(cut) = cut {
+        let _ = writeln!(out, "{}", cut.message());
+    }
     out
 }
 
@@ -188,9 +388,11 @@ pub fn explanation(g: &AccessGraph, e: &Explanation) -> String {
             e.to,
             status.as_str()
         );
+        let twice = repeated(&e.paths);
         for p in &e.paths {
             out.push('\n');
-            path(&mut out, g, p, true);
+            let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
+            path(&mut out, g, p, true, show_plane);
         }
         return out;
     }
@@ -232,22 +434,127 @@ pub fn explanation(g: &AccessGraph, e: &Explanation) -> String {
     out
 }
 
+/// The kind of policy whose missing Allow blocks a request, for the blockers a condition can
+/// cause.
+fn missing_allow(blocker: &Blocker) -> Option<PolicyType> {
+    match blocker {
+        Blocker::ResourceMissingAllow { policy_type, .. } => Some(*policy_type),
+        Blocker::IdentityMissingAllow => Some(PolicyType::Identity),
+        Blocker::BoundaryMissingAllow { .. } => Some(PolicyType::Boundary),
+        Blocker::SessionMissingAllow { .. } => Some(PolicyType::Session),
+        Blocker::ScpMissingAllow { .. } => Some(PolicyType::Scp),
+        _ => None,
+    }
+}
+
+/// `request` with the context keys in `keys` (lowercase) made unknown, or every key when `keys`
+/// is `None`.
+fn with_unknown(request: &Request, keys: Option<&BTreeSet<String>>) -> Request {
+    let context = match keys {
+        None => Context::new(ContextValue::Unknown),
+        Some(keys) => {
+            let mut top = Context::layered(
+                request.context.otherwise.clone(),
+                vec![Arc::new(request.context.clone())],
+            );
+            for k in keys {
+                top.set(k, ContextValue::Unknown);
+            }
+            top
+        }
+    };
+    Request {
+        context,
+        ..request.clone()
+    }
+}
+
+/// The Allow conditions of policies of kind `kind` that a decision leaves open.
+fn open_allows(d: &Decision, kind: PolicyType) -> Vec<OpenCondition> {
+    if d.outcome != Outcome::Allowed {
+        return Vec::new();
+    }
+    d.conditions
+        .iter()
+        .filter(|c| c.effect == Effect::Allow && c.policy_type == kind)
+        .cloned()
+        .collect()
+}
+
+/// The conditions that keep the policy named by a missing-Allow blocker from allowing the
+/// request, found by asking the evaluator again with context keys made unknown.
+///
+/// With every key unknown, the Allow statements of that policy that match the principal, action
+/// and resource come back as open conditions: the candidates. A candidate key has failed when
+/// the request stays denied with every other candidate key unknown and this one as given; the
+/// conditions on the keys that failed are returned. When the candidates belong to statements
+/// that each could allow alone, no single key decides, and every candidate is returned. Empty
+/// when no condition is to blame (no statement of the policy matches at all).
+///
+/// `policy::Decision` does not carry the conditions that evaluated false; this is the closest
+/// the CLI can get without the evaluator's help.
+fn failed_conditions(
+    request: &Request,
+    policies: &PolicySet<'_>,
+    d: &Decision,
+) -> Vec<OpenCondition> {
+    let Some(kind) = d.blocked_by.as_ref().and_then(missing_allow) else {
+        return Vec::new();
+    };
+    let every = rolechain::policy::evaluate(&with_unknown(request, None), policies);
+    let candidates = open_allows(&every, kind);
+    let keys: BTreeSet<String> = candidates
+        .iter()
+        .map(|c| c.key.to_ascii_lowercase())
+        .collect();
+    let failed_keys: BTreeSet<&String> = keys
+        .iter()
+        .filter(|&key| {
+            let mut others = keys.clone();
+            others.remove(key);
+            !rolechain::policy::evaluate(&with_unknown(request, Some(&others)), policies)
+                .is_allowed()
+        })
+        .collect();
+    let mut failed: Vec<OpenCondition> = candidates
+        .iter()
+        .filter(|c| failed_keys.contains(&c.key.to_ascii_lowercase()))
+        .cloned()
+        .collect();
+    if failed.is_empty() {
+        failed = candidates;
+    }
+    failed.sort();
+    failed.dedup();
+    failed
+}
+
+/// What the request gives for a context key.
+fn given(request: &Request, key: &str) -> String {
+    match request.context.get(key) {
+        ContextValue::Single(v) => format!("the request has {key} = {v:?}"),
+        ContextValue::Multi(vs) => format!("the request has {key} = {vs:?}"),
+        ContextValue::Prefix(p) => format!("the request's {key} starts with {p:?}"),
+        ContextValue::NoneOf(vs) => format!("the request's {key} is none of {vs:?}"),
+        ContextValue::Unknown => format!("the request's {key} is unknown"),
+        ContextValue::Absent => format!("the request has no {key}"),
+    }
+}
+
 /// `simulate --format text`.
-pub fn decision(request: &Request, d: &Decision) -> String {
+pub fn decision(request: &Request, policies: &PolicySet<'_>, d: &Decision) -> String {
     let mut out = String::new();
     let verdict = match (d.outcome, d.conditional) {
-        (rolechain::policy::Outcome::Allowed, false) => "allowed".to_string(),
-        (rolechain::policy::Outcome::Allowed, true) => {
-            "allowed, if the open conditions hold".to_string()
-        }
+        (Outcome::Allowed, false) => "allowed".to_string(),
+        (Outcome::Allowed, true) => "allowed, if the open conditions hold".to_string(),
         (o, _) => o.as_str().replace('_', " "),
     };
     let _ = writeln!(out, "{}: {verdict}", request.action);
     for r in &d.because {
         let _ = writeln!(out, "  because {} ({})", reason(r), r.effect.as_str());
     }
-    for c in &d.conditions {
-        let _ = writeln!(out, "  {}", condition(c));
+    for c in conditions(&d.conditions) {
+        let _ = writeln!(out, "  {c}");
     }
     if let Some(b) = &d.blocked_by {
         let _ = writeln!(
@@ -255,6 +562,19 @@ pub fn decision(request: &Request, d: &Decision) -> String {
             "  blocked: {}",
             rolechain::graph::world::describe_blocker(Some(b), "the request")
         );
+        let failed = failed_conditions(request, policies, d);
+        for group in statements(&failed) {
+            let Some(line) = statement_line(&group) else {
+                continue;
+            };
+            let keys: BTreeSet<&str> = group.iter().map(|c| c.key.as_str()).collect();
+            let facts: Vec<String> = keys.iter().map(|k| given(request, k)).collect();
+            let _ = writeln!(
+                out,
+                "  condition not met: allowed only {line}; {}",
+                facts.join(", ")
+            );
+        }
     }
     out
 }

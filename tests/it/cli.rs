@@ -104,6 +104,22 @@ fn simulate_json_and_text() {
             "text"
         ])
     );
+    // Denied: the text names the condition of the resource policy that the request fails.
+    assert_cmd_snapshot!(
+        "simulate_text_names_the_failed_condition",
+        cli().args(["simulate", req, "--format", "text"])
+    );
+    // Two conditions of one Deny statement are one statement: "denied if A and B".
+    assert_cmd_snapshot!(
+        "simulate_text_deny_with_two_conditions",
+        cli().args([
+            "simulate",
+            "tests/fixtures/requests/deny-two-conditions.json",
+            "--unknown-as-conditional",
+            "--format",
+            "text"
+        ])
+    );
 }
 
 #[test]
@@ -391,7 +407,7 @@ fn graph_cypher_and_graphml_with_focus_and_output_file() {
     let inventory = rolechain::collect::load_file(&support::root().join(snapshot)).unwrap();
     let g = rolechain::graph::build(&inventory, &rolechain::graph::BuildOptions::default());
     let center = rolechain::analysis::lookup(&g, focus).unwrap();
-    let focused = rolechain::analysis::focus(&g, center, rolechain::analysis::DEFAULT_MAX_DEPTH);
+    let focused = rolechain::analysis::focus(&g, center, None);
     let dir = tempfile::tempdir().unwrap();
     for (format, expected) in [
         ("cypher", rolechain::export::to_cypher(&focused)),

@@ -1,12 +1,14 @@
 //! Export tests: DOT, Mermaid and JSON snapshots of a small hand-built graph, checked with the
 //! real Graphviz and Mermaid parsers, plus determinism, JSON round trips and size warnings.
+//!
+//! The snapshots and other pure checks always run; the checks with Graphviz and Mermaid's parser
+//! are skipped, with a line on stderr, when those tools are not installed, unless
+//! `ROLECHAIN_REQUIRE_TOOLS=1` (`support::tool_available`).
 
 #![allow(
     clippy::expect_used,
     reason = "graph builders fail the test by panicking"
 )]
-
-use std::time::{Duration, Instant};
 
 use rolechain::analysis::{Hop, Path};
 use rolechain::export::{decision_json, graph_json, paths_json, to_dot, to_mermaid};
@@ -15,9 +17,10 @@ use rolechain::model::{Diagnostic, Effect};
 use rolechain::policy::{Blocker, Decision, Outcome, PolicyType};
 use serde_json::Value;
 
+use crate::contract;
 use crate::support::{
-    GraphBuilder, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses, open_condition,
-    reason,
+    GraphBuilder, Tool, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses,
+    open_condition, reason, tool_available,
 };
 
 const PROD: &str = "111111111111";
@@ -333,17 +336,27 @@ fn denied_decision() -> Decision {
 fn dot_snapshot() {
     let (dot, warnings) = to_dot(&representative());
     assert!(warnings.is_empty(), "{warnings:?}");
+    insta::assert_snapshot!("representative.dot", dot);
+}
+
+#[test]
+fn dot_parses_and_lays_out_with_graphviz() {
+    let (dot, _) = to_dot(&representative());
     assert_dot_parses(&dot);
     assert_dot_lays_out(&dot);
-    insta::assert_snapshot!("representative.dot", dot);
 }
 
 #[test]
 fn mermaid_snapshot() {
     let (text, warnings) = to_mermaid(&representative());
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert_mermaid_parses(&[("representative", &text)]);
     insta::assert_snapshot!("representative.mmd", text);
+}
+
+#[test]
+fn mermaid_parses_with_mermaid() {
+    let (text, _) = to_mermaid(&representative());
+    assert_mermaid_parses(&[("representative", &text)]);
 }
 
 #[test]
@@ -436,6 +449,12 @@ fn odd_graphs_export_valid_text() {
         assert_dot_lays_out(&dot);
         let (text, _) = to_mermaid(&graph);
         assert_mermaid_parses(&[(name, &text)]);
+    }
+}
+
+#[test]
+fn odd_graphs_export_every_node_and_edge() {
+    for graph in [odd(), AccessGraph::default()] {
         let json: Value = serde_json::from_str(&graph_json(&graph)).expect("graph JSON");
         assert_eq!(
             json["nodes"].as_array().map(Vec::len),
@@ -476,6 +495,8 @@ fn exports_are_deterministic() {
     assert_eq!(to_dot(&big).0, to_dot(&generated(40, 3)).0);
 }
 
+/// The graph JSON, read back through the contract's mirror, is the graph: every node and edge
+/// with every field, including the escapes in the representative graph's ids and labels.
 #[test]
 fn graph_json_round_trips() {
     let graph = representative();
@@ -484,79 +505,39 @@ fn graph_json_round_trips() {
         text.ends_with("}\n") && text.contains("\n  \"nodes\": ["),
         "pretty-printed with a 2-space indent"
     );
-    let json: Value = serde_json::from_str(&text).expect("graph JSON");
-    assert_eq!(json["schema"], "rolechain.graph/v1");
-
-    let nodes = json["nodes"].as_array().expect("nodes");
-    assert_eq!(nodes.len(), graph.graph.node_count());
-    let ids: Vec<&str> = nodes
-        .iter()
-        .map(|n| n["id"].as_str().expect("id"))
-        .collect();
-    assert!(ids.is_sorted(), "nodes sorted by id");
-    for node in nodes {
-        let (_, model) = graph
-            .node(node["id"].as_str().expect("id"))
-            .expect("node id from the graph");
-        assert_eq!(node["kind"], model.kind.as_str());
-        assert_eq!(node["label"], model.label.as_str());
-        assert_eq!(node["account"].as_str(), model.account.as_deref());
-        assert_eq!(node["parent"].as_str(), model.parent.as_deref());
-        assert_eq!(node["in_snapshot"], model.in_snapshot);
-    }
-
-    let edges = json["edges"].as_array().expect("edges");
-    assert_eq!(edges.len(), graph.graph.edge_count());
-    let keys: Vec<(&str, &str, &str)> = edges
-        .iter()
-        .map(|e| {
-            (
-                e["from"].as_str().expect("from"),
-                e["to"].as_str().expect("to"),
-                e["kind"].as_str().expect("kind"),
-            )
-        })
-        .collect();
-    assert!(keys.is_sorted(), "edges sorted by (from, to, kind)");
-    for edge in edges {
-        let (a, _) = graph
-            .node(edge["from"].as_str().expect("from"))
-            .expect("from");
-        let (b, _) = graph.node(edge["to"].as_str().expect("to")).expect("to");
-        let model = &graph.graph[graph.graph.find_edge(a, b).expect("edge")];
-        assert_eq!(edge["kind"], model.kind.as_str());
-        assert_eq!(edge["status"], model.status.as_str());
-        assert_eq!(edge["cross_account"], model.cross_account);
-        assert_eq!(edge["actions"], serde_json::json!(model.actions));
-        assert_eq!(edge["notes"], serde_json::json!(model.notes));
-        assert_eq!(
-            edge["because"].as_array().map(Vec::len),
-            Some(model.because.len())
-        );
-        for (json, reason) in edge["because"]
-            .as_array()
-            .expect("because")
+    let (nodes, edges) = contract::read_graph_json(&text);
+    assert!(
+        nodes.iter().map(|n| &n.id).is_sorted(),
+        "nodes sorted by id"
+    );
+    assert!(
+        edges
             .iter()
-            .zip(&model.because)
-        {
-            assert_eq!(json["policy_type"], reason.policy_type.as_str());
-            assert_eq!(json["policy"], &*reason.policy);
-            assert_eq!(json["statement"], &*reason.statement);
-            assert_eq!(json["effect"], reason.effect.as_str());
-        }
-        for (json, condition) in edge["conditions"]
-            .as_array()
-            .expect("conditions")
-            .iter()
-            .zip(&model.conditions)
-        {
-            assert_eq!(json["operator"], condition.operator.as_str());
-            assert_eq!(json["key"], condition.key.as_str());
-            assert_eq!(json["values"], serde_json::json!(condition.values));
-            assert_eq!(json["policy"], &*condition.policy);
-            assert_eq!(json["statement"], &*condition.statement);
-        }
+            .map(|(from, to, e)| (from, to, e.kind))
+            .is_sorted(),
+        "edges sorted by (from, to, kind)"
+    );
+    assert!(
+        edges.iter().any(|(_, _, e)| !e.conditions.is_empty())
+            && edges.iter().any(|(_, _, e)| !e.notes.is_empty())
+            && nodes.iter().any(|n| !n.in_snapshot),
+        "the representative graph has conditions, notes and nodes outside the snapshot"
+    );
+    contract::assert_graph_json_round_trips("representative", &graph, &text);
+    for (name, graph) in [("odd", odd()), ("empty", AccessGraph::default())] {
+        contract::assert_graph_json_round_trips(name, &graph, &graph_json(&graph));
     }
+}
+
+/// The paths JSON, read back through the contract's mirror, is the paths, hops and proofs
+/// included, in the order given.
+#[test]
+fn paths_json_round_trips() {
+    let paths = representative_paths();
+    assert_eq!(contract::read_paths_json(&paths_json(&paths)), paths);
+    let reversed: Vec<Path> = paths.iter().rev().cloned().collect();
+    assert_eq!(contract::read_paths_json(&paths_json(&reversed)), reversed);
+    assert!(contract::read_paths_json(&paths_json(&[])).is_empty());
 }
 
 /// The exact key sets of SNAPSHOT-V1 §3 and §4, plus the fields this version adds.
@@ -842,23 +823,20 @@ fn wide(nodes: usize) -> AccessGraph {
 }
 
 #[test]
-fn thousand_node_mermaid_parses_quickly() {
+fn thousand_node_mermaid_parses() {
     let graph = wide(1_000);
     let (text, warnings) = to_mermaid(&graph);
     // Over 50,000 characters: Mermaid would parse it but not render it with default settings.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    let start = Instant::now();
+    if !tool_available(Tool::MermaidParser) {
+        return;
+    }
+    // How long it takes is a benchmark's business, not a test's: this checks that it parses.
     assert_mermaid_parses(&[("wide", &text)]);
-    // Starting node and loading Mermaid takes about a second of this.
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "parsing took {:?}",
-        start.elapsed()
-    );
 }
 
 #[test]
-fn dot_lays_out_a_few_hundred_nodes_in_seconds() {
+fn dot_lays_out_a_few_hundred_nodes() {
     let graph = generated(12, 3);
     assert!(
         graph.graph.node_count() > 300,
@@ -867,11 +845,8 @@ fn dot_lays_out_a_few_hundred_nodes_in_seconds() {
     );
     let (dot, warnings) = to_dot(&graph);
     assert!(warnings.is_empty());
-    let start = Instant::now();
+    if !tool_available(Tool::Graphviz) {
+        return;
+    }
     assert_dot_lays_out(&dot);
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "dot took {:?}",
-        start.elapsed()
-    );
 }

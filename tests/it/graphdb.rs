@@ -4,9 +4,11 @@
 //! The oracle is the JSON export: what an engine gives back, normalized into the shape of a
 //! `rolechain.graph/v1` node or edge, must equal what `graph_json` writes for the same graph, so
 //! every id, label and proof survives the trip, escapes included. The engines are installed by
-//! `bash tools/install.sh` (`tools/graphdb/install.sh`); without them these tests fail and say so.
+//! `bash tools/install.sh` (`tools/graphdb/install.sh`); without them the checks that need them
+//! are skipped with a line on stderr, or fail with `ROLECHAIN_REQUIRE_TOOLS=1`
+//! (`support::tool_available`). The snapshots and determinism checks always run.
 
-use rolechain::analysis::{self, DEFAULT_MAX_DEPTH};
+use rolechain::analysis;
 use rolechain::collect;
 use rolechain::export::{graph_json, to_cypher, to_graphml};
 use rolechain::graph::{self, AccessGraph, BuildOptions, EdgeKind, EdgeStatus, NodeKind};
@@ -311,7 +313,9 @@ fn cypher_loads_into_falkordb_with_every_value_intact() {
         ("hostile", hostile()),
         ("empty", AccessGraph::default()),
     ] {
-        let loaded = load_cypher_into_falkordb(&to_cypher(&graph), &[], &[]);
+        let Some(loaded) = load_cypher_into_falkordb(&to_cypher(&graph), &[], &[]) else {
+            return;
+        };
         assert_eq!(from_falkordb(&loaded), expected(&graph), "{name}");
     }
 }
@@ -319,11 +323,13 @@ fn cypher_loads_into_falkordb_with_every_value_intact() {
 #[test]
 fn cypher_loads_in_batches() {
     let graph = many_containers(1_200);
-    let loaded = load_cypher_into_falkordb(
+    let Some(loaded) = load_cypher_into_falkordb(
         &to_cypher(&graph),
         &[],
         &["MATCH (:Container)-[r:TASK_ROLE]->(:Role {label: \"shared\"}) RETURN count(r)"],
-    );
+    ) else {
+        return;
+    };
     // Roles, three batches of containers, three of task-role edges.
     assert_eq!(loaded["statements"], json!(7));
     assert_eq!(loaded["nodes"].as_array().map(Vec::len), Some(1_201));
@@ -335,20 +341,19 @@ fn cypher_loads_in_batches() {
 #[test]
 fn example_cypher_loads_into_falkordb_and_answers_path_queries() {
     let g = example_graph();
-    let chains: Vec<Vec<String>> =
-        analysis::reach(&g, &analysis::containers(&g), None, DEFAULT_MAX_DEPTH)
-            .into_iter()
-            .filter(|p| {
-                let kinds: Vec<EdgeKind> = p.hops.iter().map(|h| h.kind).collect();
-                kinds == [EdgeKind::TaskRole, EdgeKind::Assumes, EdgeKind::Accesses]
-                    && g.node(&p.target).map(|(_, n)| n.kind) == Some(NodeKind::Secret)
-            })
-            .map(|p| {
-                let mut ids = vec![p.source.clone()];
-                ids.extend(p.hops.iter().map(|h| h.to.clone()));
-                ids
-            })
-            .collect();
+    let chains: Vec<Vec<String>> = analysis::reach(&g, &analysis::containers(&g), None, None)
+        .into_iter()
+        .filter(|p| {
+            let kinds: Vec<EdgeKind> = p.hops.iter().map(|h| h.kind).collect();
+            kinds == [EdgeKind::TaskRole, EdgeKind::Assumes, EdgeKind::Accesses]
+                && g.node(&p.target).map(|(_, n)| n.kind) == Some(NodeKind::Secret)
+        })
+        .map(|p| {
+            let mut ids = vec![p.source.clone()];
+            ids.extend(p.hops.iter().map(|h| h.to.clone()));
+            ids
+        })
+        .collect();
     assert!(!chains.is_empty(), "the example has a chain to a secret");
 
     let chain = "[c.id, r.id, q.id, s.id]";
@@ -358,11 +363,13 @@ fn example_cypher_loads_into_falkordb_and_answers_path_queries() {
                    AND x.status <> \"denied\"";
     let one = format!("{pattern} AND c.id = $from AND s.id = $to RETURN {chain}");
     let all = format!("{pattern} RETURN {chain} ORDER BY {chain}");
-    let loaded = load_cypher_into_falkordb(
+    let Some(loaded) = load_cypher_into_falkordb(
         &to_cypher(&g),
         &[("from", &chains[0][0]), ("to", &chains[0][3])],
         &[&one, &all],
-    );
+    ) else {
+        return;
+    };
     assert_eq!(
         loaded["nodes"].as_array().map(Vec::len),
         Some(g.graph.node_count())
@@ -391,7 +398,9 @@ fn graphml_reads_in_networkx_with_every_value_intact() {
         ("empty", AccessGraph::default()),
         ("example", example_graph()),
     ] {
-        let read = read_graphml_with_networkx(&to_graphml(&graph));
+        let Some(read) = read_graphml_with_networkx(&to_graphml(&graph)) else {
+            return;
+        };
         assert_eq!(
             read["nodes"].as_array().map(Vec::len),
             Some(graph.graph.node_count()),

@@ -4,28 +4,24 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use rolechain::analysis::{self, DEFAULT_MAX_DEPTH};
+use rolechain::analysis;
 use rolechain::collect;
 use rolechain::export;
 use rolechain::graph::{self, BuildOptions, EdgeStatus};
 use rolechain::model::{InlinePolicy, Inventory, PolicyDocument};
 
+use crate::contract;
+use crate::scenarios::scenario_dirs;
 use crate::support;
 
 fn scenarios() -> Vec<(String, Inventory)> {
-    let root = support::root().join("tests/fixtures/scenarios");
-    let mut dirs: Vec<_> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("snapshot.json").is_file())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
+    scenario_dirs()
+        .into_iter()
         .map(|d| {
-            (
-                d.file_name().unwrap().to_string_lossy().to_string(),
-                collect::load_file(&d.join("snapshot.json")).unwrap(),
-            )
+            let name = d.file_name().unwrap().to_string_lossy().to_string();
+            let inventory = collect::load_file(&d.join("snapshot.json"))
+                .unwrap_or_else(|e| panic!("scenario `{name}`: {e:#}"));
+            (name, inventory)
         })
         .collect()
 }
@@ -43,7 +39,7 @@ fn reachability(inventory: &Inventory) -> BTreeMap<(String, String, bool), EdgeS
             )
         })
         .collect();
-    analysis::reach(&g, &sources, None, DEFAULT_MAX_DEPTH)
+    analysis::reach(&g, &sources, None, None)
         .into_iter()
         .map(|p| {
             let agent = matches!(
@@ -150,37 +146,23 @@ proptest! {
     }
 }
 
-/// The graph and paths JSON parse back to what was exported.
+/// The graph and paths JSON of every scenario and of the example, read back through the
+/// contract's mirror, equal the graph and paths they were written from, field by field.
 #[test]
 fn json_exports_round_trip() {
-    for (name, inventory) in scenarios() {
+    let example = support::root().join("examples/three-account-org/snapshot.json");
+    let example = (
+        "three-account-org".to_owned(),
+        collect::load_file(&example).unwrap(),
+    );
+    for (name, inventory) in scenarios().into_iter().chain([example]) {
         let g = graph::build(&inventory, &BuildOptions::default());
-        let v: serde_json::Value = serde_json::from_str(&export::graph_json(&g)).unwrap();
-        assert_eq!(v["schema"], "rolechain.graph/v1");
-        let nodes = v["nodes"].as_array().unwrap();
-        assert_eq!(nodes.len(), g.graph.node_count(), "{name}");
-        assert_eq!(
-            v["edges"].as_array().unwrap().len(),
-            g.graph.edge_count(),
-            "{name}"
-        );
-        for n in nodes {
-            let id = n["id"].as_str().unwrap();
-            let (_, node) = g.node(id).unwrap();
-            assert_eq!(n["kind"], node.kind.as_str(), "{name} {id}");
-            assert_eq!(n["label"], node.label.as_str());
-            assert_eq!(n["account"].as_str(), node.account.as_deref());
-        }
-        let paths = analysis::reach(&g, &analysis::containers(&g), None, DEFAULT_MAX_DEPTH);
-        let v: serde_json::Value = serde_json::from_str(&export::paths_json(&paths)).unwrap();
-        let out = v["paths"].as_array().unwrap();
-        assert_eq!(out.len(), paths.len());
-        for (p, j) in paths.iter().zip(out) {
-            assert_eq!(j["source"], p.source.as_str());
-            assert_eq!(j["target"], p.target.as_str());
-            assert_eq!(j["status"], p.status.as_str());
-            assert_eq!(j["cross_account"], p.cross_account);
-            assert_eq!(j["hops"].as_array().unwrap().len(), p.hops.len());
+        contract::assert_graph_json_round_trips(&name, &g, &export::graph_json(&g));
+        let paths = analysis::reach(&g, &analysis::containers(&g), None, None);
+        let read = contract::read_paths_json(&export::paths_json(&paths));
+        assert_eq!(read.len(), paths.len(), "{name}: path count");
+        for (got, want) in read.iter().zip(&paths) {
+            assert_eq!(got, want, "{name}: path {} -> {}", want.source, want.target);
         }
     }
 }

@@ -1,17 +1,21 @@
 //! Scenario fixtures: each `tests/fixtures/scenarios/<name>/` is a tiny organization with the
 //! queries and answers its `expect.json` lists. Adding a scenario needs no code.
 //!
-//! Every scenario's graph is also exported as DOT, Mermaid and JSON, snapshotted with insta, and
-//! checked by Graphviz and by Mermaid's own parser.
+//! Every scenario's graph is also exported as DOT, Mermaid and JSON and snapshotted with insta,
+//! and checked by Graphviz and by Mermaid's own parser where they are installed
+//! (`support::tool_available`).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rolechain::analysis::{self, DEFAULT_MAX_DEPTH};
+use rolechain::analysis;
 use rolechain::collect;
 use rolechain::export;
-use rolechain::graph::{self, BuildOptions};
-use serde::Deserialize;
+use rolechain::graph::{self, AccessGraph, BuildOptions};
+use rolechain::model::Inventory;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
 
 use crate::support;
 
@@ -23,16 +27,48 @@ struct Expect {
     queries: Vec<Query>,
 }
 
+/// One query of `expect.json`. Which of `who_can`, `reach` and `explain` it holds decides its
+/// kind; a query with none or several of them, or with a field its kind does not take, is an
+/// error.
+enum Query {
+    WhoCan(WhoCanQuery),
+    Reach(ReachQuery),
+    Explain(ExplainQuery),
+}
+
+/// `{"who_can": <resource id>, "actions"?: [...], "paths": [...]}`
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Query {
-    who_can: Option<String>,
-    reach: Option<String>,
-    to: Option<String>,
-    explain: Option<ExplainQuery>,
+struct WhoCanQuery {
+    who_can: String,
     actions: Option<Vec<String>>,
-    paths: Option<Vec<ExpectedPath>>,
-    allowed: Option<bool>,
+    paths: Vec<ExpectedPath>,
+}
+
+/// `{"reach": <source id or "*">, "to"?: <resource id>, "actions"?: [...], "paths": [...]}`
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReachQuery {
+    reach: String,
+    to: Option<String>,
+    actions: Option<Vec<String>>,
+    paths: Vec<ExpectedPath>,
+}
+
+/// `{"explain": {"from", "to", "action"?}, "allowed": true, "status"?: ...}` or
+/// `{"explain": {...}, "allowed": false, "blocked_hop": ..., "blocked_by": ...}`.
+#[derive(Deserialize)]
+#[serde(try_from = "RawExplainQuery")]
+struct ExplainQuery {
+    explain: ExplainTarget,
+    answer: ExplainAnswer,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExplainQuery {
+    explain: ExplainTarget,
+    allowed: bool,
     status: Option<String>,
     blocked_hop: Option<String>,
     blocked_by: Option<String>,
@@ -40,10 +76,87 @@ struct Query {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExplainQuery {
+struct ExplainTarget {
     from: String,
     to: String,
     action: Option<String>,
+}
+
+enum ExplainAnswer {
+    /// Allowed; with a status, the weakest status of the paths found.
+    Allowed { status: Option<String> },
+    /// Denied: the first attempt is blocked at this hop kind, by this `blocked_by` word.
+    Blocked { hop: String, by: String },
+}
+
+impl TryFrom<RawExplainQuery> for ExplainQuery {
+    type Error = String;
+
+    fn try_from(raw: RawExplainQuery) -> Result<Self, String> {
+        let RawExplainQuery {
+            explain,
+            allowed,
+            status,
+            blocked_hop,
+            blocked_by,
+        } = raw;
+        let answer = match (allowed, status, blocked_hop, blocked_by) {
+            (true, status, None, None) => ExplainAnswer::Allowed { status },
+            (true, ..) => {
+                return Err(
+                    "an `explain` query with `\"allowed\": true` takes `status`, not `blocked_hop` or `blocked_by`"
+                        .to_owned(),
+                );
+            }
+            (false, None, Some(hop), Some(by)) => ExplainAnswer::Blocked { hop, by },
+            (false, ..) => {
+                return Err(
+                    "an `explain` query with `\"allowed\": false` needs `blocked_hop` and `blocked_by`, and takes no `status`"
+                        .to_owned(),
+                );
+            }
+        };
+        Ok(ExplainQuery { explain, answer })
+    }
+}
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = Map::<String, Value>::deserialize(deserializer)?;
+        let kinds: Vec<&str> = ["who_can", "reach", "explain"]
+            .into_iter()
+            .filter(|k| map.contains_key(*k))
+            .collect();
+        let value = Value::Object(map);
+        let query = match kinds.as_slice() {
+            ["who_can"] => serde_json::from_value(value).map(Query::WhoCan),
+            ["reach"] => serde_json::from_value(value).map(Query::Reach),
+            ["explain"] => serde_json::from_value(value).map(Query::Explain),
+            [] => {
+                return Err(D::Error::custom(
+                    "a query needs one of `who_can`, `reach` and `explain`",
+                ));
+            }
+            several => {
+                return Err(D::Error::custom(format!(
+                    "a query takes one of `who_can`, `reach` and `explain`, not `{}`",
+                    several.join("` and `")
+                )));
+            }
+        };
+        query.map_err(D::Error::custom)
+    }
+}
+
+impl Query {
+    /// The actions the graph is built for; `None` for each resource type's default actions.
+    fn actions(&self) -> Option<Vec<String>> {
+        match self {
+            Query::WhoCan(q) => q.actions.clone(),
+            Query::Reach(q) => q.actions.clone(),
+            Query::Explain(q) => q.explain.action.clone().map(|a| vec![a]),
+        }
+    }
 }
 
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,125 +194,145 @@ fn show(set: &BTreeSet<ExpectedPath>) -> String {
         .join("\n")
 }
 
-/// Runs one scenario's queries and returns the failures, one line each.
+/// Reads a scenario directory: its snapshot and its `expect.json`, both required.
+fn load_scenario(dir: &Path) -> Result<(Inventory, Expect), String> {
+    for file in ["snapshot.json", "expect.json"] {
+        if !dir.join(file).is_file() {
+            return Err(format!(
+                "no `{file}`: every scenario directory needs `snapshot.json` and `expect.json` (tests/fixtures/scenarios/README.md)"
+            ));
+        }
+    }
+    let inventory = collect::load_file(&dir.join("snapshot.json")).map_err(|e| format!("{e:#}"))?;
+    let text = std::fs::read_to_string(dir.join("expect.json"))
+        .map_err(|e| format!("reading `expect.json`: {e}"))?;
+    let expect: Expect =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+            .map_err(|e| format!("`expect.json` at `{}`: {}", e.path(), e.inner()))?;
+    if expect.description.is_empty() || expect.rules.is_empty() || expect.queries.is_empty() {
+        return Err(
+            "`expect.json` needs a `description`, the `rules` it checks and at least one query"
+                .to_owned(),
+        );
+    }
+    Ok((inventory, expect))
+}
+
+/// Runs one scenario's queries and returns the failures, one line each, each naming the
+/// scenario and, where it is about one, the query (by its index in `queries`).
 pub(crate) fn check_scenario(dir: &Path) -> Vec<String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
-    let inventory =
-        collect::load_file(&dir.join("snapshot.json")).unwrap_or_else(|e| panic!("{name}: {e:#}"));
-    let text = std::fs::read_to_string(dir.join("expect.json")).unwrap();
-    let expect: Expect =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}/expect.json: {e}"));
-    assert!(
-        !expect.description.is_empty() && !expect.rules.is_empty(),
-        "{name}: describe the rule"
+    let (inventory, expect) = match load_scenario(dir) {
+        Ok(loaded) => loaded,
+        Err(e) => return vec![format!("scenario `{name}`: {e}")],
+    };
+    expect
+        .queries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, query)| {
+            check_query(&inventory, query)
+                .err()
+                .map(|e| format!("scenario `{name}` query {i}: {e}"))
+        })
+        .collect()
+}
+
+/// Runs one query; the error says how the answer differs from the expected one.
+fn check_query(inventory: &Inventory, query: &Query) -> Result<(), String> {
+    let g = graph::build(
+        inventory,
+        &BuildOptions {
+            actions: query.actions(),
+            ..BuildOptions::default()
+        },
     );
-    let mut failures = Vec::new();
-    for (i, q) in expect.queries.iter().enumerate() {
-        let actions = q.actions.clone().or_else(|| {
-            q.explain
-                .as_ref()
-                .and_then(|e| e.action.clone())
-                .map(|a| vec![a])
-        });
-        let g = graph::build(
-            &inventory,
-            &BuildOptions {
-                actions: actions.clone(),
-                ..BuildOptions::default()
-            },
-        );
-        let lookup =
-            |id: &str| analysis::lookup(&g, id).unwrap_or_else(|e| panic!("{name} query {i}: {e}"));
-        let got = if let Some(target) = &q.who_can {
-            Some(analysis::who_can(&g, lookup(target), DEFAULT_MAX_DEPTH))
-        } else if let Some(from) = &q.reach {
-            let sources = if from == "*" {
+    let lookup = |id: &str| analysis::lookup(&g, id).map_err(|e| e.to_string());
+    let (got, want) = match query {
+        Query::WhoCan(q) => (analysis::who_can(&g, lookup(&q.who_can)?, None), &q.paths),
+        Query::Reach(q) => {
+            let sources = if q.reach == "*" {
                 analysis::containers(&g)
             } else {
-                analysis::resolve_sources(&g, from)
-                    .unwrap_or_else(|e| panic!("{name} query {i}: {e}"))
+                analysis::resolve_sources(&g, &q.reach).map_err(|e| e.to_string())?
             };
-            let to = q.to.as_deref().map(lookup);
-            Some(analysis::reach(&g, &sources, to, DEFAULT_MAX_DEPTH))
-        } else {
-            None
-        };
-        if let Some(got) = got {
-            let want: BTreeSet<ExpectedPath> =
-                q.paths.clone().unwrap_or_default().into_iter().collect();
-            let got = observed(&got);
-            if got != want {
-                failures.push(format!(
-                    "{name} query {i}: paths differ\n missing:\n{}\n unexpected:\n{}",
-                    show(&want.difference(&got).cloned().collect()),
-                    show(&got.difference(&want).cloned().collect())
+            let to = q.to.as_deref().map(lookup).transpose()?;
+            (analysis::reach(&g, &sources, to, None), &q.paths)
+        }
+        Query::Explain(q) => return check_explain(inventory, &g, q),
+    };
+    let want: BTreeSet<ExpectedPath> = want.iter().cloned().collect();
+    let got = observed(&got);
+    if got != want {
+        return Err(format!(
+            "paths differ\n missing:\n{}\n unexpected:\n{}",
+            show(&want.difference(&got).cloned().collect()),
+            show(&got.difference(&want).cloned().collect())
+        ));
+    }
+    Ok(())
+}
+
+fn check_explain(inventory: &Inventory, g: &AccessGraph, q: &ExplainQuery) -> Result<(), String> {
+    let actions = q.explain.action.clone().map(|a| vec![a]);
+    let x = analysis::explain(
+        inventory,
+        g,
+        &q.explain.from,
+        &q.explain.to,
+        actions.as_deref(),
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    let first = x.attempts.first();
+    match &q.answer {
+        ExplainAnswer::Allowed { status } => {
+            if !x.allowed() {
+                let first = first
+                    .map(|a| format!("{} {}: {}", a.hop.as_str(), a.blocked_by(), a.block.message));
+                return Err(format!(
+                    "explain is denied (first attempt {first:?}), want allowed"
                 ));
             }
-            continue;
-        }
-        let Some(e) = &q.explain else {
-            failures.push(format!(
-                "{name} query {i}: expected `who_can`, `reach` or `explain`"
-            ));
-            continue;
-        };
-        let x = analysis::explain(
-            &inventory,
-            &g,
-            &e.from,
-            &e.to,
-            actions.as_deref(),
-            DEFAULT_MAX_DEPTH,
-        )
-        .unwrap_or_else(|err| panic!("{name} query {i}: {err}"));
-        let want_allowed = q
-            .allowed
-            .unwrap_or_else(|| panic!("{name} query {i}: `allowed` is required with `explain`"));
-        if x.allowed() != want_allowed {
-            let first = x
-                .attempts
-                .first()
-                .map(|a| format!("{} {}: {}", a.hop.as_str(), a.blocked_by(), a.block.message));
-            failures.push(format!("{name} query {i}: explain allowed={} (first attempt {first:?}), want {want_allowed}", x.allowed()));
-            continue;
-        }
-        if want_allowed {
-            let status = x
-                .paths
-                .iter()
-                .map(|p| p.status)
-                .max()
-                .map(|s| s.as_str().to_string());
-            if q.status.is_some() && status != q.status {
-                failures.push(format!(
-                    "{name} query {i}: explain status {status:?}, want {:?}",
-                    q.status
-                ));
+            let got = x.paths.iter().map(|p| p.status).max().map(|s| s.as_str());
+            if status.is_some() && got != status.as_deref() {
+                return Err(format!("explain status {got:?}, want {status:?}"));
             }
-        } else {
-            let first = x.attempts.first();
-            let hop = first.map(|a| a.hop.as_str().to_string());
-            let by = first.map(|a| a.blocked_by().to_string());
-            if hop != q.blocked_hop || by != q.blocked_by {
-                failures.push(format!(
-                    "{name} query {i}: explain blocked at {hop:?} by {by:?} ({}), want {:?} by {:?}",
-                    first.map(|a| a.block.message.as_str()).unwrap_or("no attempt"),
-                    q.blocked_hop,
-                    q.blocked_by
+        }
+        ExplainAnswer::Blocked { hop, by } => {
+            if x.allowed() {
+                return Err("explain is allowed, want denied".to_owned());
+            }
+            let got_hop = first.map(|a| a.hop.as_str());
+            let got_by = first.map(|a| a.blocked_by());
+            if got_hop != Some(hop.as_str()) || got_by != Some(by.as_str()) {
+                return Err(format!(
+                    "explain blocked at {got_hop:?} by {got_by:?} ({}), want {hop:?} by {by:?}",
+                    first.map_or("no attempt", |a| a.block.message.as_str()),
                 ));
             }
         }
     }
-    failures
+    Ok(())
 }
 
-fn scenario_dirs() -> Vec<std::path::PathBuf> {
+/// Every directory under `tests/fixtures/scenarios`, each of which must be a scenario; a file
+/// other than the README there is an error too.
+pub(crate) fn scenario_dirs() -> Vec<PathBuf> {
     let root = support::root().join("tests/fixtures/scenarios");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("snapshot.json").is_file())
-        .collect();
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            dirs.push(path);
+        } else {
+            assert!(
+                path.file_name().is_some_and(|n| n == "README.md"),
+                "`{}` is not a scenario directory: scenarios are directories with `snapshot.json` and `expect.json`",
+                path.display()
+            );
+        }
+    }
     dirs.sort();
     assert!(
         dirs.len() >= 20,
@@ -229,29 +362,130 @@ fn smoke() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// A malformed scenario is a failure that names the scenario and the query: a typo in a field,
+/// a query of two kinds or of none, a field of another kind, an `explain` answer that is half
+/// there, and a directory without one of its two files.
 #[test]
-fn scenario_exports_are_stable_and_parse() {
-    let mut mermaid = Vec::new();
+fn malformed_scenarios_are_errors_naming_the_scenario_and_query() {
+    let smoke = support::root().join("tests/fixtures/scenarios/smoke");
+    let secret = "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/api-key-Xp4Rt2";
+    let container = "arn:aws:ecs:us-east-1:111111111111:task-definition/app:1#app";
+    let explain = serde_json::json!({"from": container, "to": secret});
+    let good = serde_json::json!({"who_can": secret, "paths": []});
+    let cases = [
+        (
+            "typo",
+            serde_json::json!({"who_can": secret, "path": []}),
+            "unknown field `path`",
+        ),
+        (
+            "mixed",
+            serde_json::json!({"who_can": secret, "explain": explain, "paths": []}),
+            "not `who_can` and `explain`",
+        ),
+        (
+            "no-kind",
+            serde_json::json!({"paths": []}),
+            "a query needs one of `who_can`, `reach` and `explain`",
+        ),
+        (
+            "field-of-another-kind",
+            serde_json::json!({"who_can": secret, "to": secret, "paths": []}),
+            "unknown field `to`",
+        ),
+        (
+            "missing-paths",
+            serde_json::json!({"reach": "*"}),
+            "missing field `paths`",
+        ),
+        (
+            "half-an-answer",
+            serde_json::json!({"explain": explain, "allowed": false, "blocked_hop": "accesses"}),
+            "needs `blocked_hop` and `blocked_by`",
+        ),
+        (
+            "allowed-and-blocked",
+            serde_json::json!({"explain": explain, "allowed": true, "blocked_by": "identity"}),
+            "takes `status`, not `blocked_hop` or `blocked_by`",
+        ),
+    ];
+    let root = tempfile::tempdir().unwrap();
+    for (name, query, message) in cases {
+        let dir = root.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::copy(smoke.join("snapshot.json"), dir.join("snapshot.json")).unwrap();
+        let expect = serde_json::json!({
+            "description": "A malformed query after a good one.",
+            "rules": ["R4.2"],
+            "queries": [good, query],
+        });
+        std::fs::write(dir.join("expect.json"), expect.to_string()).unwrap();
+        let failures = check_scenario(&dir);
+        assert!(
+            failures.len() == 1
+                && failures[0].starts_with(&format!(
+                    "scenario `{name}`: `expect.json` at `queries[1]`: "
+                ))
+                && failures[0].contains(message),
+            "{name}: {failures:?}"
+        );
+    }
+    for missing in ["snapshot.json", "expect.json"] {
+        let dir = root.path().join(format!("without-{missing}"));
+        std::fs::create_dir(&dir).unwrap();
+        for file in ["snapshot.json", "expect.json"] {
+            if file != missing {
+                std::fs::copy(smoke.join(file), dir.join(file)).unwrap();
+            }
+        }
+        let failures = check_scenario(&dir);
+        assert_eq!(
+            failures,
+            [format!(
+                "scenario `without-{missing}`: no `{missing}`: every scenario directory needs `snapshot.json` and `expect.json` (tests/fixtures/scenarios/README.md)"
+            )]
+        );
+    }
+}
+
+/// Every scenario's DOT, Mermaid and JSON exports match their snapshots, and a second build of
+/// the same snapshot exports the same bytes.
+#[test]
+fn scenario_exports_are_stable() {
     insta::glob!("../fixtures/scenarios", "*/snapshot.json", |path| {
-        let name = path
-            .parent()
-            .unwrap()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .to_string();
         let inventory = collect::load_file(path).unwrap();
         let g = graph::build(&inventory, &BuildOptions::default());
         let (dot, _) = export::to_dot(&g);
         let (mmd, _) = export::to_mermaid(&g);
         let json = export::graph_json(&g);
-        // Graphviz lays every scenario out, with no error or warning.
-        support::assert_dot_lays_out(&dot);
+        let again = graph::build(&inventory, &BuildOptions::default());
+        assert!(
+            export::to_dot(&again).0 == dot
+                && export::to_mermaid(&again).0 == mmd
+                && export::graph_json(&again) == json,
+            "building `{}` twice gives different exports",
+            path.display()
+        );
         insta::assert_snapshot!("dot", dot);
-        insta::assert_snapshot!("mermaid", mmd.clone());
+        insta::assert_snapshot!("mermaid", mmd);
         insta::assert_snapshot!("json", json);
-        mermaid.push((name, mmd));
     });
+}
+
+/// Graphviz lays every scenario's DOT out with no error or warning, and Mermaid's own parser
+/// accepts every scenario's Mermaid. Skipped, with a line on stderr, when the tools are not
+/// installed, unless `ROLECHAIN_REQUIRE_TOOLS=1`.
+#[test]
+fn scenario_exports_parse() {
+    let mut mermaid = Vec::new();
+    for dir in scenario_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let inventory = collect::load_file(&dir.join("snapshot.json"))
+            .unwrap_or_else(|e| panic!("scenario `{name}`: {e:#}"));
+        let g = graph::build(&inventory, &BuildOptions::default());
+        support::assert_dot_lays_out(&export::to_dot(&g).0);
+        mermaid.push((name, export::to_mermaid(&g).0));
+    }
     let refs: Vec<(&str, &str)> = mermaid
         .iter()
         .map(|(n, m)| (n.as_str(), m.as_str()))

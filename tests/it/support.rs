@@ -1,5 +1,10 @@
 //! Shared test helpers: building small access graphs by hand, and checking exports with the real
-//! Graphviz and Mermaid parsers, a real FalkorDB and networkx.
+//! Graphviz and Mermaid parsers, mermaid-cli, a real FalkorDB and networkx.
+//!
+//! Every check that runs an external tool asks [`tool_available`] first. Under a plain
+//! `cargo test` a missing tool skips the check and says so on stderr; with
+//! `ROLECHAIN_REQUIRE_TOOLS=1`, which `scripts/test` (and so CI) sets, it fails the test.
+//! `bash tools/install.sh --render` installs every tool.
 
 #![allow(
     dead_code,
@@ -11,9 +16,11 @@
     reason = "test helpers fail the test that calls them by panicking"
 )]
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 
 use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use rolechain::model::Effect;
@@ -142,6 +149,148 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The environment variable that turns a missing tool from a skipped check into a failed test.
+pub const REQUIRE_TOOLS: &str = "ROLECHAIN_REQUIRE_TOOLS";
+
+/// An external tool that some checks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tool {
+    /// Graphviz's `dot` and `nop`.
+    Graphviz,
+    /// Node with Mermaid's parser and jsdom in `tools/mermaid`.
+    MermaidParser,
+    /// Node with mermaid-cli in `tools/mermaid`, and the Chromium its `puppeteer.json` names.
+    MermaidCli,
+    /// The graph-database checkers' Python environment, `tools/graphdb/.venv`.
+    GraphDb,
+}
+
+impl Tool {
+    /// Why the tool cannot run here, or `None` when it can.
+    fn missing(self) -> Option<String> {
+        const INSTALL: &str = "run `bash tools/install.sh`";
+        const INSTALL_RENDER: &str = "run `bash tools/install.sh --render`";
+        let mermaid = root().join("tools/mermaid");
+        match self {
+            Tool::Graphviz => ["dot", "nop"]
+                .into_iter()
+                .find(|program| !on_path(program))
+                .map(|program| format!("Graphviz's `{program}` is not installed; {INSTALL}")),
+            Tool::MermaidParser => {
+                if !on_path("node") {
+                    Some(format!("`node` is not installed; {INSTALL}"))
+                } else if !(mermaid.join("node_modules/mermaid").is_dir()
+                    && mermaid.join("node_modules/jsdom").is_dir())
+                {
+                    Some(format!(
+                        "Mermaid's parser is not installed in `{}`; {INSTALL}",
+                        mermaid.display()
+                    ))
+                } else {
+                    None
+                }
+            }
+            Tool::MermaidCli => {
+                let browser = chromium_path(&mermaid.join("puppeteer.json"));
+                if !on_path("node") {
+                    Some(format!("`node` is not installed; {INSTALL_RENDER}"))
+                } else if !is_executable(&mermaid.join("node_modules/.bin/mmdc")) {
+                    Some(format!(
+                        "mermaid-cli is not installed in `{}`; {INSTALL_RENDER}",
+                        mermaid.display()
+                    ))
+                } else if !browser.as_deref().is_some_and(is_executable) {
+                    Some(format!(
+                        "Chromium is not installed at `{}` (`tools/mermaid/puppeteer.json`); {INSTALL_RENDER}",
+                        browser.unwrap_or_default().display()
+                    ))
+                } else {
+                    None
+                }
+            }
+            Tool::GraphDb => {
+                let venv = root().join("tools/graphdb/.venv");
+                // `is_executable` follows the link to the interpreter the environment was made from.
+                (!(is_executable(&venv.join("bin/python"))
+                    && venv.join(".installed-from-requirements.txt").is_file()))
+                .then(|| {
+                    format!(
+                        "the graph-database checkers are not installed in `{}`; {INSTALL}",
+                        venv.display()
+                    )
+                })
+            }
+        }
+    }
+}
+
+/// True when `path` is a file that may be executed (following links).
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+/// True when `program` is an executable file in a directory of `PATH`.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            is_executable(&dir.join(program))
+                || cfg!(windows) && is_executable(&dir.join(format!("{program}.exe")))
+        })
+    })
+}
+
+/// The browser that `puppeteer.json` tells mermaid-cli to drive.
+fn chromium_path(config: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(config).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["executablePath"].as_str().map(PathBuf::from)
+}
+
+/// The (test, tool) pairs whose skip has been reported, so that a test that checks fifty
+/// scenarios says it once.
+static REPORTED: Mutex<BTreeSet<(String, Tool)>> = Mutex::new(BTreeSet::new());
+
+/// The gate of every check that runs an external tool: true when `tool` is installed.
+///
+/// When it is not, the check is skipped and this returns false after writing
+/// `skipped: <test>: <reason>` to stderr, once per test and tool; with
+/// `ROLECHAIN_REQUIRE_TOOLS=1` it fails the calling test instead. The line goes to the process's
+/// stderr, not through `eprintln!`, which the test harness captures and shows only for failing
+/// tests: a skip must be visible in a passing run.
+#[track_caller]
+pub fn tool_available(tool: Tool) -> bool {
+    let Some(why) = tool.missing() else {
+        return true;
+    };
+    match std::env::var(REQUIRE_TOOLS).as_deref() {
+        Ok("1") => panic!("{why} ({REQUIRE_TOOLS}=1 requires every tool)"),
+        Ok("" | "0") | Err(std::env::VarError::NotPresent) => {}
+        Ok(_) | Err(std::env::VarError::NotUnicode(_)) => {
+            panic!("set {REQUIRE_TOOLS} to `1` (require every tool) or `0`, or leave it unset")
+        }
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test").to_owned();
+    let first = REPORTED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert((test.clone(), tool));
+    if first {
+        // One write of the whole line, so that lines of tests running in parallel do not mix.
+        let line = format!("skipped: {test}: {why}\n");
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+    false
+}
+
 fn run_with_stdin(mut command: Command, input: &str) -> std::process::Output {
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = command
@@ -164,8 +313,12 @@ fn run_with_stdin(mut command: Command, input: &str) -> std::process::Output {
 }
 
 /// Checks DOT text with Graphviz's parser (`nop -p`), which is fast enough for large graphs.
+/// Skipped when Graphviz is not installed ([`tool_available`]).
 #[track_caller]
 pub fn assert_dot_parses(dot: &str) {
+    if !tool_available(Tool::Graphviz) {
+        return;
+    }
     let mut command = Command::new("nop");
     command.arg("-p");
     let output = run_with_stdin(command, dot);
@@ -178,9 +331,13 @@ pub fn assert_dot_parses(dot: &str) {
 }
 
 /// Lays DOT text out with `dot -Tcanon`, which also checks HTML-like labels, and fails on any
-/// error or warning. Returns the canonical output.
+/// error or warning. Returns the canonical output, or `None` when Graphviz is not installed and
+/// the check is skipped ([`tool_available`]).
 #[track_caller]
-pub fn assert_dot_lays_out(dot: &str) -> String {
+pub fn assert_dot_lays_out(dot: &str) -> Option<String> {
+    if !tool_available(Tool::Graphviz) {
+        return None;
+    }
     let mut command = Command::new("dot");
     command.arg("-Tcanon");
     let output = run_with_stdin(command, dot);
@@ -190,25 +347,18 @@ pub fn assert_dot_lays_out(dot: &str) -> String {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8(output.stdout).expect("canonical DOT is UTF-8")
-}
-
-/// The Mermaid checker script, failing clearly when its dependencies are not installed.
-fn mermaid_parser() -> PathBuf {
-    let dir = root().join("tools/mermaid");
-    assert!(
-        dir.join("node_modules/mermaid").is_dir() && dir.join("node_modules/jsdom").is_dir(),
-        "Mermaid's parser is not installed in `{}`: run `bash tools/install.sh` (or `npm ci --prefix tools/mermaid`)",
-        dir.display()
-    );
-    dir.join("parse.mjs")
+    Some(String::from_utf8(output.stdout).expect("canonical DOT is UTF-8"))
 }
 
 /// Checks each Mermaid text with Mermaid's own parser (`tools/mermaid/parse.mjs`, under jsdom),
 /// at Mermaid's default limits. The texts are written to a temporary directory, named by `name`.
+/// Skipped when Node or the parser is not installed ([`tool_available`]).
 #[track_caller]
 pub fn assert_mermaid_parses(diagrams: &[(&str, &str)]) {
-    let script = mermaid_parser();
+    if !tool_available(Tool::MermaidParser) {
+        return;
+    }
+    let script = root().join("tools/mermaid/parse.mjs");
     let dir = tempfile::tempdir().expect("temporary directory");
     let files: Vec<PathBuf> = diagrams
         .iter()
@@ -231,24 +381,20 @@ pub fn assert_mermaid_parses(diagrams: &[(&str, &str)]) {
     );
 }
 
-/// The Python of the graph-database checkers' environment, failing clearly when it is not
-/// installed.
-fn graphdb_python() -> PathBuf {
-    let dir = root().join("tools/graphdb");
-    let python = dir.join(".venv/bin/python");
-    assert!(
-        python.is_file() && dir.join(".venv/.installed-from-requirements.txt").is_file(),
-        "the graph-database checkers are not installed in `{}`: run `bash tools/install.sh` (or `bash tools/graphdb/install.sh`)",
-        dir.join(".venv").display()
-    );
-    python
-}
-
 /// Runs a checker of `tools/graphdb` on `text` (written to a temporary file named `file`) and
-/// parses the JSON it prints.
+/// parses the JSON it prints; `None` when the checkers are not installed and the check is
+/// skipped ([`tool_available`]).
 #[track_caller]
-fn run_graphdb_checker(script: &str, file: &str, text: &str, args: &[String]) -> serde_json::Value {
-    let python = graphdb_python();
+fn run_graphdb_checker(
+    script: &str,
+    file: &str,
+    text: &str,
+    args: &[String],
+) -> Option<serde_json::Value> {
+    if !tool_available(Tool::GraphDb) {
+        return None;
+    }
+    let python = root().join("tools/graphdb/.venv/bin/python");
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join(file);
     std::fs::write(&path, text).expect("writing the export");
@@ -269,23 +415,25 @@ fn run_graphdb_checker(script: &str, file: &str, text: &str, args: &[String]) ->
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+    let json = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "`{script}` printed no JSON ({e}):\n{}",
             String::from_utf8_lossy(&output.stdout)
         )
-    })
+    });
+    Some(json)
 }
 
 /// Loads openCypher text into a real (embedded) FalkorDB with `tools/graphdb/load_cypher.py`,
 /// then runs each query with the parameters. Returns what the checker prints: `statements`,
-/// `load_seconds`, `nodes`, `edges` and `queries` (one list of rows per query).
+/// `load_seconds`, `nodes`, `edges` and `queries` (one list of rows per query); `None` when the
+/// checkers are not installed and the check is skipped ([`tool_available`]).
 #[track_caller]
 pub fn load_cypher_into_falkordb(
     cypher: &str,
     params: &[(&str, &str)],
     queries: &[&str],
-) -> serde_json::Value {
+) -> Option<serde_json::Value> {
     let mut args = Vec::new();
     for (name, value) in params {
         args.push(format!("--param={name}={value}"));
@@ -297,8 +445,9 @@ pub fn load_cypher_into_falkordb(
 }
 
 /// Reads GraphML with networkx (`tools/graphdb/read_graphml.py`). Returns what the checker
-/// prints: `directed`, `multigraph`, `nodes` and `edges`.
+/// prints: `directed`, `multigraph`, `nodes` and `edges`; `None` when the checkers are not
+/// installed and the check is skipped ([`tool_available`]).
 #[track_caller]
-pub fn read_graphml_with_networkx(graphml: &str) -> serde_json::Value {
+pub fn read_graphml_with_networkx(graphml: &str) -> Option<serde_json::Value> {
     run_graphdb_checker("read_graphml.py", "graph.graphml", graphml, &[])
 }

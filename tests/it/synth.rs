@@ -2,7 +2,7 @@
 //! benchmarks rely on (cross-account chains, ExternalId trusts, injected secrets, denied
 //! references), and the same seed gives the same bytes.
 
-use rolechain::analysis::{self, DEFAULT_MAX_DEPTH};
+use rolechain::analysis;
 use rolechain::collect;
 use rolechain::graph::{self, BuildOptions, EdgeKind, EdgeStatus, NodeKind};
 use rolechain::synth::{self, Config};
@@ -47,7 +47,7 @@ fn generated_org_loads_and_has_every_shape() {
     assert_eq!(roles, summary.roles, "role ARNs repeat");
     let containers = analysis::containers(&g);
     assert_eq!(containers.len(), summary.containers);
-    let paths = analysis::reach(&g, &containers, None, DEFAULT_MAX_DEPTH);
+    let paths = analysis::reach(&g, &containers, None, None);
 
     let chained = paths.iter().find(|p| {
         p.cross_account
@@ -95,14 +95,14 @@ fn generated_org_loads_and_has_every_shape() {
     // The probes name nodes of the graph, and the probe secret has readers.
     let probes = synth::probes(&config).unwrap();
     let secret = analysis::lookup(&g, &probes.secret).unwrap();
-    assert!(!analysis::who_can(&g, secret, DEFAULT_MAX_DEPTH).is_empty());
+    assert!(!analysis::who_can(&g, secret, None).is_empty());
     analysis::explain(
         &inventory,
         &g,
         &probes.container,
         &probes.unreachable,
         None,
-        DEFAULT_MAX_DEPTH,
+        None,
     )
     .unwrap();
 }
