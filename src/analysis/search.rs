@@ -42,6 +42,8 @@ fn is_source(kind: NodeKind) -> bool {
             | NodeKind::User
             | NodeKind::ServicePrincipal
             | NodeKind::ExternalAccount
+            // An account of the snapshot whose IAM was not collected, named by a policy.
+            | NodeKind::Account
             | NodeKind::Anonymous
             | NodeKind::AnyPrincipal
             | NodeKind::Organization

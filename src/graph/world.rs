@@ -992,6 +992,27 @@ impl<'a> World<'a> {
                         .map(|(p, _)| format!("{name}.{p}")),
                 );
             }
+            let unread = a
+                .s3_buckets
+                .iter()
+                .flatten()
+                .filter(|b| b.public_grants.is_none() || b.public_access_block.is_none())
+                .count();
+            let buckets = a.s3_buckets.as_ref().map_or(0, Vec::len);
+            if unread > 0 || (buckets > 0 && a.s3_public_access_block.is_none()) {
+                self.diagnostics.push(Diagnostic::warning(
+                    "public-access-unknown",
+                    a.id.clone(),
+                    format!(
+                        "the S3 Block Public Access settings of the account{} were not collected: public access through bucket ACLs is unknown, and RestrictPublicBuckets is not applied",
+                        if unread > 0 {
+                            format!(", or the ACL or settings of {unread} bucket(s),")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ));
+            }
             if !missing.is_empty() {
                 self.diagnostics.push(Diagnostic::info(
                     "not-collected",
@@ -2132,7 +2153,7 @@ impl<'a> World<'a> {
             return Verdict::denied(
                 format!("ECS agent → ecr:BatchGetImage on `{}`", repository.id),
                 None,
-                "the task definition has no execution role; on EC2 the container instance role pulls images, which the snapshot does not hold".to_string(),
+                "the task definition has no execution role; on EC2 the container instance role pulls images".to_string(),
             );
         };
         let trust = self.ecs_trust(exec, task_account, task_region, partition, diags);
