@@ -159,17 +159,8 @@ mod live {
         }
         let collection = result?;
         let s = &collection.summary;
-        printer.summary(&format!(
-            "collected {} account(s), {} region(s), {} role(s), {} task definition(s), {} resource(s), {} gap(s), {} call(s) in {:.1}s",
-            s.accounts,
-            s.regions,
-            s.roles,
-            s.task_definitions,
-            s.resources,
-            s.gaps,
-            s.calls,
-            s.elapsed.as_secs_f64()
-        ));
+        // Counts, retries and gaps, and in words whether member accounts may be missing.
+        printer.summary(&s.to_string());
         Ok(Collected {
             json: collection.to_json()?,
             gaps: s.gaps,

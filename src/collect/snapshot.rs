@@ -902,7 +902,7 @@ pub(super) struct BucketDto {
     pub(super) tags: Option<Vec<TagDto>>,
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, Debug)]
 pub(super) struct GapDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) account: Option<String>,
@@ -1792,7 +1792,10 @@ mod tests {
         assert_eq!(tds[0].task_role_arn, None, "an empty role is absent");
         assert!(tds[0].containers[0].secrets.is_empty());
         assert_eq!(tds[0].containers[0].repository_credentials, None);
-        assert_eq!(tds[1].task_role_arn, None, "a placeholder is read as absent");
+        assert_eq!(
+            tds[1].task_role_arn, None,
+            "a placeholder is read as absent"
+        );
         let codes: Vec<(&str, &str)> = inv
             .diagnostics
             .iter()

@@ -21,7 +21,8 @@ fn pascal(snake: &str) -> String {
 }
 
 /// Every operation the collector's source sends: the first method of each builder chain that
-/// ends in `.send()` or `.into_paginator()`.
+/// ends in `.send()` or `.into_paginator()`, and AssumeRole where a refreshing
+/// `AssumeRoleProvider` is built.
 fn operations_in_source() -> BTreeSet<String> {
     let chain = regex::Regex::new(
         r"(?s)\b[a-z_]+\s*\.\s*([a-z][a-z_]*)\(\)((?:\s*\.\s*[a-z_]+\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\))*)\s*\.\s*(?:send|into_paginator)\(\)",
@@ -37,6 +38,10 @@ fn operations_in_source() -> BTreeSet<String> {
         let text = std::fs::read_to_string(&path).unwrap();
         for c in chain.captures_iter(&text) {
             found.insert(pascal(&c[1]));
+        }
+        // `--org-role` assumes roles through aws-config's refreshing provider, not a chain.
+        if text.contains("AssumeRoleProvider::builder(") {
+            found.insert("AssumeRole".to_string());
         }
     }
     found

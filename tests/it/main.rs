@@ -8,11 +8,16 @@
     reason = "test helpers fail a test by panicking with a message"
 )]
 
+mod chain;
 mod cli;
 #[cfg(feature = "aws")]
 mod collect;
+mod contract;
 mod example;
 mod export;
+#[cfg(feature = "moto-tests")]
+mod faults;
+mod fuzz_regressions;
 mod graphdb;
 #[cfg(feature = "moto-tests")]
 mod moto;

@@ -1,11 +1,13 @@
 //! Collection against a real moto server (feature `moto-tests`; `bash scripts/test` starts moto
 //! and passes its URL in `ROLECHAIN_MOTO_URL`).
 //!
-//! The test seeds two accounts through the SDK itself, from one thread: the management account
-//! (moto's default) and a member made with Organizations CreateAccount and reached through moto's
-//! `x-moto-account-id` header. Then it runs the real `rolechain collect` with `--org-role`,
+//! The first test seeds two accounts through the SDK itself, from one thread: the management
+//! account (moto's default) and a member made with Organizations CreateAccount and reached through
+//! moto's `x-moto-account-id` header. Then it runs the real `rolechain collect` with `--org-role`,
 //! checks the snapshot, and checks that `who-can` answers on it exactly as on the same scenario
-//! written by hand (`tests/fixtures/collect/moto-scenario.json`).
+//! written by hand (`tests/fixtures/collect/moto-scenario.json`). Another seeds one account with
+//! S3 access settings, tags, an EC2 instance with an instance profile and an ECS container
+//! instance, and checks that the snapshot holds each value.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -23,8 +25,9 @@ use serde_json::{Value, json};
 
 use crate::support;
 
-/// moto is not safe for concurrent writes, and the tests share one server.
-static MOTO: Mutex<()> = Mutex::new(());
+/// moto is not safe for concurrent writes, and the tests share one server (`faults.rs` takes
+/// this lock too, since every test resets the server).
+pub(super) static MOTO: Mutex<()> = Mutex::new(());
 
 const A: &str = "123456789012";
 
@@ -710,6 +713,459 @@ fn collect_seeded_accounts_and_answer_as_the_hand_written_snapshot() {
         who_can(&snap, &seeded.secret_db)
     );
 }
+/// S3 Control puts the account id in the host name (`<account>.<endpoint host>`), which moto on
+/// 127.0.0.1 cannot be reached by: the seeding client sends every call to moto's bare address.
+#[derive(Debug)]
+struct BareMoto(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for BareMoto {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_sdk_s3control::config::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
+    }
+}
+
+/// What the second seeding created whose names moto chooses.
+struct Settings {
+    key_arn: String,
+    profile_arn: String,
+    instance_id: String,
+    cluster_arn: String,
+    container_instance_arn: String,
+}
+
+/// Seeds account A with what the collector reads beside policies: S3 Block Public Access (the
+/// account's and a bucket's), a public-read ACL, default encryption under a KMS key, tags on a
+/// bucket, a parameter, a repository, a log group and a key, an EC2 instance whose instance
+/// profile holds an IAM role, and an ECS cluster with a registered container instance and a task
+/// placed on it.
+async fn seed_settings(url: &str) -> Settings {
+    use aws_sdk_s3::types::{
+        BucketCannedAcl, PublicAccessBlockConfiguration, ServerSideEncryption,
+        ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+        Tag, Tagging,
+    };
+    let cfg = config(url).await;
+    let c = clients(&cfg, None);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&cfg)
+            .force_path_style(true)
+            .build(),
+    );
+    let control = aws_sdk_s3control::Client::from_conf(
+        aws_sdk_s3control::config::Builder::from(&cfg)
+            .endpoint_resolver(BareMoto(url.to_string()))
+            .build(),
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&cfg);
+    let ec2 = aws_sdk_ec2::Client::new(&cfg);
+
+    let key_arn = c
+        .kms
+        .create_key()
+        .tags(
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key("team")
+                .tag_value("data")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+
+    for bucket in ["public-acl", "blocked", "encrypted"] {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    s3.put_bucket_acl()
+        .bucket("public-acl")
+        .acl(BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    s3.put_public_access_block()
+        .bucket("blocked")
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_encryption()
+        .bucket("encrypted")
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(&key_arn)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_tagging()
+        .bucket("encrypted")
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("team").value("data").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    control
+        .put_public_access_block()
+        .account_id(A)
+        .public_access_block_configuration(
+            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    c.ssm
+        .put_parameter()
+        .name("/prod/api-key")
+        .value("k")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .tags(
+            aws_sdk_ssm::types::Tag::builder()
+                .key("team")
+                .value("web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.ecr
+        .create_repository()
+        .repository_name("web")
+        .tags(
+            aws_sdk_ecr::types::Tag::builder()
+                .key("team")
+                .value("web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_group()
+        .log_group_name("/ecs/web")
+        .tags("team", "web")
+        .send()
+        .await
+        .unwrap();
+
+    c.iam
+        .create_role()
+        .role_name("app-host")
+        .assume_role_policy_document(doc(json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})))
+        .send()
+        .await
+        .unwrap();
+    let profile_arn = c
+        .iam
+        .create_instance_profile()
+        .instance_profile_name("app-host")
+        .send()
+        .await
+        .unwrap()
+        .instance_profile()
+        .unwrap()
+        .arn()
+        .to_string();
+    c.iam
+        .add_role_to_instance_profile()
+        .instance_profile_name("app-host")
+        .role_name("app-host")
+        .send()
+        .await
+        .unwrap();
+    // moto checks no AMI unless MOTO_ENABLE_AMI_VALIDATION is set.
+    let instance_id = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .iam_instance_profile(
+            aws_sdk_ec2::types::IamInstanceProfileSpecification::builder()
+                .arn(&profile_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .instances()[0]
+        .instance_id()
+        .unwrap()
+        .to_string();
+
+    let cluster_arn = c
+        .ecs
+        .create_cluster()
+        .cluster_name("hosts")
+        .send()
+        .await
+        .unwrap()
+        .cluster()
+        .unwrap()
+        .cluster_arn()
+        .unwrap()
+        .to_string();
+    // moto reads only `instanceId` from the identity document, and wants that instance in EC2.
+    let identity = json!({"instanceId": instance_id, "region": "us-east-1", "accountId": A,
+        "imageId": "ami-12c6146b", "instanceType": "t2.micro"});
+    let container_instance_arn = c
+        .ecs
+        .register_container_instance()
+        .cluster("hosts")
+        .instance_identity_document(identity.to_string())
+        .send()
+        .await
+        .unwrap()
+        .container_instance()
+        .unwrap()
+        .container_instance_arn()
+        .unwrap()
+        .to_string();
+    c.ecs
+        .register_task_definition()
+        .family("agent")
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Host)
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("agent")
+                .image("busybox")
+                .memory(64)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Placed on the container instance, as the EC2 launch type places tasks. moto answers with
+    // the containers' `cpu` as a number where the API has a string, which the SDK cannot parse,
+    // but the task is made: the list of the cluster's tasks says so.
+    let _unparsable = c
+        .ecs
+        .run_task()
+        .cluster("hosts")
+        .task_definition("agent:1")
+        .launch_type(aws_sdk_ecs::types::LaunchType::Ec2)
+        .count(1)
+        .send()
+        .await;
+    let tasks = c.ecs.list_tasks().cluster("hosts").send().await.unwrap();
+    assert_eq!(tasks.task_arns().len(), 1, "the task was placed");
+    Settings {
+        key_arn,
+        profile_arn,
+        instance_id,
+        cluster_arn,
+        container_instance_arn,
+    }
+}
+
+/// Public access settings, ACLs, encryption, tags, instance profiles and container instances
+/// reach the snapshot, read the way AWS returns them.
+///
+/// moto quirks met here:
+/// - S3 Control addresses `<account>.<host>`; moto serves S3 Control by path (`/v20180820/…`)
+///   on its bare address, which is why the collector resolves S3 Control without the account in
+///   the host name behind `--endpoint-url`, and the seeding client uses a fixed endpoint.
+/// - RegisterContainerInstance reads only `instanceId` from the identity document (no signature),
+///   and the EC2 instance must exist in moto's EC2 of the same account and region.
+/// - Every task moto describes has its containers' `cpu` as a JSON number (moto defaults it to
+///   `0`), where the API has a string: the SDK cannot parse DescribeTasks (nor RunTask), so the
+///   running task is a gap here, and a task's `launchType` and `containerInstanceArn` are checked
+///   with stubbed responses (`collect::aws::tests`) instead.
+/// - CreateService ignores `capacityProviderStrategy` and DescribeServices never returns one,
+///   so a service's capacity providers are checked with stubbed responses too.
+#[test]
+fn collect_reads_access_settings_tags_and_instances() {
+    let _lock = MOTO.lock().unwrap_or_else(|e| e.into_inner());
+    let url = moto_url();
+    let seeded = runtime().block_on(seed_settings(&url));
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("settings.json");
+    let out = rolechain(&[
+        "collect",
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--max-attempts",
+        "1",
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    // The one gap is moto's task, which the SDK cannot parse (see above).
+    let gaps = s["gaps"].as_array().unwrap();
+    assert_eq!(gaps.len(), 1, "{stderr}");
+    assert_eq!(gaps[0]["service"], "ecs");
+    assert_eq!(gaps[0]["operation"], "DescribeTasks");
+    assert_eq!(gaps[0]["resource"], seeded.cluster_arn.as_str());
+    assert!(
+        gaps[0]["error"].as_str().unwrap().starts_with("HTTP 200"),
+        "{gaps:?}"
+    );
+    let a = &s["accounts"][0];
+    assert_eq!(a["id"], A);
+
+    // S3 Block Public Access: the account's, a bucket's, and "none" as every flag off.
+    let off = json!({"BlockPublicAcls": false, "IgnorePublicAcls": false,
+        "BlockPublicPolicy": false, "RestrictPublicBuckets": false});
+    assert_eq!(
+        a["s3_public_access_block"],
+        json!({"BlockPublicAcls": false, "IgnorePublicAcls": false,
+            "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
+    );
+    let bucket = |name: &str| {
+        a["s3_buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["Name"] == name)
+            .unwrap_or_else(|| panic!("no bucket {name}"))
+            .clone()
+    };
+    let (public, blocked, encrypted) =
+        (bucket("public-acl"), bucket("blocked"), bucket("encrypted"));
+    assert_eq!(
+        blocked["PublicAccessBlock"],
+        json!({"BlockPublicAcls": true, "IgnorePublicAcls": true,
+            "BlockPublicPolicy": true, "RestrictPublicBuckets": true})
+    );
+    assert_eq!(public["PublicAccessBlock"], off);
+
+    // The public-read ACL grants READ to AllUsers, beside the owner's FULL_CONTROL.
+    let grants = public["Acl"]["Grants"].as_array().unwrap();
+    assert!(
+        grants.contains(&json!({"Grantee": {"Type": "Group",
+            "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"})),
+        "{grants:?}"
+    );
+    assert!(
+        grants
+            .iter()
+            .any(|g| g["Grantee"]["Type"] == "CanonicalUser" && g["Permission"] == "FULL_CONTROL"),
+        "{grants:?}"
+    );
+
+    // Default encryption under the key, and the bucket's tags; a bucket without tags has none.
+    assert_eq!(
+        encrypted["Encryption"],
+        json!({"Rules": [{"ApplyServerSideEncryptionByDefault":
+            {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": seeded.key_arn}}]})
+    );
+    assert_eq!(encrypted["Tags"], json!([{"Key": "team", "Value": "data"}]));
+    assert_eq!(public["Tags"], json!([]));
+    assert_eq!(public["Encryption"], json!({"Rules": []}));
+
+    // Tags of a parameter, a repository, a log group (a map) and a key.
+    let r = &a["regions"]["us-east-1"];
+    assert_eq!(
+        r["ssm_parameters"][0]["Tags"],
+        json!([{"Key": "team", "Value": "web"}])
+    );
+    assert_eq!(
+        r["ecr_repositories"][0]["tags"],
+        json!([{"Key": "team", "Value": "web"}])
+    );
+    assert_eq!(r["log_groups"][0]["tags"], json!({"team": "web"}));
+    let key = r["kms_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["KeyMetadata"]["Arn"] == seeded.key_arn.as_str())
+        .unwrap();
+    assert_eq!(key["Tags"], json!([{"TagKey": "team", "TagValue": "data"}]));
+
+    // The instance, its profile, and the role the profile holds.
+    assert_eq!(
+        r["ec2_instances"],
+        json!([{"InstanceId": seeded.instance_id,
+            "IamInstanceProfile": {"Arn": seeded.profile_arn}}])
+    );
+    let host = a["iam"]["RoleDetailList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["RoleName"] == "app-host")
+        .unwrap();
+    assert_eq!(
+        host["InstanceProfileList"],
+        json!([{"Arn": seeded.profile_arn, "InstanceProfileName": "app-host"}])
+    );
+
+    // The container instance names its cluster and instance, and no agent settings (no API
+    // returns them).
+    assert_eq!(
+        r["ecs"]["container_instances"],
+        json!([{"containerInstanceArn": seeded.container_instance_arn,
+            "clusterArn": seeded.cluster_arn, "ec2InstanceId": seeded.instance_id}])
+    );
+    // The task could not be described, so neither it nor its definition is in the snapshot;
+    // `--all-task-definitions` reads the definition and its network mode.
+    assert_eq!(r["ecs"]["tasks"], json!([]));
+    let all = rolechain(&[
+        "collect",
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--all-task-definitions",
+        "--max-attempts",
+        "1",
+    ]);
+    let all: Value = serde_json::from_slice(&all.stdout).unwrap();
+    let definitions = &all["accounts"][0]["regions"]["us-east-1"]["ecs"]["task_definitions"];
+    assert_eq!(definitions[0]["family"], "agent");
+    assert_eq!(definitions[0]["networkMode"], "host");
+
+    // The snapshot loads.
+    let out = rolechain(&["reach", "--snapshot", snap.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// A region the emulator does not serve refuses every call, as a disabled region does: each
 /// refusal is a gap, the rest is collected, and `--strict` exits 1 with the snapshot written.
@@ -763,6 +1219,7 @@ fn refused_calls_are_gaps_and_strict_fails_after_writing() {
     assert_eq!(
         ops,
         [
+            "ec2:DescribeInstances",
             "ecr:DescribeRepositories",
             "ecs:ListClusters",
             "kms:ListKeys",
@@ -789,7 +1246,7 @@ fn refused_calls_are_gaps_and_strict_fails_after_writing() {
         .lines()
         .filter(|l| l.contains("[collection-gap]"))
         .collect();
-    assert_eq!(warned.len(), 6, "{stderr}");
+    assert_eq!(warned.len(), 7, "{stderr}");
     assert!(
         warned.iter().all(|l| l.contains("xx-nowhere-9")),
         "{stderr}"

@@ -1,23 +1,27 @@
-//! Reading one account: its identity, IAM, S3 buckets, and per region ECS, Secrets Manager, SSM,
-//! KMS, ECR and CloudWatch Logs. Each SDK value is mapped field by field into the snapshot's
-//! shapes.
+//! Reading one account: its identity, IAM, S3 buckets and Block Public Access, and per region
+//! ECS, Secrets Manager, SSM, KMS, ECR, CloudWatch Logs and EC2. Each SDK value is mapped field by
+//! field into the snapshot's shapes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::Region;
 use aws_config::SdkConfig;
-use futures_util::future::{join, join_all, join3};
+use futures_util::FutureExt;
+use futures_util::future::{join, join_all, join3, join5};
 use serde_json::Value;
 
 use super::decode::{last_segment, policy_document};
 use super::ops::{self, Op};
 use super::{CollectOptions, Ctx, Scope, Target};
 use crate::collect::snapshot::{
-    AccountDto, AliasDto, AttachedDto, BoundaryDto, BucketDto, ClusterDto, ContainerDto,
-    EcrRepositoryDto, EcsDto, GroupDto, IamDto, KeyMetadataDto, KmsKeyDto, Lenient,
+    AccountDto, AliasDto, AttachedDto, BoundaryDto, BucketAclDto, BucketDto, BucketEncryptionDto,
+    CapacityProviderItemDto, ClusterDto, ContainerDto, ContainerInstanceDto, Ec2InstanceDto,
+    EcrRepositoryDto, EcsDto, EncryptionRuleDto, GrantDto, GranteeDto, GroupDto, IamDto,
+    IamInstanceProfileDto, InstanceProfileDto, KeyMetadataDto, KmsKeyDto, KmsTagDto, Lenient,
     LogConfigurationDto, LogGroupDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto,
-    RegionDto, RepositoryCredentialsDto, RoleDto, SecretDto, SecretRefDto, ServiceDto,
-    SsmParameterDto, TagDto, TaskDefinitionDto, TaskDto, TaskOverridesDto, UserDto,
+    PublicAccessBlockDto, RegionDto, RepositoryCredentialsDto, RoleDto, SecretDto, SecretRefDto,
+    ServiceDto, SseDefaultDto, SsmParameterDto, TagDto, TaskDefinitionDto, TaskDto,
+    TaskOverridesDto, UserDto,
 };
 use crate::model::arn::ssm_parameter_arn;
 
@@ -29,7 +33,7 @@ pub(super) async fn account(
 ) -> Option<AccountDto> {
     let label = target.id.clone().unwrap_or_else(|| target.label.clone());
     let (id, partition) = super::caller_identity(ctx, &target.config, &label).await?;
-    let units = 2 + 6 * target.regions.len() as u64;
+    let units = 2 + 7 * target.regions.len() as u64;
     ctx.observer.planned(units);
     let global = Scope {
         ctx,
@@ -43,7 +47,17 @@ pub(super) async fn account(
         out
     };
     let s3_fut = async {
-        let out = buckets(global, &target.config, endpoint_set).await;
+        // S3 Control is global, but its calls are sent to a region.
+        let control = s3control_client(
+            &target.config,
+            target.regions.first().map(String::as_str),
+            endpoint_set,
+        );
+        let out = join(
+            buckets(global, &target.config, endpoint_set),
+            account_public_access_block(global, &control),
+        )
+        .await;
         ctx.observer.finished(&format!("{id} s3"));
         out
     };
@@ -61,8 +75,10 @@ pub(super) async fn account(
             )
         }
     }));
-    let (iam, s3_buckets, regions) = join3(iam_fut, s3_fut, regions_fut).await;
+    let (iam, (s3_buckets, s3_public_access_block), regions) =
+        join3(iam_fut, s3_fut, regions_fut).await;
     Some(AccountDto {
+        s3_public_access_block,
         id: id.clone(),
         name: target.name.clone(),
         partition: (partition != "aws").then_some(partition),
@@ -152,6 +168,16 @@ pub(super) async fn iam(scope: Scope<'_, '_>, client: &aws_sdk_iam::Client) -> O
         for r in page.role_detail_list() {
             let Some(arn) = r.arn() else { continue };
             out.role_detail_list.push(RoleDto {
+                instance_profile_list: r
+                    .instance_profile_list()
+                    .iter()
+                    .filter(|p| !p.arn().is_empty())
+                    .map(|p| InstanceProfileDto {
+                        arn: p.arn().to_string(),
+                        instance_profile_name: Some(p.instance_profile_name().to_string())
+                            .filter(|n| !n.is_empty()),
+                    })
+                    .collect(),
                 arn: arn.to_string(),
                 role_name: r.role_name().map(str::to_string),
                 path: r.path().map(str::to_string),
@@ -237,7 +263,8 @@ pub(super) async fn iam(scope: Scope<'_, '_>, client: &aws_sdk_iam::Client) -> O
     Some(out)
 }
 
-/// S3 buckets: the list is global; each bucket's location and policy.
+/// S3 buckets: the list is global; each bucket's location, and in its region its policy, Block
+/// Public Access settings, ACL, default encryption and tags.
 async fn buckets(
     scope: Scope<'_, '_>,
     config: &SdkConfig,
@@ -271,20 +298,34 @@ async fn buckets(
                 Some("EU") => "eu-west-1".to_string(),
                 Some(other) => other.to_string(),
             });
-            // The policy must be read in the bucket's own region.
+            // A bucket's settings must be read in its own region.
             let regional = s3_client(config, region.as_deref(), path_style);
-            let policy = scope
-                .call_or_absent(
-                    ops::GET_BUCKET_POLICY,
-                    Some(&name),
-                    &["NoSuchBucketPolicy"],
-                    regional.get_bucket_policy().bucket(&name).send(),
-                )
-                .await
-                .ok()
-                .flatten()
-                .and_then(|p| document(scope, ops::GET_BUCKET_POLICY, &name, p.policy()));
+            let policy = async {
+                scope
+                    .call_or_absent(
+                        ops::GET_BUCKET_POLICY,
+                        Some(&name),
+                        &["NoSuchBucketPolicy"],
+                        regional.get_bucket_policy().bucket(&name).send(),
+                    )
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|p| document(scope, ops::GET_BUCKET_POLICY, &name, p.policy()))
+            };
+            let (policy, public_access_block, acl, encryption, tags) = join5(
+                policy,
+                bucket_public_access_block(scope, &regional, &name),
+                bucket_acl(scope, &regional, &name),
+                bucket_encryption(scope, &regional, &name),
+                bucket_tags(scope, &regional, &name),
+            )
+            .await;
             BucketDto {
+                public_access_block,
+                acl,
+                encryption,
+                tags,
                 name,
                 region,
                 policy,
@@ -292,6 +333,224 @@ async fn buckets(
         }
     });
     Some(join_all(reads).await)
+}
+
+/// The error code of GetPublicAccessBlock, of S3 and of S3 Control, when no settings are made.
+const NO_PUBLIC_ACCESS_BLOCK: &str = "NoSuchPublicAccessBlockConfiguration";
+
+/// Block Public Access flags as S3 and S3 Control return them; a flag left out is off.
+fn access_block(flags: [Option<bool>; 4]) -> PublicAccessBlockDto {
+    let [
+        block_public_acls,
+        ignore_public_acls,
+        block_public_policy,
+        restrict_public_buckets,
+    ] = flags.map(|f| f.unwrap_or(false));
+    PublicAccessBlockDto {
+        block_public_acls,
+        ignore_public_acls,
+        block_public_policy,
+        restrict_public_buckets,
+    }
+}
+
+/// A bucket's Block Public Access settings; a bucket without any has every flag off.
+pub(super) async fn bucket_public_access_block(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Option<PublicAccessBlockDto> {
+    let out = scope
+        .call_or_absent(
+            ops::GET_PUBLIC_ACCESS_BLOCK,
+            Some(bucket),
+            &[NO_PUBLIC_ACCESS_BLOCK],
+            client.get_public_access_block().bucket(bucket).send(),
+        )
+        .await
+        .ok()?;
+    let flags = out
+        .as_ref()
+        .and_then(|o| o.public_access_block_configuration())
+        .map(|c| {
+            [
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
+            ]
+        });
+    Some(access_block(flags.unwrap_or_default()))
+}
+
+/// A bucket's ACL: each grant's grantee (type, URI, canonical id) and permission.
+pub(super) async fn bucket_acl(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Option<BucketAclDto> {
+    let out = scope
+        .call(
+            ops::GET_BUCKET_ACL,
+            Some(bucket),
+            client.get_bucket_acl().bucket(bucket).send(),
+        )
+        .await?;
+    let grants = out
+        .grants()
+        .iter()
+        .map(|g| GrantDto {
+            grantee: g.grantee().map(|e| GranteeDto {
+                kind: Some(e.r#type().as_str().to_string()).filter(|k| !k.is_empty()),
+                uri: e.uri().map(str::to_string),
+                id: e.id().map(str::to_string),
+            }),
+            permission: g.permission().map(|p| p.as_str().to_string()),
+        })
+        .collect();
+    Some(BucketAclDto { grants })
+}
+
+/// A bucket's default encryption rules; a bucket without a configuration has none.
+pub(super) async fn bucket_encryption(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Option<BucketEncryptionDto> {
+    let out = scope
+        .call_or_absent(
+            ops::GET_BUCKET_ENCRYPTION,
+            Some(bucket),
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+            client.get_bucket_encryption().bucket(bucket).send(),
+        )
+        .await
+        .ok()?;
+    let rules = out
+        .iter()
+        .filter_map(|o| o.server_side_encryption_configuration())
+        .flat_map(|c| c.rules())
+        .map(|r| EncryptionRuleDto {
+            apply_server_side_encryption_by_default: r
+                .apply_server_side_encryption_by_default()
+                .map(|d| SseDefaultDto {
+                    sse_algorithm: Some(d.sse_algorithm().as_str().to_string())
+                        .filter(|a| !a.is_empty()),
+                    kms_master_key_id: d.kms_master_key_id().map(str::to_string),
+                }),
+        })
+        .collect();
+    Some(BucketEncryptionDto { rules })
+}
+
+/// A bucket's tags; a bucket without a tag set has none.
+pub(super) async fn bucket_tags(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Option<Vec<TagDto>> {
+    let out = scope
+        .call_or_absent(
+            ops::GET_BUCKET_TAGGING,
+            Some(bucket),
+            &["NoSuchTagSet"],
+            client.get_bucket_tagging().bucket(bucket).send(),
+        )
+        .await
+        .ok()?;
+    Some(
+        out.iter()
+            .flat_map(|o| o.tag_set())
+            .map(|t| TagDto {
+                key: t.key().to_string(),
+                value: t.value().to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// The account's S3 Block Public Access settings (S3 Control); an account without any has every
+/// flag off.
+pub(super) async fn account_public_access_block(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_s3control::Client,
+) -> Option<PublicAccessBlockDto> {
+    let out = scope
+        .call_or_absent(
+            ops::GET_ACCOUNT_PUBLIC_ACCESS_BLOCK,
+            None,
+            &[NO_PUBLIC_ACCESS_BLOCK],
+            client
+                .get_public_access_block()
+                .account_id(scope.account)
+                .send(),
+        )
+        .await
+        .ok()?;
+    let flags = out
+        .as_ref()
+        .and_then(|o| o.public_access_block_configuration())
+        .map(|c| {
+            [
+                c.block_public_acls(),
+                c.ignore_public_acls(),
+                c.block_public_policy(),
+                c.restrict_public_buckets(),
+            ]
+        });
+    Some(access_block(flags.unwrap_or_default()))
+}
+
+/// An S3 Control client in `region`. S3 Control puts the account id in the host name
+/// (`<account>.s3-control.<region>.amazonaws.com`); an emulator behind an endpoint override
+/// serves one bare host, so there the host is left as given, as path-style addressing does for
+/// bucket names (the account id still goes in the `x-amz-account-id` header).
+fn s3control_client(
+    config: &SdkConfig,
+    region: Option<&str>,
+    endpoint_set: bool,
+) -> aws_sdk_s3control::Client {
+    let mut builder = aws_sdk_s3control::config::Builder::from(config);
+    if let Some(r) = region {
+        builder = builder.region(Region::new(r.to_string()));
+    }
+    if endpoint_set {
+        builder = builder.endpoint_resolver(BareHost(
+            aws_sdk_s3control::config::endpoint::DefaultResolver::new(),
+        ));
+    }
+    aws_sdk_s3control::Client::from_conf(builder.build())
+}
+
+/// S3 Control's own endpoint rules, resolved as if no account id went in the host name. (The
+/// resolver must come from `DefaultResolver::new`: its `Default` knows no partition.)
+#[derive(Debug)]
+struct BareHost(aws_sdk_s3control::config::endpoint::DefaultResolver);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for BareHost {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        use aws_sdk_s3control::config::endpoint::{EndpointFuture, Params, ResolveEndpoint};
+        let bare = Params::builder()
+            .set_region(params.region().map(str::to_string))
+            .set_use_fips(params.use_fips())
+            .set_use_dual_stack(params.use_dual_stack())
+            .set_endpoint(params.endpoint().map(str::to_string))
+            .set_account_id(params.account_id().map(str::to_string))
+            .requires_account_id(false)
+            .build();
+        let resolved = match bare {
+            // The default resolver answers at once; its future borrows the local parameters,
+            // so it is taken now.
+            Ok(bare) => ResolveEndpoint::resolve_endpoint(&self.0, &bare)
+                .now_or_never()
+                .unwrap_or_else(|| Err("the S3 Control endpoint rules did not answer".into())),
+            Err(e) => Err(e.into()),
+        };
+        EndpointFuture::ready(resolved)
+    }
 }
 
 fn s3_client(config: &SdkConfig, region: Option<&str>, path_style: bool) -> aws_sdk_s3::Client {
@@ -357,16 +616,29 @@ async fn region(
         out
     };
     let logs_fut = async {
-        let out = log_groups(scope, &regional!(aws_sdk_cloudwatchlogs, config, region)).await;
+        let out = log_groups(
+            scope,
+            &regional!(aws_sdk_cloudwatchlogs, config, region),
+            partition,
+        )
+        .await;
         done("logs");
         out
     };
-    let ((ecs, secrets, ssm_parameters), (kms_keys, ecr_repositories, log_groups)) = join(
-        join3(ecs_fut, secrets_fut, ssm_fut),
-        join3(kms_fut, ecr_fut, logs_fut),
-    )
-    .await;
+    let ec2_fut = async {
+        let out = ec2_instances(scope, &regional!(aws_sdk_ec2, config, region)).await;
+        done("ec2");
+        out
+    };
+    let ((ecs, secrets, ssm_parameters), (kms_keys, ecr_repositories, log_groups), ec2_instances) =
+        join3(
+            join3(ecs_fut, secrets_fut, ssm_fut),
+            join3(kms_fut, ecr_fut, logs_fut),
+            ec2_fut,
+        )
+        .await;
     RegionDto {
+        ec2_instances,
         ecs,
         secrets,
         ssm_parameters,
@@ -376,8 +648,8 @@ async fn region(
     }
 }
 
-/// ECS: clusters, their services and running tasks, and the task definitions they use (or every
-/// ACTIVE one with `--all-task-definitions`).
+/// ECS: clusters, their services, running tasks and container instances, and the task definitions
+/// they use (or every ACTIVE one with `--all-task-definitions`).
 pub(super) async fn ecs(
     scope: Scope<'_, '_>,
     client: &aws_sdk_ecs::Client,
@@ -415,17 +687,20 @@ pub(super) async fn ecs(
         }
     }
     let per_cluster = join_all(arns.iter().map(|cluster| {
-        join(
+        join3(
             services(scope, client, cluster),
             tasks(scope, client, cluster),
+            container_instances(scope, client, cluster),
         )
     }))
     .await;
     let mut services_out = Some(Vec::new());
     let mut tasks_out = Some(Vec::new());
-    for (s, t) in per_cluster {
+    let mut instances_out = Some(Vec::new());
+    for (s, t, i) in per_cluster {
         merge_partial(&mut services_out, s);
         merge_partial(&mut tasks_out, t);
+        merge_partial(&mut instances_out, i);
     }
 
     let mut wanted: BTreeSet<String> = BTreeSet::new();
@@ -479,6 +754,7 @@ pub(super) async fn ecs(
     task_definitions.sort_by(|a, b| a.task_definition_arn.cmp(&b.task_definition_arn));
     task_definitions.dedup_by(|a, b| a.task_definition_arn == b.task_definition_arn);
     Some(EcsDto {
+        container_instances: instances_out,
         clusters: Some(clusters),
         services: services_out,
         task_definitions: Some(task_definitions.into_iter().map(Lenient::Read).collect()),
@@ -530,6 +806,13 @@ async fn services(
         for s in described.iter().flat_map(|d| d.services()) {
             let Some(arn) = s.service_arn() else { continue };
             out.push(ServiceDto {
+                capacity_provider_strategy: s
+                    .capacity_provider_strategy()
+                    .iter()
+                    .map(|c| CapacityProviderItemDto {
+                        capacity_provider: c.capacity_provider().to_string(),
+                    })
+                    .collect(),
                 service_arn: arn.to_string(),
                 service_name: s.service_name().map(str::to_string),
                 cluster_arn: s.cluster_arn().map(str::to_string),
@@ -575,6 +858,8 @@ async fn tasks(
                 continue;
             };
             out.push(TaskDto {
+                launch_type: t.launch_type().map(|l| l.as_str().to_string()),
+                container_instance_arn: t.container_instance_arn().map(str::to_string),
                 task_arn: arn.to_string(),
                 cluster_arn: t.cluster_arn().map(str::to_string),
                 task_definition_arn: definition.to_string(),
@@ -583,6 +868,57 @@ async fn tasks(
                     task_role_arn: o.task_role_arn().map(str::to_string),
                     execution_role_arn: o.execution_role_arn().map(str::to_string),
                 }),
+            });
+        }
+    }
+    Some(out)
+}
+
+/// A cluster's container instances (EC2 capacity), each with the cluster it was listed in: the
+/// API's item names none, and an ARN of the short form does not either.
+async fn container_instances(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_ecs::Client,
+    cluster: &str,
+) -> Option<Vec<ContainerInstanceDto>> {
+    let pages = scope
+        .pages(
+            ops::LIST_CONTAINER_INSTANCES,
+            Some(cluster),
+            client
+                .list_container_instances()
+                .cluster(cluster)
+                .into_paginator()
+                .send(),
+        )
+        .await?;
+    let arns: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.container_instance_arns().iter().cloned())
+        .collect();
+    let mut out = Vec::new();
+    for chunk in arns.chunks(100) {
+        let described = scope
+            .call(
+                ops::DESCRIBE_CONTAINER_INSTANCES,
+                Some(cluster),
+                client
+                    .describe_container_instances()
+                    .cluster(cluster)
+                    .set_container_instances(Some(chunk.to_vec()))
+                    .send(),
+            )
+            .await;
+        for c in described.iter().flat_map(|d| d.container_instances()) {
+            let Some(arn) = c.container_instance_arn() else {
+                continue;
+            };
+            out.push(ContainerInstanceDto {
+                container_instance_arn: arn.to_string(),
+                cluster_arn: Some(cluster.to_string()),
+                ec2_instance_id: c.ec2_instance_id().map(str::to_string),
+                // No API returns the agent's configuration.
+                agent_settings: None,
             });
         }
     }
@@ -600,6 +936,7 @@ fn secret_refs(list: &[aws_sdk_ecs::types::Secret]) -> Vec<SecretRefDto> {
 
 fn task_definition(t: &aws_sdk_ecs::types::TaskDefinition) -> Option<TaskDefinitionDto> {
     Some(TaskDefinitionDto {
+        network_mode: t.network_mode().map(|m| m.as_str().to_string()),
         task_definition_arn: t.task_definition_arn()?.to_string(),
         family: t.family().map(str::to_string),
         revision: Some(i64::from(t.revision())),
@@ -682,8 +1019,9 @@ async fn secrets(
     Some(join_all(reads).await)
 }
 
-/// SSM parameters; an ARN the API leaves out is derived from the name and region.
-async fn parameters(
+/// SSM parameters and each one's tags; an ARN the API leaves out is derived from the name and
+/// region.
+pub(super) async fn parameters(
     scope: Scope<'_, '_>,
     client: &aws_sdk_ssm::Client,
     partition: &str,
@@ -696,28 +1034,50 @@ async fn parameters(
         )
         .await?;
     let region = scope.region.unwrap_or_default();
-    Some(
-        pages
-            .iter()
-            .flat_map(|p| p.parameters())
-            .filter_map(|p| {
-                let name = p.name()?.to_string();
-                Some(SsmParameterDto {
-                    arn: Some(p.arn().map_or_else(
-                        || ssm_parameter_arn(partition, region, scope.account, &name),
-                        str::to_string,
-                    )),
-                    parameter_type: p.r#type().map(|t| t.as_str().to_string()),
-                    key_id: p.key_id().map(str::to_string),
-                    name,
-                })
-            })
-            .collect(),
-    )
+    let reads = pages.iter().flat_map(|p| p.parameters()).filter_map(|p| {
+        let name = p.name()?.to_string();
+        Some(async move {
+            let arn = p.arn().map_or_else(
+                || ssm_parameter_arn(partition, region, scope.account, &name),
+                str::to_string,
+            );
+            let tags = scope
+                .call(
+                    ops::SSM_LIST_TAGS_FOR_RESOURCE,
+                    Some(&arn),
+                    client
+                        .list_tags_for_resource()
+                        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                        .resource_id(&name)
+                        .send(),
+                )
+                .await
+                .map(|o| {
+                    o.tag_list()
+                        .iter()
+                        .map(|t| TagDto {
+                            key: t.key().to_string(),
+                            value: t.value().to_string(),
+                        })
+                        .collect()
+                });
+            SsmParameterDto {
+                tags,
+                arn: Some(arn),
+                parameter_type: p.r#type().map(|t| t.as_str().to_string()),
+                key_id: p.key_id().map(str::to_string),
+                name,
+            }
+        })
+    });
+    Some(join_all(reads).await)
 }
 
-/// KMS keys: metadata, key policy and aliases.
-async fn keys(scope: Scope<'_, '_>, client: &aws_sdk_kms::Client) -> Option<Vec<KmsKeyDto>> {
+/// KMS keys: metadata, key policy, aliases and tags.
+pub(super) async fn keys(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_kms::Client,
+) -> Option<Vec<KmsKeyDto>> {
     let pages = scope
         .pages(
             ops::LIST_KEYS,
@@ -749,7 +1109,7 @@ async fn keys(scope: Scope<'_, '_>, client: &aws_sdk_kms::Client) -> Option<Vec<
     }
     let aliases = &aliases;
     let reads = ids.into_iter().map(|id| async move {
-        let (described, policy) = join(
+        let (described, policy, tags) = join3(
             scope.call(
                 ops::DESCRIBE_KEY,
                 Some(&id),
@@ -765,6 +1125,15 @@ async fn keys(scope: Scope<'_, '_>, client: &aws_sdk_kms::Client) -> Option<Vec<
                     .policy_name("default")
                     .send(),
             ),
+            scope.pages(
+                ops::LIST_RESOURCE_TAGS,
+                Some(&id),
+                client
+                    .list_resource_tags()
+                    .key_id(&id)
+                    .into_paginator()
+                    .send(),
+            ),
         )
         .await;
         let metadata = described?.key_metadata?;
@@ -777,14 +1146,23 @@ async fn keys(scope: Scope<'_, '_>, client: &aws_sdk_kms::Client) -> Option<Vec<
                 key_manager: metadata.key_manager().map(|m| m.as_str().to_string()),
                 arn,
             },
-            tags: Vec::new(),
+            // Tags that could not be read are a gap, and none here.
+            tags: tags
+                .iter()
+                .flatten()
+                .flat_map(|p| p.tags())
+                .map(|t| KmsTagDto {
+                    key: t.tag_key().to_string(),
+                    value: t.tag_value().to_string(),
+                })
+                .collect(),
         })
     });
     Some(join_all(reads).await.into_iter().flatten().collect())
 }
 
-/// ECR repositories and each one's policy.
-async fn repositories(
+/// ECR repositories and each one's policy and tags.
+pub(super) async fn repositories(
     scope: Scope<'_, '_>,
     client: &aws_sdk_ecr::Client,
 ) -> Option<Vec<EcrRepositoryDto>> {
@@ -800,18 +1178,42 @@ async fn repositories(
         let arn = r.repository_arn()?.to_string();
         let name = r.repository_name()?.to_string();
         Some(async move {
-            let policy = scope
-                .call_or_absent(
-                    ops::GET_REPOSITORY_POLICY,
-                    Some(&arn),
-                    &["RepositoryPolicyNotFoundException"],
-                    client.get_repository_policy().repository_name(&name).send(),
-                )
-                .await
-                .ok()
-                .flatten()
-                .and_then(|p| document(scope, ops::GET_REPOSITORY_POLICY, &arn, p.policy_text()));
+            let policy = async {
+                scope
+                    .call_or_absent(
+                        ops::GET_REPOSITORY_POLICY,
+                        Some(&arn),
+                        &["RepositoryPolicyNotFoundException"],
+                        client.get_repository_policy().repository_name(&name).send(),
+                    )
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|p| {
+                        document(scope, ops::GET_REPOSITORY_POLICY, &arn, p.policy_text())
+                    })
+            };
+            let tags = async {
+                scope
+                    .call(
+                        ops::ECR_LIST_TAGS_FOR_RESOURCE,
+                        Some(&arn),
+                        client.list_tags_for_resource().resource_arn(&arn).send(),
+                    )
+                    .await
+                    .map(|o| {
+                        o.tags()
+                            .iter()
+                            .map(|t| TagDto {
+                                key: t.key().to_string(),
+                                value: t.value().to_string(),
+                            })
+                            .collect()
+                    })
+            };
+            let (policy, tags) = join(policy, tags).await;
             EcrRepositoryDto {
+                tags,
                 repository_arn: arn,
                 repository_name: Some(name),
                 repository_uri: r.repository_uri().map(str::to_string),
@@ -822,10 +1224,11 @@ async fn repositories(
     Some(join_all(reads).await)
 }
 
-/// CloudWatch Logs log groups.
-async fn log_groups(
+/// CloudWatch Logs log groups and each one's tags.
+pub(super) async fn log_groups(
     scope: Scope<'_, '_>,
     client: &aws_sdk_cloudwatchlogs::Client,
+    partition: &str,
 ) -> Option<Vec<LogGroupDto>> {
     let pages = scope
         .pages(
@@ -834,14 +1237,72 @@ async fn log_groups(
             client.describe_log_groups().into_paginator().send(),
         )
         .await?;
+    let region = scope.region.unwrap_or_default();
+    let reads = pages.iter().flat_map(|p| p.log_groups()).filter_map(|g| {
+        let name = g.log_group_name()?.to_string();
+        Some(async move {
+            // Tags are read by the group's ARN without the `:*` that `arn` ends with.
+            let tagged = g
+                .log_group_arn()
+                .or_else(|| g.arn().map(|a| a.strip_suffix(":*").unwrap_or(a)))
+                .map_or_else(
+                    || {
+                        format!(
+                            "arn:{partition}:logs:{region}:{}:log-group:{name}",
+                            scope.account
+                        )
+                    },
+                    str::to_string,
+                );
+            let tags = scope
+                .call(
+                    ops::LOGS_LIST_TAGS_FOR_RESOURCE,
+                    Some(&tagged),
+                    client.list_tags_for_resource().resource_arn(&tagged).send(),
+                )
+                .await
+                .map(|o| {
+                    o.tags()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                });
+            LogGroupDto {
+                tags,
+                log_group_name: name,
+                arn: g.arn().map(str::to_string),
+            }
+        })
+    });
+    Some(join_all(reads).await)
+}
+
+/// EC2 instances, each with the instance profile it runs with.
+pub(super) async fn ec2_instances(
+    scope: Scope<'_, '_>,
+    client: &aws_sdk_ec2::Client,
+) -> Option<Vec<Ec2InstanceDto>> {
+    let pages = scope
+        .pages(
+            ops::DESCRIBE_INSTANCES,
+            None,
+            client.describe_instances().into_paginator().send(),
+        )
+        .await?;
     Some(
         pages
             .iter()
-            .flat_map(|p| p.log_groups())
-            .filter_map(|g| {
-                Some(LogGroupDto {
-                    log_group_name: g.log_group_name()?.to_string(),
-                    arn: g.arn().map(str::to_string),
+            .flat_map(|p| p.reservations())
+            .flat_map(|r| r.instances())
+            .filter_map(|i| {
+                Some(Ec2InstanceDto {
+                    instance_id: i.instance_id()?.to_string(),
+                    iam_instance_profile: i.iam_instance_profile().and_then(|p| {
+                        Some(IamInstanceProfileDto {
+                            arn: p.arn()?.to_string(),
+                        })
+                    }),
                 })
             })
             .collect(),

@@ -4,14 +4,27 @@
 //! A failed call never aborts collection. It becomes a `gaps[]` entry naming the account, region,
 //! service, operation and resource, and the observer hears of it at once, so the CLI can warn
 //! while collection goes on.
+//!
+//! The SDK retries inside a call, out of our sight; [`CountingCache`] sits where every attempt
+//! passes (the identity cache, asked for credentials once per attempt) and counts the retries.
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::identity::{
+    IdentityFuture, ResolveCachedIdentity, SharedIdentityCache, SharedIdentityResolver,
+};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::{CreateUnhandledError, SdkError};
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::ErrorKind;
 use tokio::sync::Semaphore;
 
 use super::Observer;
@@ -23,6 +36,9 @@ use crate::model;
 pub(super) struct Ctx<'o> {
     semaphore: Semaphore,
     calls: std::cell::Cell<u64>,
+    /// Attempts after the first of any call, counted by [`CountingCache`] (which the SDK may
+    /// call from any thread, hence the atomic).
+    retries: Arc<AtomicU64>,
     gaps: RefCell<Vec<GapDto>>,
     pub(super) observer: &'o dyn Observer,
 }
@@ -32,6 +48,7 @@ impl<'o> Ctx<'o> {
         Ctx {
             semaphore: Semaphore::new(concurrency.max(1)),
             calls: std::cell::Cell::new(0),
+            retries: Arc::new(AtomicU64::new(0)),
             gaps: RefCell::new(Vec::new()),
             observer,
         }
@@ -39,6 +56,19 @@ impl<'o> Ctx<'o> {
 
     pub(super) fn calls(&self) -> u64 {
         self.calls.get()
+    }
+
+    /// Attempts made after a call's first one failed (throttling, 5xx, dropped connections).
+    pub(super) fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// `cache`, counting into this collection's retries.
+    pub(super) fn counting(&self, cache: SharedIdentityCache) -> SharedIdentityCache {
+        SharedIdentityCache::new(CountingCache {
+            inner: cache,
+            retries: Arc::clone(&self.retries),
+        })
     }
 
     pub(super) fn take_gaps(&self) -> Vec<GapDto> {
@@ -138,26 +168,101 @@ impl Scope<'_, '_> {
         }
     }
 
+    /// Makes the first call with the credentials of an assumed role, which are only fetched
+    /// then. A failure to get them is a gap for `assume` on `role` with STS's own answer; any
+    /// other failure is a gap for `op`.
+    pub(super) async fn call_assumed<T, E, F>(
+        &self,
+        op: Op,
+        assume: Op,
+        role: &str,
+        fut: F,
+    ) -> Option<T>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: OpError,
+    {
+        match self.ctx.request(fut).await {
+            Ok(out) => Some(out),
+            Err(err) => {
+                match assume_role_failure(&err) {
+                    Some(refused) => self.gap(assume, Some(role), describe_ref(refused)),
+                    None => self.gap(op, None, describe(err)),
+                }
+                None
+            }
+        }
+    }
+
     /// Reads every page. If the first page fails the list is `None` (not collected); if a later
     /// one fails, the pages read so far are kept. Either way the failure is a gap.
     pub(super) async fn pages<T, E>(
         &self,
         op: Op,
         resource: Option<&str>,
-        mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+        stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
     ) -> Option<Vec<T>>
+    where
+        E: OpError,
+    {
+        let read = self.pages_noting(op, resource, None, stream).await;
+        (read.complete || !read.pages.is_empty()).then_some(read.pages)
+    }
+
+    /// Reads every page, and says whether the list is complete. A failure is a gap whose error
+    /// ends with `consequence`, when given: what the missing pages mean for the snapshot.
+    pub(super) async fn pages_noting<T, E>(
+        &self,
+        op: Op,
+        resource: Option<&str>,
+        consequence: Option<&str>,
+        mut stream: PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Paged<T>
     where
         E: OpError,
     {
         let mut pages = Vec::new();
         loop {
             match self.ctx.page(&mut stream).await {
-                None => return Some(pages),
+                None => {
+                    return Paged {
+                        pages,
+                        complete: true,
+                    };
+                }
                 Some(Ok(page)) => pages.push(page),
                 Some(Err(err)) => {
-                    self.gap(op, resource, describe(err));
-                    return (!pages.is_empty()).then_some(pages);
+                    self.gap(op, resource, with_consequence(describe(err), consequence));
+                    return Paged {
+                        pages,
+                        complete: false,
+                    };
                 }
+            }
+        }
+    }
+
+    /// Makes one call; a failure becomes a gap whose error ends with `consequence`, and `None`.
+    pub(super) async fn call_noting<T, E, F>(
+        &self,
+        op: Op,
+        resource: Option<&str>,
+        consequence: &str,
+        fut: F,
+    ) -> Option<T>
+    where
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: OpError,
+    {
+        match self.ctx.request(fut).await {
+            Ok(out) => Some(out),
+            Err(err) => {
+                self.gap(
+                    op,
+                    resource,
+                    with_consequence(describe(err), Some(consequence)),
+                );
+                None
             }
         }
     }
@@ -175,36 +280,114 @@ impl Scope<'_, '_> {
     }
 }
 
+/// The pages of a list, and whether every page was read.
+pub(super) struct Paged<T> {
+    /// The pages read, in order.
+    pub(super) pages: Vec<T>,
+    /// Whether the list ended normally (no page failed).
+    pub(super) complete: bool,
+}
+
+/// `error`, then what it means for the snapshot.
+fn with_consequence(error: String, consequence: Option<&str>) -> String {
+    match consequence {
+        Some(c) => format!("{error}; {c}"),
+        None => error,
+    }
+}
+
 /// A one-line description of a failed call: the service's error code and message, or what
 /// went wrong on the way. It never includes the request, so no credentials or tokens.
 pub(super) fn describe<E>(err: SdkError<E, HttpResponse>) -> String
 where
     E: OpError,
 {
+    describe_ref(&err)
+}
+
+/// [`describe`], of a borrowed error. A call that could not be sent because the credentials of
+/// an assumed role could not be renewed says so, with STS's answer.
+fn describe_ref<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: OpError,
+{
     match err {
-        SdkError::ServiceError(ref ctx) => {
+        SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status().as_u16();
-            let e = err.into_service_error();
+            let e = ctx.err();
             match (e.code(), e.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_string(),
                 (None, Some(message)) => format!("HTTP {status}: {message}"),
-                (None, None) => format!("HTTP {status}: {}", chain(&e)),
+                (None, None) => format!("HTTP {status}: {}", chain(e)),
             }
         }
         SdkError::TimeoutError(_) => "timeout: the call did not finish in time".to_string(),
-        SdkError::DispatchFailure(ref failure) => {
+        SdkError::DispatchFailure(failure) => {
+            if let Some(refused) = assume_role_failure(err) {
+                return format!(
+                    "request not sent: the assumed role's credentials could not be renewed: {}",
+                    describe_ref(refused)
+                );
+            }
+            // A connection closed before the answer came is an I/O failure to hyper or, as
+            // S3 sometimes sees it, a transient "incomplete message".
+            let lost = failure.as_other() == Some(ErrorKind::TransientError);
             let kind = if failure.is_timeout() {
                 "timeout"
-            } else if failure.is_io() {
+            } else if failure.is_io() || lost {
                 "network error"
             } else {
                 "request not sent"
             };
-            format!("{kind}: {}", chain(&err))
+            format!("{kind}: {}", chain(err))
         }
-        SdkError::ResponseError(_) => format!("malformed response: {}", chain(&err)),
-        _ => chain(&err),
+        SdkError::ResponseError(_) => format!("malformed response: {}", chain(err)),
+        _ => chain(err),
+    }
+}
+
+/// The AssumeRole failure behind a call that failed for want of credentials: the SDK resolves
+/// credentials before sending, and aws-config's `AssumeRoleProvider` keeps STS's error as the
+/// source of its own.
+fn assume_role_failure<'e>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e SdkError<AssumeRoleError, HttpResponse>> {
+    let mut next = err.source();
+    while let Some(e) = next {
+        if let Some(refused) = e.downcast_ref::<SdkError<AssumeRoleError, HttpResponse>>() {
+            return Some(refused);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// An identity cache that counts retries: the SDK asks it for credentials at every attempt of a
+/// call, after recording the attempt's number, so an attempt numbered 2 or more is a retry.
+/// (The inner cache's own config checks cannot be reached through the SDK's sealed trait; the
+/// lazy cache's only check is that a time source and a sleep exist, which `aws-config` provides.)
+#[derive(Debug)]
+struct CountingCache {
+    inner: SharedIdentityCache,
+    retries: Arc<AtomicU64>,
+}
+
+impl ResolveCachedIdentity for CountingCache {
+    fn resolve_cached_identity<'a>(
+        &'a self,
+        resolver: SharedIdentityResolver,
+        runtime_components: &'a RuntimeComponents,
+        config_bag: &'a ConfigBag,
+    ) -> IdentityFuture<'a> {
+        if config_bag
+            .load::<RequestAttempts>()
+            .is_some_and(|a| a.attempts() > 1)
+        {
+            self.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner
+            .resolve_cached_identity(resolver, runtime_components, config_bag)
     }
 }
 

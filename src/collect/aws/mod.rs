@@ -6,7 +6,8 @@
 //! becomes a `gaps[]` entry and collection carries on. SDK values are mapped field by field into
 //! the snapshot reader's own serde shapes (`collect::snapshot`), so a collected snapshot is read
 //! back by the same code as a hand-written one. Credentials are handed to the SDK and never read,
-//! stored or formatted here.
+//! stored or formatted here; those of `--org-role` renew themselves before they expire, so a
+//! collection may outlast them.
 
 mod account;
 mod call;
@@ -15,11 +16,14 @@ mod ops;
 mod org;
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::time::{Duration, Instant};
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::client::identity::SharedIdentityCache;
 
 pub use ops::{OPERATIONS, Op};
 
@@ -131,8 +135,40 @@ pub struct Summary {
     pub gaps: usize,
     /// API calls made (each page counts).
     pub calls: u64,
+    /// Attempts the SDK made again after a call's attempt failed (throttling, 5xx, a dropped
+    /// connection); calls that succeeded on a retry left no gap. The retries of AssumeRole
+    /// itself happen inside aws-config's credentials provider and are not counted.
+    pub retries: u64,
+    /// With `--org-role`: the organization or its account list could not be read in full, so
+    /// member accounts may be missing from the snapshot without a gap naming them.
+    pub members_may_be_missing: bool,
     /// Wall time.
     pub elapsed: Duration,
+}
+
+impl fmt::Display for Summary {
+    /// The closing line: what was collected, what was lost, and the effort it took.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "collected {} account(s), {} region(s), {} role(s), {} task definition(s), {} resource(s), {} gap(s), {} call(s), {} retry attempt(s) in {:.1}s",
+            self.accounts,
+            self.regions,
+            self.roles,
+            self.task_definitions,
+            self.resources,
+            self.gaps,
+            self.calls,
+            self.retries,
+            self.elapsed.as_secs_f64()
+        )?;
+        if self.members_may_be_missing {
+            f.write_str(
+                "; member accounts may be missing: the organization or its account list could not be read in full (see the gaps)",
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// A collected snapshot.
@@ -188,9 +224,13 @@ pub fn collect(
     runtime.block_on(collect_async(options, observer))
 }
 
+/// How long the SDK may take to get credentials before a call fails: long enough for an
+/// AssumeRole that is throttled and retried with backoff (the SDK's default is 5 seconds).
+const CREDENTIALS_LOAD_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The SDK configuration of one profile (or the default chain), with the retry, timeout and
-/// endpoint settings of `options`.
-async fn load_config(options: &CollectOptions, profile: Option<&str>) -> SdkConfig {
+/// endpoint settings of `options`, and an identity cache that counts retries into `ctx`.
+async fn load_config(ctx: &Ctx<'_>, options: &CollectOptions, profile: Option<&str>) -> SdkConfig {
     let retry = if options.max_attempts <= 1 {
         RetryConfig::disabled()
     } else {
@@ -202,7 +242,8 @@ async fn load_config(options: &CollectOptions, profile: Option<&str>) -> SdkConf
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry)
-        .timeout_config(timeouts);
+        .timeout_config(timeouts)
+        .identity_cache(ctx.counting(credentials_cache()));
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }
@@ -210,6 +251,15 @@ async fn load_config(options: &CollectOptions, profile: Option<&str>) -> SdkConf
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// The identity cache the SDK would make, with room for a slow AssumeRole. Every client built
+/// from one configuration shares it, so an assumed role is assumed once, not once per client,
+/// and assumed again shortly before its credentials expire.
+fn credentials_cache() -> SharedIdentityCache {
+    IdentityCache::lazy()
+        .load_timeout(CREDENTIALS_LOAD_TIMEOUT)
+        .build()
 }
 
 /// One account to read: how to reach it and what we know of it.
@@ -265,7 +315,7 @@ async fn collect_async(
     };
     let mut targets = Vec::new();
     for profile in profiles {
-        let config = load_config(options, profile).await;
+        let config = load_config(&ctx, options, profile).await;
         let label = match profile {
             Some(p) => format!("profile `{p}`"),
             None => "the default profile".to_string(),
@@ -288,15 +338,20 @@ async fn collect_async(
     }
 
     let mut organization = None;
+    let mut members_may_be_missing = false;
     if let (Some(role), Some(first)) = (&options.org_role, targets.first()) {
-        if let Some((org, members, me)) = org::organization(&ctx, first, role, options).await {
-            organization = Some(org);
-            // A shard reads its own accounts; the account that reads the organization only
-            // when it is one of them.
-            if !options.accounts.is_empty() && !options.accounts.contains(&me) {
-                targets.clear();
+        match org::organization(&ctx, first, role, options).await {
+            Some(found) => {
+                organization = Some(found.dto);
+                members_may_be_missing = !found.complete;
+                // A shard reads its own accounts; the account that reads the organization only
+                // when it is one of them.
+                if !options.accounts.is_empty() && !options.accounts.contains(&found.me) {
+                    targets.clear();
+                }
+                targets.extend(found.members);
             }
-            targets.extend(members);
+            None => members_may_be_missing = true,
         }
     }
 
@@ -323,7 +378,9 @@ async fn collect_async(
         return Err(CollectError::NoAccount { reason });
     }
     gaps.sort_by(|a, b| gap_key(a).cmp(&gap_key(b)));
-    let summary = summarize(&accounts, &gaps, ctx.calls(), started.elapsed());
+    let mut summary = summarize(&accounts, &gaps, ctx.calls(), started.elapsed());
+    summary.retries = ctx.retries();
+    summary.members_may_be_missing = members_may_be_missing;
     let snapshot = Snapshot {
         schema: Some(SNAPSHOT_SCHEMA.to_string()),
         collected_at: Some(

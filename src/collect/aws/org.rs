@@ -1,18 +1,48 @@
 //! Reading the organization from a management or delegated-admin account (`--org-role`): its
 //! accounts, the parent of every account and OU up to the root, SCPs and RCPs with their
 //! targets; then assuming the role in each active member account.
+//!
+//! A member is read with aws-config's `AssumeRoleProvider`, which the SDK's identity cache asks
+//! for fresh credentials shortly before the last ones expire, so a collection may last longer
+//! than a role session. The session is always named `rolechain`, so that whoever reads a
+//! member's CloudTrail sees who read the account.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
+use aws_config::Region;
+use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_organizations::types::PolicyType;
-use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
+use aws_sdk_sts::config::SharedCredentialsProvider;
 use futures_util::future::join_all;
 
 use super::decode::policy_document;
 use super::ops;
 use super::{CollectOptions, Ctx, Scope, Target};
 use crate::collect::snapshot::{OrgAccountDto, OrgDto, OrgPolicyDto, OrgPolicySummaryDto};
+
+/// The role session name of every AssumeRole: fixed, so that member accounts' CloudTrail
+/// readers recognise the collector.
+pub(super) const SESSION_NAME: &str = "rolechain";
+
+/// What reading the organization found.
+pub(super) struct Organization {
+    /// The organization, as the snapshot holds it.
+    pub(super) dto: OrgDto,
+    /// One target per active member account that could be assumed, other than `me`.
+    pub(super) members: Vec<Target>,
+    /// The account that read the organization.
+    pub(super) me: String,
+    /// Whether the list of accounts was read in full; if not, members may be missing and the
+    /// `ListAccounts` gap says so.
+    pub(super) complete: bool,
+}
+
+/// What a failed ListAccounts means, appended to its gap.
+const MEMBERS_MAY_BE_MISSING: &str = "member accounts may be missing from this snapshot: the organization's account list was not read in full";
+
+/// What a failed DescribeOrganization means, appended to its gap.
+const ORGANIZATION_NOT_READ: &str =
+    "the organization was not read, so member accounts may be missing from this snapshot";
 
 /// The organization, and one target per active member account other than `base`'s own.
 /// `None` when the organization cannot be described (a gap says why).
@@ -21,9 +51,8 @@ pub(super) async fn organization(
     base: &Target,
     role: &str,
     options: &CollectOptions,
-) -> Option<(OrgDto, Vec<Target>, String)> {
+) -> Option<Organization> {
     let client = aws_sdk_organizations::Client::new(&base.config);
-    let sts = aws_sdk_sts::Client::new(&base.config);
     let label = base.label.clone();
     let (me, partition) = super::caller_identity(ctx, &base.config, &label).await?;
     let scope = Scope {
@@ -32,9 +61,10 @@ pub(super) async fn organization(
         region: None,
     };
     let described = scope
-        .call(
+        .call_noting(
             ops::DESCRIBE_ORGANIZATION,
             None,
+            ORGANIZATION_NOT_READ,
             client.describe_organization().send(),
         )
         .await?;
@@ -48,26 +78,25 @@ pub(super) async fn organization(
     };
 
     let mut active = Vec::new();
-    if let Some(pages) = scope
-        .pages(
+    let listed = scope
+        .pages_noting(
             ops::LIST_ACCOUNTS,
             None,
+            Some(MEMBERS_MAY_BE_MISSING),
             client.list_accounts().into_paginator().send(),
         )
-        .await
-    {
-        for a in pages.iter().flat_map(|p| p.accounts()) {
-            let Some(id) = a.id() else { continue };
-            dto.accounts.push(OrgAccountDto {
-                id: id.to_string(),
-                name: a.name().map(str::to_string),
-            });
-            let is_active = a
-                .status()
-                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active);
-            if is_active {
-                active.push((id.to_string(), a.name().map(str::to_string)));
-            }
+        .await;
+    for a in listed.pages.iter().flat_map(|p| p.accounts()) {
+        let Some(id) = a.id() else { continue };
+        dto.accounts.push(OrgAccountDto {
+            id: id.to_string(),
+            name: a.name().map(str::to_string),
+        });
+        let is_active = a
+            .status()
+            .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active);
+        if is_active {
+            active.push((id.to_string(), a.name().map(str::to_string)));
         }
     }
     dto.accounts.sort_by(|a, b| a.id.cmp(&b.id));
@@ -207,20 +236,27 @@ pub(super) async fn organization(
             .filter(|(id, _)| {
                 *id != me && (options.accounts.is_empty() || options.accounts.contains(id))
             })
-            .map(|(id, name)| assume(scope, &sts, base, &partition, id, name, role, options)),
+            .map(|(id, name)| assume(scope, base, &partition, id, name, role, options)),
     )
     .await;
-    Some((dto, members.into_iter().flatten().collect(), me))
+    Some(Organization {
+        dto,
+        members: members.into_iter().flatten().collect(),
+        me,
+        complete: listed.complete,
+    })
 }
 
-/// Assumes `role` in account `id`; a failure is a gap and the account is skipped.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one call site; a struct would only rename the arguments"
-)]
+/// Assumes `role` in account `id` through a refreshing provider; a failure is a gap and the
+/// account is skipped.
+///
+/// The provider is lazy, so a first call with its credentials (STS GetCallerIdentity, which
+/// needs no permission) makes the first AssumeRole here, where a refusal becomes a gap for
+/// `sts:AssumeRole` on the role with STS's answer, as for any other call. The SDK's identity
+/// cache, shared by every client built from the returned configuration, keeps those credentials
+/// and asks the provider again shortly before they expire.
 async fn assume(
     scope: Scope<'_, '_>,
-    sts: &aws_sdk_sts::Client,
     base: &Target,
     partition: &str,
     id: String,
@@ -234,31 +270,16 @@ async fn assume(
         account: &id,
         region: None,
     };
-    let out = member
-        .call(
+    let config = assumed_config(base, &role_arn, options.external_id.as_deref()).await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    member
+        .call_assumed(
+            ops::GET_CALLER_IDENTITY,
             ops::ASSUME_ROLE,
-            Some(&role_arn),
-            sts.assume_role()
-                .role_arn(&role_arn)
-                .role_session_name("rolechain")
-                .set_external_id(options.external_id.clone())
-                .send(),
+            &role_arn,
+            sts.get_caller_identity().send(),
         )
         .await?;
-    let c = out.credentials()?;
-    let expiry = SystemTime::try_from(*c.expiration()).ok();
-    let credentials = Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        expiry,
-        "rolechain-org-role",
-    );
-    let config = base
-        .config
-        .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .build();
     Some(Target {
         config,
         regions: base.regions.clone(),
@@ -267,3 +288,35 @@ async fn assume(
         name,
     })
 }
+
+/// `base`'s configuration with the credentials of `role_arn`, assumed with `base`'s own
+/// credentials, endpoint, retries and timeouts, in `base`'s region (or the first region read).
+pub(super) async fn assumed_config(
+    base: &Target,
+    role_arn: &str,
+    external_id: Option<&str>,
+) -> aws_config::SdkConfig {
+    let mut provider = AssumeRoleProvider::builder(role_arn)
+        .session_name(SESSION_NAME)
+        .configure(&base.config);
+    let region = base
+        .config
+        .region()
+        .cloned()
+        .or_else(|| base.regions.first().map(|r| Region::new(r.clone())));
+    if let Some(region) = region {
+        provider = provider.region(region);
+    }
+    if let Some(external_id) = external_id {
+        provider = provider.external_id(external_id);
+    }
+    let provider = provider.build().await;
+    base.config
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build()
+}
+
+#[cfg(test)]
+#[path = "org_tests.rs"]
+mod tests;
