@@ -291,7 +291,7 @@ async fn assume(
 
 /// `base`'s configuration with the credentials of `role_arn`, assumed with `base`'s own
 /// credentials, endpoint, retries and timeouts, in `base`'s region (or the first region read).
-pub(super) async fn assumed_config(
+async fn assumed_config(
     base: &Target,
     role_arn: &str,
     external_id: Option<&str>,
