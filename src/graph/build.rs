@@ -424,7 +424,7 @@ impl<'a> Builder<'_, 'a> {
             };
             let Some(instances) = r.ecs.as_ref().and_then(|e| e.container_instances.as_ref())
             else {
-                self.diagnostics.push(Diagnostic::info(
+                self.diagnostics.push(Diagnostic::warning(
                     "container-instances-not-collected",
                     td_arn.to_string(),
                     format!("{why} in cluster `{cluster}`, whose container instances were not collected: the instance role its containers could reach is unknown"),
@@ -462,7 +462,7 @@ impl<'a> Builder<'_, 'a> {
                     .and_then(|i| i.instance_profile_arn.as_deref());
                 let Some(profile) = profile else {
                     if r.ec2_instances.is_none() {
-                        self.diagnostics.push(Diagnostic::info(
+                        self.diagnostics.push(Diagnostic::warning(
                             "ec2-instances-not-collected",
                             ci.arn.clone(),
                             format!("EC2 instances were not collected, so the instance profile of `{instance_id}` is unknown"),
