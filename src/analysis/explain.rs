@@ -12,7 +12,9 @@ use petgraph::visit::EdgeRef;
 
 use super::search::{lookup, reach, resolve_sources};
 use super::{Path, QueryError};
-use crate::graph::world::{Block, Caller, Verdict, World};
+use crate::graph::hop::{Block, Verdict};
+use crate::graph::kinds;
+use crate::graph::world::{Caller, World};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::{Diagnostic, Inventory};
 use crate::policy::{Blocker, PolicyType};
@@ -118,21 +120,7 @@ pub fn explain(
             expected: "a resource",
         });
     }
-    let service = World::service_of(target_kind);
-    let actions: Vec<String> = match actions {
-        Some(list) => list
-            .iter()
-            .filter(|a| {
-                a.split_once(':')
-                    .is_some_and(|(s, _)| s.eq_ignore_ascii_case(service))
-            })
-            .cloned()
-            .collect(),
-        None => World::default_actions(target_kind)
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-    };
+    let actions = kinds::actions_for(target_kind, actions);
     let paths = reach(graph, &sources, Some(target), max_depth);
     let mut explanation = Explanation {
         from: from.to_string(),

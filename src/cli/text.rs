@@ -560,7 +560,7 @@ pub fn decision(request: &Request, policies: &PolicySet<'_>, d: &Decision) -> St
         let _ = writeln!(
             out,
             "  blocked: {}",
-            rolechain::graph::world::describe_blocker(Some(b), "the request")
+            rolechain::graph::hop::describe_blocker(Some(b), "the request")
         );
         let failed = failed_conditions(request, policies, d);
         for group in statements(&failed) {

@@ -8,8 +8,11 @@ use petgraph::graph::DiGraph;
 
 use rayon::prelude::*;
 
+use super::hop::Verdict;
 use super::index::{IdentityMatcher, ResourceIndex, statement_services};
-use super::world::{Caller, ECS_TASKS, Outside, Outsider, Prepared, ResourceInfo, Verdict, World};
+use super::kinds;
+use super::outside::{Outside, Outsider};
+use super::world::{Caller, ECS_TASKS, Prepared, ResourceInfo, World};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::arn::account_root;
 use crate::model::{self, Diagnostic, Inventory, Principal};
@@ -18,7 +21,8 @@ use crate::model::{self, Diagnostic, Inventory, Principal};
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
     /// The actions to evaluate on resources; `None` means each resource type's defaults
-    /// ([`World::default_actions`]). Actions of another service than the resource's are skipped.
+    /// ([`kinds::default_actions`]). Actions of another service than the resource's are
+    /// skipped ([`kinds::actions_for`]).
     pub actions: Option<Vec<String>>,
     /// Evaluate every (principal, resource) pair instead of the indexed candidates. The result is
     /// the same (the candidate indexes only skip pairs that are surely denied); this exists to
@@ -841,23 +845,7 @@ impl<'a> Builder<'_, 'a> {
             .collect();
         let actions: Vec<Vec<String>> = resources
             .iter()
-            .map(|resource| {
-                let service = World::service_of(resource.kind);
-                match &options.actions {
-                    Some(list) => list
-                        .iter()
-                        .filter(|a| {
-                            a.split_once(':')
-                                .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case(service))
-                        })
-                        .cloned()
-                        .collect(),
-                    None => World::default_actions(resource.kind)
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect(),
-                }
-            })
+            .map(|resource| kinds::actions_for(resource.kind, options.actions.as_deref()))
             .collect();
         let index = ResourceIndex::new(&resources);
         // Each caller's candidates are evaluated on its own; callers run in parallel and their

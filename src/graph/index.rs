@@ -79,7 +79,7 @@ pub struct ResourceIndex {
 }
 
 fn service_of(kind: NodeKind) -> &'static str {
-    super::world::World::service_of(kind)
+    super::kinds::service_of(kind)
 }
 
 impl ResourceIndex {

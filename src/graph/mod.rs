@@ -15,12 +15,15 @@ use crate::policy::{OpenCondition, Reason};
 mod build;
 pub mod context;
 mod ecs;
+pub mod hop;
 pub mod index;
+pub mod kinds;
+mod outside;
 pub mod world;
 
 pub use build::{BuildOptions, build, outsiders};
 pub use ecs::{ReferenceError, ValueFrom, parse_image_repository, parse_value_from};
-pub use world::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};
+pub use outside::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};
 
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -1,0 +1,358 @@
+//! Access hops: a principal acting on a resource, with the decrypt it needs (R4.4).
+
+use crate::graph::context;
+use crate::graph::hop::Verdict;
+use crate::graph::kinds::service_of;
+use crate::graph::world::policy_is_public;
+use crate::graph::world::{KeyRef, Prepared, ResourceInfo, World};
+use crate::graph::{EdgeStatus, NodeKind};
+use crate::model::{self, Diagnostic, PolicyDocument};
+use crate::policy::{
+    Blocker, Context, ContextValue, PolicyRef, PolicyType, Request, RequestResource,
+};
+
+impl<'a> World<'a> {
+    /// The request resource for an action on a resource (S3 objects and log streams are "some
+    /// resource under" the bucket or group).
+    pub(in crate::graph) fn request_resource(
+        resource: &ResourceInfo<'_>,
+        action: &str,
+    ) -> RequestResource {
+        let name = action.split_once(':').map_or(action, |(_, n)| n);
+        match resource.kind {
+            NodeKind::S3Bucket if name.contains("Object") => {
+                RequestResource::Under(format!("{}/", resource.id))
+            }
+            NodeKind::LogGroup
+                if name.eq_ignore_ascii_case("GetLogEvents")
+                    || name.eq_ignore_ascii_case("GetLogRecord") =>
+            {
+                RequestResource::Under(format!("{}:log-stream:", resource.id))
+            }
+            NodeKind::LogGroup => RequestResource::Arn(format!("{}:*", resource.id)),
+            _ => RequestResource::Arn(resource.id.clone()),
+        }
+    }
+
+    /// Evaluates `caller` acting on `resource` with each of `actions`; the hop allows the actions
+    /// that are allowed. Reading a value under a customer-managed key also needs `kms:Decrypt`
+    /// through the owning service (R4.4).
+    pub fn access(
+        &self,
+        caller: &Prepared<'a>,
+        resource: &ResourceInfo<'a>,
+        actions: &[String],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let mut result: Option<Verdict> = None;
+        for action in actions {
+            let v = self.access_one(caller, resource, action, diags);
+            let v = if v.status != EdgeStatus::Denied {
+                Verdict {
+                    actions: vec![action.clone()],
+                    ..v
+                }
+            } else {
+                v
+            };
+            result = Some(match result {
+                None => v,
+                Some(prev) => prev.or(v),
+            });
+        }
+        let verdict = result.unwrap_or_else(|| {
+            Verdict::denied(
+                format!("`{}` → (no action) on `{}`", caller.id(), resource.id),
+                None,
+                "no queried action applies to this resource type".to_string(),
+            )
+        });
+        Self::outside_verdict(caller, verdict)
+    }
+
+    pub(in crate::graph) fn access_one(
+        &self,
+        caller: &Prepared<'a>,
+        resource: &ResourceInfo<'a>,
+        action: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let request_text = || format!("`{}` → {action} on `{}`", caller.id(), resource.id);
+        if !caller.caller.in_partition(&resource.partition) {
+            return Verdict::denied(
+                request_text(),
+                None,
+                "access never crosses partitions".to_string(),
+            );
+        }
+        let mut ctx = Context::layered(
+            ContextValue::Unknown,
+            vec![
+                self.direct(&resource.region),
+                caller.context.clone(),
+                self.resource_ctx(&resource.id, &resource.account, resource.tags),
+            ],
+        );
+        if resource.kind == NodeKind::KmsKey {
+            let account = caller.caller.account();
+            ctx.set(
+                "kms:CallerAccount",
+                if account.is_empty() {
+                    ContextValue::Unknown
+                } else {
+                    ContextValue::Single(account.to_string())
+                },
+            );
+            ctx.set("kms:ViaService", ContextValue::Absent);
+        }
+        let request = Request {
+            principal: Self::principal_of(caller),
+            action: action.to_string(),
+            resource: Self::request_resource(resource, action),
+            resource_account: resource.account.clone(),
+            context: ctx,
+        };
+        let policy_type = if resource.kind == NodeKind::KmsKey {
+            PolicyType::Key
+        } else {
+            PolicyType::Resource
+        };
+        // A bucket's public ACL grants are weighed with its policy.
+        let merged: Option<PolicyDocument> = resource.acl.as_ref().map(|acl| {
+            let mut doc = resource.policy.cloned().unwrap_or(PolicyDocument {
+                version: Some("2012-10-17".to_string()),
+                statements: Vec::new(),
+            });
+            doc.statements.extend(acl.statements.iter().cloned());
+            doc
+        });
+        let resource_ref = merged.as_ref().or(resource.policy).map(|doc| PolicyRef {
+            policy_type,
+            id: &resource.id,
+            document: doc,
+        });
+        let service = service_of(resource.kind);
+        let decision = self.decide(
+            caller,
+            &request,
+            resource_ref,
+            service,
+            resource.aws_managed_key,
+            diags,
+        );
+        let mut verdict = Verdict::from_decision(decision, request_text, &resource.id);
+        verdict = self.unknown_resource_policy(verdict, caller, resource);
+        if verdict.status == EdgeStatus::Denied {
+            return verdict;
+        }
+        if resource.kind == NodeKind::S3Bucket {
+            verdict = self.public_access_block(verdict, caller, resource, request_text);
+            if verdict.status == EdgeStatus::Denied {
+                return verdict;
+            }
+        }
+        let reads_value = matches!(
+            (resource.kind, action.to_ascii_lowercase().as_str()),
+            (NodeKind::Secret, "secretsmanager:getsecretvalue")
+                | (
+                    NodeKind::SsmParameter,
+                    "ssm:getparameter" | "ssm:getparameters" | "ssm:getparametersbypath"
+                )
+                | (NodeKind::S3Bucket, "s3:getobject" | "s3:getobjectversion")
+        );
+        if reads_value {
+            if let Some(key) = &resource.encryption_key {
+                verdict = verdict.and(self.decrypt_via(caller, resource, key, diags));
+            }
+        }
+        verdict
+    }
+
+    /// S3 Block Public Access (`RestrictPublicBuckets`, of the account or the bucket): a bucket
+    /// whose policy is public serves only AWS service principals and principals of its own
+    /// account. Where the settings were not collected, the hop keeps a note.
+    pub(in crate::graph) fn public_access_block(
+        &self,
+        verdict: Verdict,
+        caller: &Prepared<'_>,
+        resource: &ResourceInfo<'_>,
+        request_text: impl FnOnce() -> String,
+    ) -> Verdict {
+        let Some(bucket) = resource.bucket else {
+            return verdict;
+        };
+        if !bucket.policy.as_ref().is_some_and(policy_is_public)
+            || caller.caller.account() == resource.account
+        {
+            return verdict;
+        }
+        let account_block = self
+            .accounts
+            .get(resource.account.as_str())
+            .and_then(|a| a.s3_public_access_block);
+        let restricts = |b: Option<model::PublicAccessBlock>| b.map(|b| b.restrict_public_buckets);
+        match (restricts(account_block), restricts(bucket.public_access_block)) {
+            (Some(true), _) | (_, Some(true)) => {
+                let level = if account_block.is_some_and(|b| b.restrict_public_buckets) {
+                    format!("account {}", resource.account)
+                } else {
+                    format!("bucket `{}`", resource.label)
+                };
+                Verdict::denied(
+                    request_text(),
+                    None,
+                    format!("S3 Block Public Access (RestrictPublicBuckets, set on {level}) limits this bucket, whose policy is public, to AWS services and its own account"),
+                )
+            }
+            (Some(false), Some(false)) => verdict,
+            _ => verdict.note(format!(
+                "the Block Public Access settings of `{}` or of account {} were not collected; RestrictPublicBuckets would limit this public bucket to its own account",
+                resource.label, resource.account
+            )),
+        }
+    }
+
+    /// A resource the snapshot does not hold has an unknown policy: where that policy could be
+    /// the missing side, the hop is conditional rather than denied.
+    pub(in crate::graph) fn unknown_resource_policy(
+        &self,
+        verdict: Verdict,
+        caller: &Prepared<'_>,
+        resource: &ResourceInfo<'_>,
+    ) -> Verdict {
+        if !resource.policy_unknown() {
+            return verdict;
+        }
+        let what = if resource.in_snapshot {
+            format!("the key policy of `{}` is not in the snapshot", resource.id)
+        } else {
+            format!("`{}` is not in the snapshot", resource.id)
+        };
+        let missing_resource_side = matches!(
+            verdict.blocked.as_ref().and_then(|b| b.blocker.as_ref()),
+            Some(Blocker::ResourceMissingAllow { .. } | Blocker::KeyPolicyMissing)
+        );
+        if missing_resource_side {
+            return Verdict {
+                status: EdgeStatus::Conditional,
+                blocked: None,
+                ..Verdict::allowed()
+            }
+            .note(format!(
+                "{what}; access from `{}` depends on its policy",
+                caller.id()
+            ));
+        }
+        if verdict.status == EdgeStatus::Denied {
+            return verdict;
+        }
+        if resource.kind == NodeKind::KmsKey {
+            // A key policy must always allow (R2.7): without it the access is only possible.
+            return verdict.conditional(format!("{what}; it must allow the caller"));
+        }
+        verdict.note(format!("{what}; its policy could still deny"))
+    }
+
+    /// `kms:Decrypt` on the key of a secret or SecureString parameter, called through the service.
+    pub(in crate::graph) fn decrypt_via(
+        &self,
+        caller: &Prepared<'a>,
+        value: &ResourceInfo<'_>,
+        key: &KeyRef,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let caller_account = caller.caller.account();
+        let service = service_of(value.kind);
+        match key {
+            KeyRef::AwsManaged => {
+                if caller_account != value.account {
+                    return Verdict::denied(
+                        format!(
+                            "`{}` → kms:Decrypt on aws/{service} of account {}",
+                            caller.id(),
+                            value.account
+                        ),
+                        Some(Blocker::AwsManagedKeyCrossAccount),
+                        format!(
+                            "`{}` uses the AWS-managed key aws/{service}, which no other account can use",
+                            value.id
+                        ),
+                    );
+                }
+                Verdict::allowed()
+            }
+            KeyRef::Unresolved(reference) => Verdict::allowed().conditional(format!(
+                "KMS key `{reference}` of `{}` is not in the snapshot",
+                value.id
+            )),
+            KeyRef::Unknown => Verdict::allowed().conditional(format!(
+                "`{}` is not in the snapshot, so the KMS key that encrypts it is unknown; a customer-managed key's policy must also allow",
+                value.id
+            )),
+            KeyRef::Key(key_arn) => {
+                let Some(info) = self.resources.get(key_arn) else {
+                    return Verdict::allowed()
+                        .conditional(format!("KMS key `{key_arn}` is not in the snapshot"));
+                };
+                if info.aws_managed_key && caller_account == info.account && info.policy.is_none() {
+                    return Verdict::allowed();
+                }
+                let request_text = || {
+                    format!(
+                        "`{}` → kms:Decrypt on `{key_arn}` via {service}",
+                        caller.id()
+                    )
+                };
+                let mut ctx = Context::layered(
+                    ContextValue::Unknown,
+                    vec![
+                        caller.context.clone(),
+                        self.resource_ctx(&info.id, &info.account, info.tags),
+                    ],
+                );
+                context::via_service(&mut ctx, service, &value.region, caller_account);
+                match value.kind {
+                    NodeKind::Secret => ctx.set(
+                        "kms:EncryptionContext:SecretARN",
+                        ContextValue::Single(value.id.clone()),
+                    ),
+                    NodeKind::S3Bucket => ctx.set(
+                        "kms:EncryptionContext:aws:s3:arn",
+                        ContextValue::Prefix(value.id.clone()),
+                    ),
+                    _ => ctx.set(
+                        "kms:EncryptionContext:PARAMETER_ARN",
+                        ContextValue::Single(value.id.clone()),
+                    ),
+                };
+                let request = Request {
+                    principal: Self::principal_of(caller),
+                    action: "kms:Decrypt".to_string(),
+                    resource: RequestResource::Arn(key_arn.clone()),
+                    resource_account: info.account.clone(),
+                    context: ctx,
+                };
+                let key_ref = info.policy.map(|doc| PolicyRef {
+                    policy_type: PolicyType::Key,
+                    id: &info.id,
+                    document: doc,
+                });
+                if key_ref.is_none() {
+                    return Verdict::allowed().conditional(format!(
+                        "the key policy of `{key_arn}` is not in the snapshot"
+                    ));
+                }
+                let decision = self.decide(
+                    caller,
+                    &request,
+                    key_ref,
+                    "kms",
+                    info.aws_managed_key,
+                    diags,
+                );
+                Verdict::from_decision(decision, request_text, key_arn)
+                    .note_if_allowed("KMS grants are not modelled; a grant could allow more")
+            }
+        }
+    }
+}
