@@ -12,8 +12,10 @@ use petgraph::visit::EdgeRef;
 
 use super::search::{lookup, reach, resolve_sources};
 use super::{Path, QueryError};
-use crate::graph::hop::{Block, Verdict};
+use crate::graph::hop::Block;
+use crate::graph::index::TrustIndex;
 use crate::graph::kinds;
+use crate::graph::outside::Outsiders;
 use crate::graph::world::{Caller, World};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::{Diagnostic, Inventory};
@@ -134,7 +136,8 @@ pub fn explain(
         return Ok(explanation);
     }
     let world = World::new(inventory);
-    let outside = crate::graph::outsiders(&world);
+    let outside = Outsiders::scan(&world);
+    let trusts = TrustIndex::new(&world);
     let mut diags = Vec::new();
     let mut ranked: Vec<(u8, usize, Attempt)> = Vec::new();
     let resource = world
@@ -181,13 +184,10 @@ pub fn explain(
         if node.kind != NodeKind::Container {
             continue;
         }
-        let Some((td_arn, _)) = node.id.rsplit_once('#') else {
+        let Some((place, container)) = world.container(&node.id) else {
             continue;
         };
-        let Some((td, account, region, partition)) = find_task_definition(inventory, td_arn) else {
-            continue;
-        };
-        match &td.task_role_arn {
+        match &place.definition.task_role_arn {
             None => ranked.push((
                 if reached_any { 4 } else { 1 },
                 0,
@@ -203,63 +203,22 @@ pub fn explain(
                 },
             )),
             Some(role) => {
-                let v = world.ecs_trust(role, account, region, partition, &mut diags);
+                let v = world.ecs_trust(role, place.account, place.region, place.partition, &mut diags);
                 if let Some(block) = v.blocked {
                     ranked.push((if reached_any { 3 } else { 1 }, 0, Attempt { hop: EdgeKind::TaskRole, from: node.id.clone(), to: role.clone(), block }));
                 }
             }
         }
-        // The agent plane: the definition names the target. The same functions as the build
-        // decide each reference.
+        // The agent plane: the definition names the target. The build takes a container's
+        // references from the same function.
         if resource.is_none() {
             continue;
         }
-        let Some(container) = td
-            .containers
-            .iter()
-            .find(|c| format!("{td_arn}#{}", c.name) == node.id)
-        else {
-            continue;
-        };
-        let mut attempts: Vec<(EdgeKind, Verdict)> = Vec::new();
-        let references = container
-            .secrets
-            .iter()
-            .chain(container.log_secret_options.iter())
-            .map(|r| (r, false))
-            .chain(container.repository_credentials.iter().map(|r| (r, true)));
-        for (reference, is_registry_credentials) in references {
-            let mut ignored = Vec::new();
-            if let Some((r, v)) = world.injection(
-                td,
-                &node.id,
-                reference,
-                is_registry_credentials,
-                account,
-                region,
-                partition,
-                &mut ignored,
-            ) {
-                if r.id == to {
-                    attempts.push((EdgeKind::Injects, v));
-                }
+        for (kind, r, v) in world.container_references(place, &node.id, container, &mut Vec::new())
+        {
+            if r.id != to {
+                continue;
             }
-        }
-        let mut ignored = Vec::new();
-        if let Some((r, v)) = world.image_pull(
-            td,
-            &node.id,
-            container,
-            account,
-            region,
-            partition,
-            &mut ignored,
-        ) {
-            if r.id == to {
-                attempts.push((EdgeKind::Pulls, v));
-            }
-        }
-        for (kind, v) in attempts {
             if let Some(block) = v.blocked {
                 ranked.push((
                     0,
@@ -301,31 +260,37 @@ pub fn explain(
                 ));
             }
         }
-        // Principals outside the snapshot and service principals: the roles whose trust names
-        // them and that could read the target.
+        let could_read = |role: &crate::model::Role| {
+            world
+                .access(
+                    &world.prepare(Caller::Role(role)),
+                    resource,
+                    &actions,
+                    &mut Vec::new(),
+                )
+                .status
+                != EdgeStatus::Denied
+        };
+        // Principals outside the snapshot and service principals: the roles whose trust admits
+        // them (as the build finds them) and that could read the target.
         for &s in &sources {
             let node = &graph.graph[s];
-            let outsider = outside.iter().find(|o| o.id() == node.id);
-            if node.kind != NodeKind::ServicePrincipal && outsider.is_none() {
-                continue;
-            }
-            for (arn, role) in &world.roles {
-                let named = if node.kind == NodeKind::ServicePrincipal {
-                    names_service(role, &node.id)
-                } else {
-                    names_caller(role, &node.id)
+            let outsider = outside.get(&node.id);
+            let roles: Vec<&str> = match (node.kind, outsider) {
+                (NodeKind::ServicePrincipal, _) => world
+                    .roles
+                    .keys()
+                    .copied()
+                    .filter(|arn| trusts.services_of(arn).any(|svc| svc == node.id))
+                    .collect(),
+                (_, Some(_)) => outside.roles_trusting(&node.id).collect(),
+                _ => continue,
+            };
+            for arn in roles {
+                let Some(role) = world.roles.get(arn) else {
+                    continue;
                 };
-                if !named
-                    || world
-                        .access(
-                            &world.prepare(Caller::Role(role)),
-                            resource,
-                            &actions,
-                            &mut Vec::new(),
-                        )
-                        .status
-                        == EdgeStatus::Denied
-                {
+                if !could_read(role) {
                     continue;
                 }
                 let v = match outsider {
@@ -346,41 +311,33 @@ pub fn explain(
                 }
             }
         }
-        // Roles that could read the target but that no reached principal may assume.
+        // Roles that could read the target but that no reached principal may assume; only
+        // roles whose trust names the caller, its account or anyone come close.
         let reached: BTreeSet<&str> = principals
             .iter()
             .map(|&(_, p)| graph.graph[p].id.as_str())
             .collect();
         for (arn, role) in &world.roles {
-            if reached.contains(arn) {
-                continue;
-            }
-            let could = world.access(
-                &world.prepare(Caller::Role(role)),
-                resource,
-                &actions,
-                &mut Vec::new(),
-            );
-            if could.status == EdgeStatus::Denied {
+            if reached.contains(arn) || !could_read(role) {
                 continue;
             }
             for &(depth, p) in &principals {
                 let Some(caller) = caller_of(p) else { continue };
+                if !trusts.names(arn, caller.id()) {
+                    continue;
+                }
                 let v = world.assume(&world.prepare(caller), role, &mut diags);
                 if let Some(block) = v.blocked {
-                    // Only roles whose trust names the caller, its account or anyone come close.
-                    if names_caller(role, caller.id()) {
-                        ranked.push((
-                            closeness(&block),
-                            depth + 1,
-                            Attempt {
-                                hop: EdgeKind::Assumes,
-                                from: caller.id().to_string(),
-                                to: arn.to_string(),
-                                block,
-                            },
-                        ));
-                    }
+                    ranked.push((
+                        closeness(&block),
+                        depth + 1,
+                        Attempt {
+                            hop: EdgeKind::Assumes,
+                            from: caller.id().to_string(),
+                            to: arn.to_string(),
+                            block,
+                        },
+                    ));
                 }
             }
         }
@@ -418,52 +375,4 @@ fn closeness(block: &Block) -> u8 {
         Some(Blocker::IdentityMissingAllow) | None => 4,
         _ => 2,
     }
-}
-
-/// True when a role's trust policy names the caller, the caller's account, or anyone.
-fn names_caller(role: &crate::model::Role, caller: &str) -> bool {
-    let account = caller.split(':').nth(4).unwrap_or_default();
-    let Some(trust) = &role.trust else {
-        return false;
-    };
-    trust.statements.iter().any(|s| match &s.principal {
-        Some(crate::model::Principal::Wildcard) => true,
-        Some(crate::model::Principal::Map(m)) => m.get("AWS").into_iter().flatten().any(|v| {
-            v == "*" || v == caller || v == account || v.ends_with(&format!(":{account}:root"))
-        }),
-        None => false,
-    })
-}
-
-/// True when a role's trust policy names this service principal.
-fn names_service(role: &crate::model::Role, service: &str) -> bool {
-    let Some(trust) = &role.trust else {
-        return false;
-    };
-    trust.statements.iter().any(|s| match &s.principal {
-        Some(crate::model::Principal::Map(m)) => {
-            m.get("Service").into_iter().flatten().any(|v| v == service)
-        }
-        _ => false,
-    })
-}
-
-fn find_task_definition<'a>(
-    inventory: &'a Inventory,
-    arn: &str,
-) -> Option<(&'a crate::model::TaskDefinition, &'a str, &'a str, &'a str)> {
-    for account in &inventory.accounts {
-        for (region, r) in &account.regions {
-            for td in r
-                .ecs
-                .iter()
-                .flat_map(|e| e.task_definitions.iter().flatten())
-            {
-                if td.arn == arn {
-                    return Some((td, &account.id, region, &account.partition));
-                }
-            }
-        }
-    }
-    None
 }

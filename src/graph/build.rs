@@ -9,13 +9,13 @@ use petgraph::graph::DiGraph;
 use rayon::prelude::*;
 
 use super::hop::Verdict;
-use super::index::{IdentityMatcher, ResourceIndex, statement_services};
+use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
-use super::outside::{Outside, Outsider};
-use super::world::{Caller, ECS_TASKS, Prepared, ResourceInfo, World};
+use super::outside::{Outsider, Outsiders};
+use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, container_id};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
-use crate::model::arn::account_root;
-use crate::model::{self, Diagnostic, Inventory, Principal};
+use crate::model::arn::{account_root, last_segment};
+use crate::model::{self, Diagnostic, Inventory};
 
 /// Options for [`build`].
 #[derive(Clone, Debug, Default)]
@@ -60,6 +60,7 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     }
     b.ecs();
     let prepared: BTreeMap<&str, Prepared<'_>> = b
+        .world
         .callers()
         .par_iter()
         .map(|c| (c.id(), world.prepare(*c)))
@@ -88,8 +89,7 @@ struct Builder<'w, 'a> {
 }
 
 fn account_of(arn: &str) -> Option<String> {
-    let a = arn.split(':').nth(4)?;
-    (!a.is_empty()).then(|| a.to_string())
+    model::arn::account_of(arn).map(str::to_string)
 }
 
 impl<'a> Builder<'_, 'a> {
@@ -240,7 +240,7 @@ impl<'a> Builder<'_, 'a> {
 
     fn role_node(&mut self, arn: &str) {
         if !self.nodes.contains_key(arn) {
-            let label = arn.rsplit('/').next().unwrap_or(arn).to_string();
+            let label = last_segment(arn).to_string();
             self.node(arn, NodeKind::Role, account_of(arn), label, None, false);
         }
     }
@@ -249,10 +249,8 @@ impl<'a> Builder<'_, 'a> {
         let world = self.world;
         // Which services run each task definition, to nest it under a single one.
         let mut runners: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut task_defs: BTreeMap<&str, (&model::TaskDefinition, &str, &str, &str)> =
-            BTreeMap::new();
         for account in &world.inventory.accounts {
-            for (region, r) in &account.regions {
+            for r in account.regions.values() {
                 let Some(ecs) = &r.ecs else { continue };
                 for c in ecs.clusters.iter().flatten() {
                     self.node(
@@ -269,9 +267,6 @@ impl<'a> Builder<'_, 'a> {
                         runners.entry(td).or_default().push(&s.arn);
                     }
                 }
-                for td in ecs.task_definitions.iter().flatten() {
-                    task_defs.insert(&td.arn, (td, &account.id, region, &account.partition));
-                }
             }
         }
         for account in &world.inventory.accounts {
@@ -279,7 +274,7 @@ impl<'a> Builder<'_, 'a> {
                 let Some(ecs) = &r.ecs else { continue };
                 for s in ecs.services.iter().flatten() {
                     if let Some(cluster) = &s.cluster_arn {
-                        let name = cluster.rsplit('/').next().unwrap_or(cluster).to_string();
+                        let name = last_segment(cluster).to_string();
                         self.node(
                             cluster,
                             NodeKind::Cluster,
@@ -301,13 +296,13 @@ impl<'a> Builder<'_, 'a> {
                         self.structural(cluster, &s.arn, EdgeKind::Runs);
                     }
                     if let Some(td) = &s.task_definition {
-                        if !task_defs.contains_key(td.as_str()) {
+                        if world.task_definition(td).is_none() {
                             self.diagnostics.push(Diagnostic::warning(
                                 "task-definition-not-in-snapshot",
                                 td.clone(),
                                 format!("service `{}` runs this task definition, which the snapshot does not hold", s.arn),
                             ));
-                            let label = td.rsplit('/').next().unwrap_or(td).to_string();
+                            let label = last_segment(td).to_string();
                             self.node(
                                 td,
                                 NodeKind::TaskDefinition,
@@ -322,23 +317,23 @@ impl<'a> Builder<'_, 'a> {
                 }
             }
         }
-        for (arn, (td, account, region, partition)) in &task_defs {
+        for (arn, place) in world.task_definitions() {
             let parent = match runners.get(arn).map(Vec::as_slice) {
                 Some([one]) => Some(one.to_string()),
                 _ => None,
             };
-            let label = arn.rsplit('/').next().unwrap_or(arn).to_string();
+            let label = last_segment(arn).to_string();
             self.node(
                 arn,
                 NodeKind::TaskDefinition,
-                Some(account.to_string()),
+                Some(place.account.to_string()),
                 label.clone(),
                 parent,
                 true,
             );
-            self.task_definition(td, account, region, partition, &label);
+            self.task_definition(place, &label);
         }
-        self.instance_roles(&task_defs);
+        self.instance_roles();
         // Running tasks may override the task role.
         for account in &world.inventory.accounts {
             for (region, r) in &account.regions {
@@ -346,7 +341,7 @@ impl<'a> Builder<'_, 'a> {
                     let Some(role) = &task.task_role_override else {
                         continue;
                     };
-                    let Some((td, ..)) = task_defs.get(task.task_definition_arn.as_str()) else {
+                    let Some(place) = world.task_definition(&task.task_definition_arn) else {
                         continue;
                     };
                     let mut diags = Vec::new();
@@ -354,8 +349,8 @@ impl<'a> Builder<'_, 'a> {
                         world.ecs_trust(role, &account.id, region, &account.partition, &mut diags);
                     self.diagnostics.extend(diags);
                     self.role_node(role);
-                    for c in &td.containers {
-                        let id = format!("{}#{}", td.arn, c.name);
+                    for c in &place.definition.containers {
+                        let id = container_id(&place.definition.arn, &c.name);
                         let v = verdict.clone();
                         let v = Verdict {
                             notes: [
@@ -375,10 +370,7 @@ impl<'a> Builder<'_, 'a> {
     /// Containers of tasks that may run on EC2 container instances reach the instance's role
     /// through the instance metadata service (R4.1): a conditional `instance-role` edge, unless
     /// the network mode or a known agent setting blocks it. Fargate tasks never get one.
-    fn instance_roles(
-        &mut self,
-        task_defs: &BTreeMap<&str, (&model::TaskDefinition, &str, &str, &str)>,
-    ) {
+    fn instance_roles(&mut self) {
         let world = self.world;
         // (task definition, cluster) pairs that may run on EC2, with why.
         let mut placements: BTreeMap<(&str, String), String> = BTreeMap::new();
@@ -416,13 +408,19 @@ impl<'a> Builder<'_, 'a> {
             }
         }
         for ((td_arn, cluster), why) in placements {
-            let Some((td, account, region, _)) = task_defs.get(td_arn) else {
+            let Some(TaskPlace {
+                definition: td,
+                account,
+                region,
+                ..
+            }) = world.task_definition(td_arn)
+            else {
                 continue;
             };
             let Some(r) = world
                 .accounts
                 .get(account)
-                .and_then(|a| a.regions.get(*region))
+                .and_then(|a| a.regions.get(region))
             else {
                 continue;
             };
@@ -506,7 +504,7 @@ impl<'a> Builder<'_, 'a> {
                 notes.sort();
                 notes.dedup();
                 for c in &td.containers {
-                    let id = format!("{}#{}", td.arn, c.name);
+                    let id = container_id(&td.arn, &c.name);
                     let verdict = Verdict {
                         status: EdgeStatus::Conditional,
                         actions: Vec::new(),
@@ -521,15 +519,14 @@ impl<'a> Builder<'_, 'a> {
         }
     }
 
-    fn task_definition(
-        &mut self,
-        td: &model::TaskDefinition,
-        account: &str,
-        region: &str,
-        partition: &str,
-        label: &str,
-    ) {
+    fn task_definition(&mut self, place: TaskPlace<'a>, label: &str) {
         let world = self.world;
+        let TaskPlace {
+            definition: td,
+            account,
+            region,
+            partition,
+        } = place;
         let mut diags = Vec::new();
         if let Some(exec) = &td.execution_role_arn {
             self.role_node(exec);
@@ -544,7 +541,7 @@ impl<'a> Builder<'_, 'a> {
             )
         });
         for c in &td.containers {
-            let id = format!("{}#{}", td.arn, c.name);
+            let id = container_id(&td.arn, &c.name);
             self.node(
                 &id,
                 NodeKind::Container,
@@ -557,43 +554,12 @@ impl<'a> Builder<'_, 'a> {
             if let Some((role, verdict)) = &task_role {
                 self.edge(&id, role, EdgeKind::TaskRole, verdict.clone());
             }
-            let references = c
-                .secrets
-                .iter()
-                .chain(c.log_secret_options.iter())
-                .map(|r| (r, false))
-                .chain(c.repository_credentials.iter().map(|r| (r, true)));
-            for (reference, is_registry_credentials) in references {
-                let Some((resource, v)) = world.injection(
-                    td,
-                    &id,
-                    reference,
-                    is_registry_credentials,
-                    account,
-                    region,
-                    partition,
-                    &mut diags,
-                ) else {
-                    continue;
-                };
+            for (kind, resource, verdict) in world.container_references(place, &id, c, &mut diags) {
                 self.resource_node(&resource);
-                self.edge(&id, &resource.id, EdgeKind::Injects, v);
-            }
-            if let Some((resource, v)) =
-                world.image_pull(td, &id, c, account, region, partition, &mut diags)
-            {
-                self.resource_node(&resource);
-                self.edge(&id, &resource.id, EdgeKind::Pulls, v);
+                self.edge(&id, &resource.id, kind, verdict);
             }
         }
         self.diagnostics.extend(diags);
-    }
-
-    fn callers(&self) -> Vec<Caller<'a>> {
-        let roles = self.world.roles.values().map(|r| Caller::Role(r));
-        roles
-            .chain(self.world.users.values().map(|u| Caller::User(u)))
-            .collect()
     }
 
     /// Adds an outsider's node (once) and an edge from it, when the edge holds. Outsiders that
@@ -623,133 +589,29 @@ impl<'a> Builder<'_, 'a> {
         outside: &BTreeMap<&str, Prepared<'a>>,
     ) {
         let world = self.world;
-        let callers = self.callers();
         // (caller, role) pairs whose trust names the caller, evaluated in parallel below.
+        let trusts = TrustIndex::new(world);
         let mut pairs: Vec<(&'a str, &'a model::Role)> = Vec::new();
-        // Callers by account, and by (account, lowercase name), for the principals trusts name.
-        let mut by_account: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
-        let mut by_name: BTreeMap<(String, String), Vec<&'a str>> = BTreeMap::new();
-        for c in &callers {
-            by_account
-                .entry(account_of(c.id()).unwrap_or_default())
-                .or_default()
-                .push(c.id());
-            by_name
-                .entry(principal_name(c.id()))
-                .or_default()
-                .push(c.id());
-        }
         for target in world.roles.values() {
-            let Some(trust) = &target.trust else { continue };
-            let mut candidates: BTreeSet<&str> = BTreeSet::new();
-            let mut services: BTreeSet<String> = BTreeSet::new();
-            for s in trust
-                .statements
-                .iter()
-                .filter(|s| s.effect == model::Effect::Allow)
-            {
-                let entries: Vec<(&str, &str)> = match &s.principal {
-                    Some(Principal::Wildcard) => vec![("AWS", "*")],
-                    Some(Principal::Map(m)) => m
-                        .iter()
-                        .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                for (kind, value) in entries {
-                    match kind {
-                        "AWS" if value == "*" => {
-                            candidates.extend(callers.iter().map(|c| c.id()));
-                            if s.condition.is_empty() {
-                                self.diagnostics.push(Diagnostic::warning(
-                                    "trust-allows-anyone",
-                                    target.arn.clone(),
-                                    format!("trust statement `{}` allows any AWS principal without conditions", s.label()),
-                                ));
-                            }
-                        }
-                        "AWS" => {
-                            let account = if model::arn::is_account_id(value) {
-                                Some(value.to_string())
-                            } else if value.ends_with(":root") {
-                                account_of(value)
-                            } else {
-                                None
-                            };
-                            match account {
-                                Some(acct)
-                                    if world
-                                        .accounts
-                                        .get(acct.as_str())
-                                        .is_some_and(|a| a.iam.is_some()) =>
-                                {
-                                    candidates.extend(
-                                        by_account
-                                            .get(acct.as_str())
-                                            .into_iter()
-                                            .flatten()
-                                            .copied(),
-                                    );
-                                }
-                                // An account outside the snapshot: an outsider (see `Outsiders`).
-                                Some(_) => {}
-                                None if by_name.contains_key(&principal_name(value)) => {
-                                    // The evaluator matches role and user principals by account
-                                    // and name; every caller of that name is a candidate.
-                                    candidates.extend(
-                                        by_name
-                                            .get(&principal_name(value))
-                                            .into_iter()
-                                            .flatten()
-                                            .copied(),
-                                    );
-                                }
-                                None if (value.contains(":role/") || value.contains(":user/"))
-                                    && account_of(value).is_some_and(|a| {
-                                        world
-                                            .accounts
-                                            .get(a.as_str())
-                                            .is_some_and(|a| a.iam.is_some())
-                                    }) =>
-                                {
-                                    self.diagnostics.push(Diagnostic::warning(
-                                        "principal-not-in-snapshot",
-                                        target.arn.clone(),
-                                        format!("trust names `{value}`, which does not exist in the snapshot"),
-                                    ));
-                                }
-                                None => {}
-                            }
-                        }
-                        "Service" if value != ECS_TASKS => {
-                            services.insert(value.to_string());
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            for caller_id in candidates {
-                if !caller_id.is_empty() && caller_id != target.arn {
-                    pairs.push((caller_id, target));
-                }
-            }
-            for service in services {
+            pairs.extend(trusts.callers_of(&target.arn).map(|c| (c, *target)));
+            for service in trusts.services_of(&target.arn) {
                 let mut diags = Vec::new();
-                let verdict = world.service_assume(&service, target, &mut diags);
+                let verdict = world.service_assume(service, target, &mut diags);
                 self.diagnostics.extend(diags);
                 self.node(
-                    &service,
+                    service,
                     NodeKind::ServicePrincipal,
                     None,
-                    service.clone(),
+                    service.to_string(),
                     None,
                     true,
                 );
                 if verdict.status != EdgeStatus::Denied {
-                    self.edge(&service, &target.arn, EdgeKind::Assumes, verdict);
+                    self.edge(service, &target.arn, EdgeKind::Assumes, verdict);
                 }
             }
         }
+        self.diagnostics.extend(trusts.diagnostics.iter().cloned());
         let verdicts: Vec<(Verdict, Vec<Diagnostic>)> = pairs
             .par_iter()
             .map(|(caller_id, target)| {
@@ -793,7 +655,7 @@ impl<'a> Builder<'_, 'a> {
         outside: &BTreeMap<&str, Prepared<'a>>,
     ) {
         let world = self.world;
-        let callers = self.callers();
+        let callers = self.world.callers();
         // Resources that identity policies name literally but the snapshot does not hold.
         let mut named: BTreeMap<String, ResourceInfo<'a>> = BTreeMap::new();
         for doc in world
@@ -947,7 +809,7 @@ fn candidates(
 ) -> BTreeSet<usize> {
     let id = p.id();
     let account = account_of(id).unwrap_or_default();
-    let name = id.rsplit('/').next().unwrap_or(id);
+    let name = last_segment(id);
     let identity = IdentityMatcher::new(p.identity_documents());
     let mut own = BTreeSet::new();
     for doc in p.identity_documents() {
@@ -986,279 +848,4 @@ fn candidates(
             .filter(|&i| identity.may_match(&resources[i])),
     );
     out
-}
-
-/// A role or user ARN's account and lowercase name, without its path.
-fn principal_name(arn: &str) -> (String, String) {
-    let name = arn.rsplit('/').next().unwrap_or(arn).to_ascii_lowercase();
-    (account_of(arn).unwrap_or_default(), name)
-}
-
-/// The sources outside the snapshot that policies admit, sorted by id: the nodes the build gives
-/// them, so `explain` starts from the same ones.
-pub fn outsiders(world: &World<'_>) -> Vec<Outsider> {
-    Outsiders::scan(world).list
-}
-
-/// The sources outside the snapshot that policies admit (R7.1, R7.2), and what admits each:
-/// resource policies (by resource id) and trusts (by role ARN).
-struct Outsiders {
-    /// Sorted by id.
-    list: Vec<Outsider>,
-    resources: BTreeMap<String, BTreeSet<String>>,
-    trusts: BTreeMap<String, BTreeSet<String>>,
-    diagnostics: Vec<Diagnostic>,
-}
-
-/// The most federated nodes one trust statement gives: one per combination of its claim values.
-const MAX_CLAIM_COMBINATIONS: usize = 32;
-
-impl Outsiders {
-    fn scan(world: &World<'_>) -> Outsiders {
-        let mut out = Outsiders {
-            list: Vec::new(),
-            resources: BTreeMap::new(),
-            trusts: BTreeMap::new(),
-            diagnostics: Vec::new(),
-        };
-        let mut all: BTreeMap<String, Outsider> = BTreeMap::new();
-        for r in world.resources.values() {
-            let anonymous = r.kind == NodeKind::S3Bucket;
-            // A bucket ACL's public grants admit like policy statements.
-            let statements = r
-                .policy
-                .into_iter()
-                .chain(r.acl.as_deref())
-                .flat_map(|doc| doc.statements.iter());
-            for st in statements.filter(|s| s.effect == model::Effect::Allow) {
-                for o in admitted(world, st, anonymous, &mut out.diagnostics, &r.id) {
-                    out.resources
-                        .entry(o.id().to_string())
-                        .or_default()
-                        .insert(r.id.clone());
-                    all.entry(o.id().to_string()).or_insert(o);
-                }
-            }
-        }
-        for role in world.roles.values() {
-            let Some(trust) = &role.trust else { continue };
-            for st in trust
-                .statements
-                .iter()
-                .filter(|s| s.effect == model::Effect::Allow)
-            {
-                for o in admitted(world, st, false, &mut out.diagnostics, &role.arn) {
-                    out.trusts
-                        .entry(o.id().to_string())
-                        .or_default()
-                        .insert(role.arn.clone());
-                    all.entry(o.id().to_string()).or_insert(o);
-                }
-            }
-        }
-        // "Any principal" leaves out the organizations that have nodes of their own.
-        let organizations: Vec<String> = all
-            .values()
-            .filter_map(|o| match &o.who {
-                Outside::Organization(path) => {
-                    Some(path.split('/').next().unwrap_or(path).to_string())
-                }
-                _ => None,
-            })
-            .collect();
-        out.list = all
-            .into_values()
-            .map(|o| match o.who {
-                Outside::AnyPrincipal => o.excluding_organizations(organizations.clone()),
-                _ => o,
-            })
-            .collect();
-        out
-    }
-}
-
-/// True for a condition operator that admits the values it lists (not a negated one).
-fn positive(operator: &str) -> bool {
-    let op = operator.to_ascii_lowercase();
-    let op = op.rsplit(':').next().unwrap_or(&op);
-    op.starts_with("string") && !op.contains("not")
-}
-
-/// The outsiders one Allow statement of a resource policy or trust admits.
-fn admitted(
-    world: &World<'_>,
-    st: &model::Statement,
-    anonymous: bool,
-    diagnostics: &mut Vec<Diagnostic>,
-    subject: &str,
-) -> Vec<Outsider> {
-    let mut out = Vec::new();
-    let entries: Vec<(&str, &str)> = match &st.principal {
-        Some(Principal::Wildcard) => vec![("AWS", "*")],
-        Some(Principal::Map(m)) => m
-            .iter()
-            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
-            .collect(),
-        None => Vec::new(),
-    };
-    let in_snapshot = |account: &str| world.accounts.get(account).is_some_and(|a| a.iam.is_some());
-    let partition = subject.split(':').nth(1).unwrap_or("aws");
-    let org = world.inventory.organization.as_ref();
-    // An Allow with NotPrincipal admits everyone it does not list.
-    let entries = if st.not_principal.is_some() && entries.is_empty() {
-        vec![("AWS", "*")]
-    } else {
-        entries
-    };
-    for (kind, value) in entries {
-        match kind {
-            "AWS" if value == "*" => {
-                out.push(Outsider::new(Outside::AnyPrincipal));
-                if anonymous {
-                    out.push(Outsider::new(Outside::Anonymous));
-                }
-                // Conditions that narrow `*` to an organization or account name sources of
-                // their own: principals there are not in the snapshot.
-                for c in st.condition.iter().filter(|c| positive(&c.operator)) {
-                    let key = c.key.to_ascii_lowercase();
-                    for v in &c.values {
-                        match key.as_str() {
-                            "aws:principalorgid" | "aws:principalorgpaths" => {
-                                let id = v.split('/').next().unwrap_or(v);
-                                let own = org.is_some_and(|o| o.id == id);
-                                // The snapshot's own organization counts only for its member
-                                // accounts the snapshot does not hold.
-                                let uncollected = org.is_some_and(|o| {
-                                    o.accounts.iter().any(|a| !in_snapshot(&a.id))
-                                });
-                                if !id.is_empty() && (!own || uncollected) {
-                                    out.push(Outsider::new(Outside::Organization(v.clone())));
-                                }
-                            }
-                            "aws:principalaccount" | "kms:calleraccount"
-                                if !in_snapshot(v) && model::arn::is_account_id(v) =>
-                            {
-                                out.push(Outsider::new(Outside::Account(account_root(
-                                    partition, v,
-                                ))));
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            "AWS" => {
-                let account = if model::arn::is_account_id(value) {
-                    Some(value.to_string())
-                } else if value.ends_with(":root") {
-                    account_of(value)
-                } else {
-                    None
-                };
-                match account {
-                    Some(acct) if !in_snapshot(&acct) => {
-                        out.push(Outsider::new(Outside::Account(account_root(
-                            value
-                                .split(':')
-                                .nth(1)
-                                .filter(|p| !p.is_empty())
-                                .unwrap_or(partition),
-                            &acct,
-                        ))));
-                    }
-                    Some(_) => {}
-                    None if (value.contains(":role/") || value.contains(":user/"))
-                        && account_of(value).is_some_and(|a| !in_snapshot(&a)) =>
-                    {
-                        out.push(Outsider::new(Outside::Principal(value.to_string())));
-                    }
-                    None => {}
-                }
-            }
-            "Federated" => out.extend(federated(value, st, diagnostics, subject)),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The federated sources a trust statement admits: the provider, narrowed by each combination of
-/// the claim values its positive conditions list (R7.2).
-fn federated(
-    provider: &str,
-    st: &model::Statement,
-    diagnostics: &mut Vec<Diagnostic>,
-    subject: &str,
-) -> Vec<Outsider> {
-    let saml = provider.contains(":saml-provider/");
-    let host = provider
-        .split_once(":oidc-provider/")
-        .map_or(provider, |(_, h)| h)
-        .to_ascii_lowercase();
-    let prefix = if saml {
-        "saml:".to_string()
-    } else {
-        format!("{host}:")
-    };
-    let mut claims: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for c in st.condition.iter().filter(|c| positive(&c.operator)) {
-        if c.key.to_ascii_lowercase().starts_with(&prefix) {
-            claims
-                .entry(c.key.clone())
-                .or_default()
-                .extend(c.values.iter().cloned());
-        }
-    }
-    // Cognito identities are narrowed by the identity pool (`aud`), other OIDC providers by the
-    // subject (`sub`).
-    let narrowing = if host == "cognito-identity.amazonaws.com" {
-        ":aud"
-    } else {
-        ":sub"
-    };
-    if !saml
-        && !claims
-            .keys()
-            .any(|k| k.to_ascii_lowercase().ends_with(narrowing))
-    {
-        diagnostics.push(Diagnostic::warning(
-            "federated-trust-without-subject",
-            subject.to_string(),
-            format!("trust statement `{}` admits every token of `{provider}`: it has no `{host}{narrowing}` condition, so any subject of that provider (any repository, any service account, any identity pool) can assume the role", st.label()),
-        ));
-    }
-    // One node per combination of claim values, so each node's label names exactly what it
-    // admits.
-    let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
-    for (key, values) in &claims {
-        let mut values = values.clone();
-        values.sort();
-        values.dedup();
-        let mut next = Vec::new();
-        for combo in &combos {
-            for v in &values {
-                let mut c = combo.clone();
-                c.push((key.clone(), v.clone()));
-                next.push(c);
-            }
-        }
-        if next.len() > MAX_CLAIM_COMBINATIONS {
-            diagnostics.push(Diagnostic::warning(
-                "federated-claims-too-many",
-                subject.to_string(),
-                format!("trust statement `{}` lists more than {MAX_CLAIM_COMBINATIONS} combinations of `{provider}` claims; `{key}` is left open", st.label()),
-            ));
-            continue;
-        }
-        combos = next;
-    }
-    combos
-        .into_iter()
-        .map(|claims| {
-            Outsider::new(Outside::Federated {
-                provider: provider.to_string(),
-                claims,
-            })
-        })
-        .collect()
 }

@@ -345,3 +345,162 @@ impl IdentityMatcher {
         })
     }
 }
+
+/// For each role, the callers of the snapshot its trust policy could admit, and the service
+/// principals (other than ECS) it trusts. The builder evaluates `assumes` hops for these pairs
+/// only, and `explain` looks for the closest failed hop among them, so both agree on who a trust
+/// names:
+///
+/// - `"*"` names every caller;
+/// - an account id or root ARN names every caller of that account, when the snapshot holds its
+///   IAM (an account outside it is an outsider, see [`super::outside`]);
+/// - a role or user ARN names every caller of that account and name (without path, ignoring
+///   case: a superset of what the evaluator accepts).
+///
+/// Only Allow statements name callers: a Deny never lets anyone in.
+pub struct TrustIndex<'a> {
+    callers: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    services: BTreeMap<&'a str, BTreeSet<String>>,
+    /// Trusts that allow anyone without conditions, and trusts naming principals that do not
+    /// exist in accounts the snapshot holds.
+    pub diagnostics: Vec<crate::model::Diagnostic>,
+}
+
+/// A role or user ARN's account and lowercase name, without its path.
+pub(super) fn principal_name(arn: &str) -> (String, String) {
+    let name = crate::model::arn::last_segment(arn).to_ascii_lowercase();
+    (
+        crate::model::arn::account_of(arn)
+            .unwrap_or_default()
+            .to_string(),
+        name,
+    )
+}
+
+impl<'a> TrustIndex<'a> {
+    /// Indexes the trust policies of every role of `world`.
+    ///
+    /// # Complexity
+    /// Linear in the trust statements plus the pairs they name.
+    pub fn new(world: &super::world::World<'a>) -> TrustIndex<'a> {
+        use crate::model::arn::{account_of, is_account_id};
+        use crate::model::{Diagnostic, Effect};
+        let callers = world.callers();
+        let mut out = TrustIndex {
+            callers: BTreeMap::new(),
+            services: BTreeMap::new(),
+            diagnostics: Vec::new(),
+        };
+        let mut by_account: BTreeMap<&str, Vec<&'a str>> = BTreeMap::new();
+        let mut by_name: BTreeMap<(String, String), Vec<&'a str>> = BTreeMap::new();
+        for c in &callers {
+            by_account
+                .entry(account_of(c.id()).unwrap_or_default())
+                .or_default()
+                .push(c.id());
+            by_name
+                .entry(principal_name(c.id()))
+                .or_default()
+                .push(c.id());
+        }
+        let holds_iam =
+            |account: &str| world.accounts.get(account).is_some_and(|a| a.iam.is_some());
+        for target in world.roles.values() {
+            let Some(trust) = &target.trust else { continue };
+            let mut named: BTreeSet<&'a str> = BTreeSet::new();
+            let mut services: BTreeSet<String> = BTreeSet::new();
+            for s in trust
+                .statements
+                .iter()
+                .filter(|s| s.effect == Effect::Allow)
+            {
+                let entries: Vec<(&str, &str)> = match &s.principal {
+                    Some(Principal::Wildcard) => vec![("AWS", "*")],
+                    Some(Principal::Map(m)) => m
+                        .iter()
+                        .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                for (kind, value) in entries {
+                    match kind {
+                        "AWS" if value == "*" => {
+                            named.extend(callers.iter().map(|c| c.id()));
+                            if s.condition.is_empty() {
+                                out.diagnostics.push(Diagnostic::warning(
+                                    "trust-allows-anyone",
+                                    target.arn.clone(),
+                                    format!("trust statement `{}` allows any AWS principal without conditions", s.label()),
+                                ));
+                            }
+                        }
+                        "AWS" => {
+                            let account = if is_account_id(value) {
+                                Some(value)
+                            } else if value.ends_with(":root") {
+                                account_of(value)
+                            } else {
+                                None
+                            };
+                            match account {
+                                Some(acct) if holds_iam(acct) => {
+                                    named.extend(by_account.get(acct).into_iter().flatten());
+                                }
+                                // An account outside the snapshot: an outsider.
+                                Some(_) => {}
+                                None => match by_name.get(&principal_name(value)) {
+                                    // The evaluator matches role and user principals by
+                                    // account and name; every caller of that name is named.
+                                    Some(ids) => named.extend(ids),
+                                    None if (value.contains(":role/")
+                                        || value.contains(":user/"))
+                                        && account_of(value).is_some_and(holds_iam) =>
+                                    {
+                                        out.diagnostics.push(Diagnostic::warning(
+                                            "principal-not-in-snapshot",
+                                            target.arn.clone(),
+                                            format!("trust names `{value}`, which does not exist in the snapshot"),
+                                        ));
+                                    }
+                                    None => {}
+                                },
+                            }
+                        }
+                        "Service" if value != super::world::ECS_TASKS => {
+                            services.insert(value.to_string());
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            named.remove(target.arn.as_str());
+            named.remove("");
+            if !named.is_empty() {
+                out.callers.insert(&target.arn, named);
+            }
+            if !services.is_empty() {
+                out.services.insert(&target.arn, services);
+            }
+        }
+        out
+    }
+
+    /// The callers a role's trust could admit, sorted.
+    pub fn callers_of(&self, role: &str) -> impl Iterator<Item = &'a str> + '_ {
+        self.callers.get(role).into_iter().flatten().copied()
+    }
+
+    /// The service principals (other than ECS) a role's trust names, sorted.
+    pub fn services_of(&self, role: &str) -> impl Iterator<Item = &str> + '_ {
+        self.services
+            .get(role)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// True when a role's trust could admit `caller`.
+    pub fn names(&self, role: &str, caller: &str) -> bool {
+        self.callers.get(role).is_some_and(|c| c.contains(caller))
+    }
+}

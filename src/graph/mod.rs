@@ -18,11 +18,12 @@ mod ecs;
 pub mod hop;
 pub mod index;
 pub mod kinds;
-mod outside;
+pub mod outside;
 pub mod world;
 
-pub use build::{BuildOptions, build, outsiders};
+pub use build::{BuildOptions, build};
 pub use ecs::{ReferenceError, ValueFrom, parse_image_repository, parse_value_from};
+pub use outside::outsiders;
 pub use outside::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};
 
 /// What a node is.

@@ -29,6 +29,59 @@ pub struct ArnError {
     pub reason: &'static str,
 }
 
+/// The six fields of an ARN or ARN pattern, borrowed: nothing is checked but the `arn:` prefix
+/// and the field count, so it also splits patterns (`arn:aws:s3:::bucket/*`) and is cheap enough
+/// for hot paths. [`Arn::parse`] validates on top of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArnRef<'a> {
+    /// The partition.
+    pub partition: &'a str,
+    /// The service prefix.
+    pub service: &'a str,
+    /// The region; empty for global services.
+    pub region: &'a str,
+    /// The account id; empty for S3.
+    pub account: &'a str,
+    /// Everything after the fifth colon.
+    pub resource: &'a str,
+}
+
+impl<'a> ArnRef<'a> {
+    /// Splits `input` on its first five colons; `None` when it does not start with `arn:` or has
+    /// fewer than six fields.
+    pub fn split(input: &'a str) -> Option<ArnRef<'a>> {
+        let mut parts = input.splitn(6, ':');
+        if parts.next() != Some("arn") {
+            return None;
+        }
+        Some(ArnRef {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        })
+    }
+}
+
+/// The account field of an ARN, when it is one and the field is not empty.
+pub fn account_of(arn: &str) -> Option<&str> {
+    ArnRef::split(arn)
+        .map(|a| a.account)
+        .filter(|a| !a.is_empty())
+}
+
+/// The partition of an ARN, when it is one.
+pub fn partition_of(arn: &str) -> Option<&str> {
+    ArnRef::split(arn).map(|a| a.partition)
+}
+
+/// The last `/`-separated segment of an id: a role, task definition or cluster name, or the whole
+/// id when it has no `/`.
+pub fn last_segment(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
 impl Arn {
     /// Parses an ARN.
     ///
@@ -40,17 +93,17 @@ impl Arn {
             input: input.to_string(),
             reason,
         };
-        let mut parts = input.splitn(6, ':');
-        if parts.next() != Some("arn") {
+        if !input.starts_with("arn:") {
             return Err(err("expected it to start with `arn:`"));
         }
-        let (Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let Some(ArnRef {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        }) = ArnRef::split(input)
+        else {
             return Err(err(
                 "expected `arn:partition:service:region:account:resource`",
             ));
@@ -142,6 +195,27 @@ mod tests {
         let arn = Arn::parse("arn:aws:s3:::bucket/key").unwrap();
         assert_eq!(arn.account, "");
         assert_eq!(arn.resource_type(), "bucket");
+    }
+
+    #[test]
+    fn borrowed_split_keeps_colons_in_the_resource_and_needs_six_fields() {
+        let a = ArnRef::split("arn:aws:logs:eu-west-1:111122223333:log-group:x:*").unwrap();
+        assert_eq!(
+            (a.partition, a.account, a.resource),
+            ("aws", "111122223333", "log-group:x:*")
+        );
+        assert_eq!(account_of("arn:aws:s3:::bucket"), None);
+        assert_eq!(
+            account_of("arn:aws:iam::111122223333:root"),
+            Some("111122223333")
+        );
+        assert_eq!(account_of("anonymous"), None);
+        assert_eq!(
+            partition_of("arn:aws-cn:iam::111122223333:root"),
+            Some("aws-cn")
+        );
+        assert!(ArnRef::split("arn:aws:iam::111122223333").is_none());
+        assert_eq!(last_segment("arn:aws:iam::1:role/path/name"), "name");
     }
 
     #[test]

@@ -3,8 +3,9 @@
 
 use crate::graph::ecs::ValueFrom;
 use crate::graph::hop::Verdict;
+use crate::graph::world::TaskPlace;
 use crate::graph::world::{Caller, KeyRef, ResourceInfo, World, arn_account};
-use crate::graph::{EdgeStatus, NodeKind};
+use crate::graph::{EdgeKind, EdgeStatus, NodeKind};
 use crate::model::arn::ssm_parameter_arn;
 use crate::model::{self, Arn, Diagnostic};
 use crate::policy::{Blocker, Context, ContextValue, Request, RequestResource};
@@ -158,21 +159,20 @@ impl<'a> World<'a> {
     /// names, and whether the agent can inject it. The graph builder and `explain` both ask this,
     /// so they decide injections the same way. `None` when the reference cannot be read; a
     /// warning naming its JSON path goes to `diags`.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the task's place (account, region, partition) and the reference's own parts"
-    )]
     pub fn injection(
         &self,
-        td: &model::TaskDefinition,
+        place: TaskPlace<'_>,
         container: &str,
         reference: &model::SecretRef,
         is_registry_credentials: bool,
-        account: &str,
-        region: &str,
-        partition: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(ResourceInfo<'a>, Verdict)> {
+        let TaskPlace {
+            definition: td,
+            account,
+            region,
+            partition,
+        } = place;
         let warn = |diags: &mut Vec<Diagnostic>, code: &'static str, message: String| {
             diags.push(Diagnostic::warning(
                 code,
@@ -294,20 +294,19 @@ impl<'a> World<'a> {
     /// Resolves and evaluates a container's image pull: the ECR repository its image names and
     /// whether the execution role can pull from it. `None` for images outside ECR, and for images
     /// that look like ECR but cannot be read (with a warning naming the JSON path).
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the task's place (account, region, partition) and the container's own parts"
-    )]
     pub fn image_pull(
         &self,
-        td: &model::TaskDefinition,
+        place: TaskPlace<'_>,
         container_id: &str,
         container: &model::ContainerDefinition,
-        account: &str,
-        region: &str,
-        partition: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(ResourceInfo<'a>, Verdict)> {
+        let TaskPlace {
+            definition: td,
+            account,
+            region,
+            partition,
+        } = place;
         let image = container.image.as_deref()?;
         let repo_arn = match crate::graph::ecs::parse_image_repository(image) {
             Ok(Some(arn)) => arn,
@@ -346,5 +345,40 @@ impl<'a> World<'a> {
             ));
         }
         Some((resource, verdict))
+    }
+
+    /// Every reference a container makes, decided: each secret or parameter it injects
+    /// (`secrets[]`, `logConfiguration.secretOptions[]`, `repositoryCredentials`) and the ECR
+    /// repository it pulls its image from, with the node each names. The graph builder,
+    /// `explain` and `findings` all take a container's references from here.
+    pub fn container_references(
+        &self,
+        place: TaskPlace<'_>,
+        container_id: &str,
+        container: &model::ContainerDefinition,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(EdgeKind, ResourceInfo<'a>, Verdict)> {
+        let references = container
+            .secrets
+            .iter()
+            .chain(container.log_secret_options.iter())
+            .map(|r| (r, false))
+            .chain(container.repository_credentials.iter().map(|r| (r, true)));
+        let mut out = Vec::new();
+        for (reference, is_registry_credentials) in references {
+            if let Some((resource, verdict)) = self.injection(
+                place,
+                container_id,
+                reference,
+                is_registry_credentials,
+                diags,
+            ) {
+                out.push((EdgeKind::Injects, resource, verdict));
+            }
+        }
+        if let Some((resource, verdict)) = self.image_pull(place, container_id, container, diags) {
+            out.push((EdgeKind::Pulls, resource, verdict));
+        }
+        out
     }
 }

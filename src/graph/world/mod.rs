@@ -8,6 +8,7 @@ mod contexts;
 mod org;
 mod resources;
 mod s3;
+mod tasks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ pub(in crate::graph) use builtin::NOT_IN_SNAPSHOT;
 use builtin::{ALLOW_ALL, KNOWN_AWS};
 use s3::acl_statements;
 pub use s3::policy_is_public;
+use tasks::Tasks;
+pub use tasks::{TaskPlace, container_id};
 
 /// The service principal that assumes task and execution roles.
 pub const ECS_TASKS: &str = "ecs-tasks.amazonaws.com";
@@ -202,6 +205,7 @@ pub struct World<'a> {
     pub accounts: BTreeMap<&'a str, &'a model::Account>,
     /// Resources by id, sorted.
     pub resources: BTreeMap<String, ResourceInfo<'a>>,
+    pub(in crate::graph) tasks: Tasks<'a>,
     pub(in crate::graph) keys_by_id: BTreeMap<(String, String, String), String>,
     pub(in crate::graph) aliases: BTreeMap<(String, String, String), String>,
     pub(in crate::graph) scp_levels: BTreeMap<&'a str, Arc<[OrgLevel<'a>]>>,
@@ -210,12 +214,14 @@ pub struct World<'a> {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// The account of an ARN, empty when it has none.
 pub(in crate::graph) fn arn_account(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or("")
+    model::arn::account_of(arn).unwrap_or("")
 }
 
+/// The partition of an ARN, `aws` when it is not one.
 pub(in crate::graph) fn arn_partition(arn: &str) -> &str {
-    arn.split(':').nth(1).unwrap_or("aws")
+    model::arn::partition_of(arn).unwrap_or("aws")
 }
 
 impl<'a> World<'a> {
@@ -240,6 +246,7 @@ impl<'a> World<'a> {
             keys_by_id: BTreeMap::new(),
             aliases: BTreeMap::new(),
             scp_levels: BTreeMap::new(),
+            tasks: Tasks::index(inventory),
             rcp_levels: BTreeMap::new(),
             diagnostics: Vec::new(),
         };
@@ -352,6 +359,15 @@ impl<'a> World<'a> {
             id: arn.to_string(),
             doc,
         })
+    }
+
+    /// Every principal of the snapshot that makes requests: its roles, then its users, each
+    /// sorted by ARN.
+    pub fn callers(&self) -> Vec<Caller<'a>> {
+        let roles = self.roles.values().map(|r| Caller::Role(r));
+        roles
+            .chain(self.users.values().map(|u| Caller::User(u)))
+            .collect()
     }
 
     /// Resolves what evaluations of `caller` share.
