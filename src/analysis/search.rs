@@ -440,10 +440,10 @@ pub(crate) fn closest(g: &AccessGraph, id: &str) -> Vec<String> {
         .unwrap_or(&lower)
         .to_string();
     // `arn:aws:iam::111111111111:role/x` → `arn:aws:iam:` and `role`.
-    let family = |s: &str| -> Option<(String, String)> {
-        let parts: Vec<&str> = s.splitn(6, ':').collect();
-        let kind = parts.get(5)?.split(['/', ':']).next()?.to_string();
-        Some((parts[..3].join(":"), kind))
+    let family = |s: &str| -> Option<(String, String, String)> {
+        let arn = crate::model::arn::ArnRef::split(s)?;
+        let kind = arn.resource.split(['/', ':']).next()?.to_string();
+        Some((arn.partition.to_string(), arn.service.to_string(), kind))
     };
     let wanted = family(&lower);
     let mut scored: Vec<(usize, &String)> = g

@@ -241,7 +241,7 @@ pub fn parse_request(
                 format!("expected a 12-digit account id, found `{a}`"),
             ));
         }
-        None => match r.resource.split(':').nth(4).filter(|a| is_account_id(a)) {
+        None => match crate::model::arn::account_of(&r.resource).filter(|a| is_account_id(a)) {
             Some(a) => a.to_string(),
             None => {
                 return Err(shape(

@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::NodeKind;
 use super::world::ResourceInfo;
+use crate::model::arn::ArnRef;
 use crate::model::{Effect, PolicyDocument, Principal};
 
 /// The literal prefix of a pattern: the text before its first wildcard or policy variable.
@@ -98,7 +99,10 @@ impl ResourceIndex {
         };
         for (i, r) in resources.iter().enumerate() {
             let service = service_of(r.kind).to_string();
-            let part = r.id.splitn(6, ':').nth(5).unwrap_or_default().to_string();
+            let part = ArnRef::split(&r.id)
+                .map(|a| a.resource)
+                .unwrap_or_default()
+                .to_string();
             index
                 .buckets
                 .entry((service.clone(), r.account.clone()))
@@ -229,14 +233,14 @@ impl ResourceIndex {
         only_account: &str,
         out: &mut BTreeSet<usize>,
     ) {
-        let fields: Vec<&str> = pattern.splitn(6, ':').collect();
-        if pattern == "*" || fields.len() < 6 || fields[0] != "arn" {
+        let fields = ArnRef::split(pattern).filter(|_| pattern != "*");
+        let Some(fields) = fields else {
             // "*", short and malformed ARNs: every resource of the services (the evaluator pads
             // short ARNs with wildcards).
             self.of_services(services, only_account, out);
             return;
-        }
-        let service = fields[2].to_ascii_lowercase();
+        };
+        let service = fields.service.to_ascii_lowercase();
         let wanted: Vec<&String> = match (&service[..], services) {
             (s, _) if s.contains(['*', '?']) || s.contains("${") => self
                 .by_service
@@ -249,9 +253,9 @@ impl ResourceIndex {
                 None => return,
             },
         };
-        let account = fields[4];
-        let region = fields[3];
-        let literal = literal_prefix(fields[5]);
+        let account = fields.account;
+        let region = fields.region;
+        let literal = literal_prefix(fields.resource);
         for service in wanted {
             // S3 ARNs carry no account: their buckets are filed under the owning account.
             let any_account =
