@@ -214,7 +214,8 @@ pub fn explain(
         if resource.is_none() {
             continue;
         }
-        for (kind, r, v) in world.container_references(place, &node.id, container, &mut Vec::new())
+        for (kind, r, v) in
+            world.container_references(place, &node.id, container, Some(to), &mut Vec::new())
         {
             if r.id != to {
                 continue;

@@ -198,7 +198,8 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             input,
             format,
         } => {
-            let (_, g) = load(&input, printer)?;
+            // Only the hops that can end at the resource are evaluated.
+            let (_, g) = load(&input, Some(&resource), printer)?;
             let target = analysis::lookup(&g, &resource)?;
             if !g.graph[target].kind.is_resource() {
                 bail!(QueryError::WrongKind {
@@ -227,7 +228,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             input,
             format,
         } => {
-            let (_, g) = load(&input, printer)?;
+            let (_, g) = load(&input, None, printer)?;
             let sources = match &from {
                 Some(id) => analysis::resolve_sources(&g, id)?,
                 None => analysis::containers(&g),
@@ -253,7 +254,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             focus,
             output: path,
         } => {
-            let (_, g) = load(&input, printer)?;
+            let (_, g) = load(&input, None, printer)?;
             let g = match &focus {
                 // A drawing depth: what lies further is left out of the view, not of an answer.
                 Some((id, depth)) => {
@@ -281,7 +282,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             input,
             format,
         } => {
-            let (inventory, g) = load(&input, printer)?;
+            let (inventory, g) = load(&input, None, printer)?;
             let explanation = analysis::explain(
                 &inventory,
                 &g,
@@ -347,8 +348,13 @@ fn reach_cut(
     })
 }
 
-/// Loads the inventory and builds the graph, printing the build's warnings.
-fn load(input: &Analysis, printer: &Printer) -> anyhow::Result<(Inventory, AccessGraph)> {
+/// Loads the inventory and builds the graph (only its part that can end at `toward`, when
+/// given), printing the build's warnings.
+fn load(
+    input: &Analysis,
+    toward: Option<&str>,
+    printer: &Printer,
+) -> anyhow::Result<(Inventory, AccessGraph)> {
     let inventory = match &input.source {
         Source::Live(source) => super::collect::inventory(source, printer)?,
         Source::File(path) => {
@@ -360,7 +366,10 @@ fn load(input: &Analysis, printer: &Printer) -> anyhow::Result<(Inventory, Acces
         actions: input.actions.clone(),
         ..BuildOptions::default()
     };
-    let g = graph::build(&inventory, &options);
+    let g = match toward {
+        Some(target) => graph::build_toward(&inventory, target, &options),
+        None => graph::build(&inventory, &options),
+    };
     printer.diagnostics(&g.diagnostics);
     Ok((inventory, g))
 }

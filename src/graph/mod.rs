@@ -21,7 +21,7 @@ pub mod kinds;
 pub mod outside;
 pub mod world;
 
-pub use build::{BuildOptions, build};
+pub use build::{BuildOptions, build, build_toward};
 pub use ecs::{ReferenceError, ValueFrom, parse_image_repository, parse_value_from};
 pub use outside::outsiders;
 pub use outside::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};

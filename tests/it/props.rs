@@ -319,6 +319,60 @@ proptest! {
         let exhaustive = graph::build(&inventory, &BuildOptions { exhaustive: true, ..BuildOptions::default() });
         prop_assert_eq!(export::graph_json(&indexed), export::graph_json(&exhaustive));
     }
+
+    /// A build toward one resource answers `who-can` on it exactly as the full build does, for
+    /// every resource of random organizations (trusts naming anyone, accounts, roles and
+    /// services; resource policies admitting outsiders; cross-account keys).
+    #[test]
+    fn who_can_toward_matches_full_build(org in random_org()) {
+        let inventory = collect::load_str(&org.to_string(), "random.json").unwrap();
+        assert_who_can_toward_matches(&inventory, "random.json")?;
+    }
+}
+
+/// For every resource of `inventory`: `who_can` on [`graph::build_toward`] equals `who_can` on
+/// the full build, with and without a depth limit.
+fn assert_who_can_toward_matches(inventory: &Inventory, name: &str) -> Result<(), TestCaseError> {
+    let full = graph::build(inventory, &BuildOptions::default());
+    let resources: Vec<String> = full
+        .graph
+        .node_weights()
+        .filter(|n| n.kind.is_resource())
+        .map(|n| n.id.clone())
+        .collect();
+    for id in resources {
+        let toward = graph::build_toward(inventory, &id, &BuildOptions::default());
+        let (Some(&a), Some(&b)) = (full.index.get(&id), toward.index.get(&id)) else {
+            return Err(TestCaseError::fail(format!(
+                "{name}: `{id}` is missing from the build toward it"
+            )));
+        };
+        for depth in [None, Some(1)] {
+            prop_assert_eq!(
+                analysis::who_can(&full, a, depth),
+                analysis::who_can(&toward, b, depth),
+                "{}: who-can `{}` (max depth {:?})",
+                name,
+                id,
+                depth
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The same on every scenario and the bundled example, whose task definitions inject, pull,
+/// override task roles and run on EC2 instances.
+#[test]
+fn who_can_toward_matches_full_build_on_scenarios() {
+    let mut snapshots = vec![support::root().join("examples/three-account-org/snapshot.json")];
+    snapshots.extend(scenario_dirs().into_iter().map(|d| d.join("snapshot.json")));
+    for path in snapshots {
+        let inventory = collect::load_file(&path).unwrap();
+        if let Err(e) = assert_who_can_toward_matches(&inventory, &path.display().to_string()) {
+            panic!("{e}");
+        }
+    }
 }
 
 proptest! {

@@ -165,6 +165,7 @@ impl<'a> World<'a> {
         container: &str,
         reference: &model::SecretRef,
         is_registry_credentials: bool,
+        only: Option<&str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(ResourceInfo<'a>, Verdict)> {
         let TaskPlace {
@@ -275,6 +276,9 @@ impl<'a> World<'a> {
             );
             return None;
         };
+        if only.is_some_and(|id| id != resource.id) {
+            return None;
+        }
         if !in_snapshot && self.collected(resource.kind, &resource.account, &resource.region) {
             let verdict = self.inject_not_found(&resource);
             return Some((resource, verdict));
@@ -299,6 +303,7 @@ impl<'a> World<'a> {
         place: TaskPlace<'_>,
         container_id: &str,
         container: &model::ContainerDefinition,
+        only: Option<&str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<(ResourceInfo<'a>, Verdict)> {
         let TaskPlace {
@@ -323,6 +328,9 @@ impl<'a> World<'a> {
                 return None;
             }
         };
+        if only.is_some_and(|id| id != repo_arn) {
+            return None;
+        }
         let resource = match self.resources.get(&repo_arn) {
             Some(r) => r.clone(),
             None => self.placeholder(&repo_arn)?,
@@ -350,12 +358,15 @@ impl<'a> World<'a> {
     /// Every reference a container makes, decided: each secret or parameter it injects
     /// (`secrets[]`, `logConfiguration.secretOptions[]`, `repositoryCredentials`) and the ECR
     /// repository it pulls its image from, with the node each names. The graph builder,
-    /// `explain` and `findings` all take a container's references from here.
+    /// `explain` and `findings` all take a container's references from here. With `only`, just
+    /// the references that name that node are decided (the others are still read, so their
+    /// warnings are the same).
     pub fn container_references(
         &self,
         place: TaskPlace<'_>,
         container_id: &str,
         container: &model::ContainerDefinition,
+        only: Option<&str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Vec<(EdgeKind, ResourceInfo<'a>, Verdict)> {
         let references = container
@@ -371,12 +382,15 @@ impl<'a> World<'a> {
                 container_id,
                 reference,
                 is_registry_credentials,
+                only,
                 diags,
             ) {
                 out.push((EdgeKind::Injects, resource, verdict));
             }
         }
-        if let Some((resource, verdict)) = self.image_pull(place, container_id, container, diags) {
+        if let Some((resource, verdict)) =
+            self.image_pull(place, container_id, container, only, diags)
+        {
             out.push((EdgeKind::Pulls, resource, verdict));
         }
         out

@@ -89,7 +89,7 @@ impl<'a> Prepared<'a> {
     }
 
     /// The caller's identity policy documents.
-    pub fn identity_documents(&self) -> impl Iterator<Item = &'a PolicyDocument> + '_ {
+    pub fn identity_documents(&self) -> impl Iterator<Item = &'a PolicyDocument> + Clone + '_ {
         self.identity.iter().map(|o| o.doc)
     }
 }
