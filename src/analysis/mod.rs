@@ -10,6 +10,8 @@
 //! then conditional ones for the pairs it did not reach.
 
 use crate::graph::{EdgeKind, EdgeStatus};
+use std::sync::Arc;
+
 use crate::policy::{OpenCondition, Reason};
 
 /// One hop of a path.
@@ -23,12 +25,12 @@ pub struct Hop {
     pub kind: EdgeKind,
     /// Allowed or conditional.
     pub status: EdgeStatus,
-    /// The statements that allowed it.
-    pub because: Vec<Reason>,
-    /// Open conditions.
-    pub conditions: Vec<OpenCondition>,
-    /// Further facts.
-    pub notes: Vec<String>,
+    /// The statements that allowed it (shared with the edge).
+    pub because: Arc<[Reason]>,
+    /// Open conditions (shared with the edge).
+    pub conditions: Arc<[OpenCondition]>,
+    /// Further facts (shared with the edge).
+    pub notes: Arc<[String]>,
 }
 
 /// A path from a source to a resource.

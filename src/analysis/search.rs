@@ -163,7 +163,7 @@ fn path_of(g: &AccessGraph, edges: Vec<EdgeIndex>) -> Option<Path> {
     let hops: Vec<Hop> = edges.iter().map(|&e| hop(g, e)).collect::<Option<_>>()?;
     let first = hops.first()?;
     let last = hops.last()?;
-    let actions = g.graph[*edges.last()?].actions.clone();
+    let actions = g.graph[*edges.last()?].actions.to_vec();
     Some(Path {
         source: first.from.clone(),
         target: last.to.clone(),

@@ -163,7 +163,7 @@ fn hop_actions<'g>(g: &'g AccessGraph, h: &Hop) -> &'g [String] {
         .edges_connecting(a, b)
         .map(|e| e.weight())
         .find(|w| w.kind == h.kind)
-        .map_or(&[], |w| w.actions.as_slice())
+        .map_or(&[], |w| &w.actions[..])
 }
 
 fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
@@ -191,13 +191,13 @@ fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
             );
         }
     }
-    for r in &h.because {
+    for r in h.because.iter() {
         let _ = writeln!(out, "         because {}", reason(r));
     }
     for c in conditions(&h.conditions) {
         let _ = writeln!(out, "         {c}");
     }
-    for n in &h.notes {
+    for n in h.notes.iter() {
         let _ = writeln!(out, "         note: {n}");
     }
 }

@@ -214,13 +214,13 @@ fn push_edge_row(out: &mut String, from: &str, to: &str, edge: &Edge) {
     push_string(out, edge.status.as_str());
     let _ = write!(out, ", cross_account: {}", edge.cross_account);
     out.push_str(", actions: ");
-    push_list(out, &edge.actions);
+    push_list(out, edge.actions.iter());
     out.push_str(", because: ");
     push_list(out, edge.because.iter().map(reason_compact));
     out.push_str(", conditions: ");
     push_list(out, edge.conditions.iter().map(condition_compact));
     out.push_str(", notes: ");
-    push_list(out, &edge.notes);
+    push_list(out, edge.notes.iter());
     out.push('}');
 }
 

@@ -495,10 +495,10 @@ const LABEL_ALL_EDGES_UP_TO: usize = 40;
 fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
     let mut attributes = style.attributes();
     let mut tooltip = format!("{} ({})", edge.kind.as_str(), edge.status.as_str());
-    for action in &edge.actions {
+    for action in edge.actions.iter() {
         let _ = write!(tooltip, "\n{action}");
     }
-    for condition in &edge.conditions {
+    for condition in edge.conditions.iter() {
         let _ = write!(
             tooltip,
             "\nif {} {} {}",
@@ -507,7 +507,7 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
             condition.values.join(", ")
         );
     }
-    for note in &edge.notes {
+    for note in edge.notes.iter() {
         let _ = write!(tooltip, "\n{note}");
     }
     let plain_permission = edge.status == EdgeStatus::Allowed && !edge.kind.is_trust();

@@ -131,7 +131,7 @@ fn push_edge(out: &mut String, k: usize, from: usize, to: usize, edge: &Edge) {
         "edge_cross_account",
         if edge.cross_account { "true" } else { "false" },
     );
-    push_data(out, "edge_actions", &json_list(&edge.actions));
+    push_data(out, "edge_actions", &json_list(edge.actions.iter()));
     push_data(
         out,
         "edge_because",
@@ -142,7 +142,7 @@ fn push_edge(out: &mut String, k: usize, from: usize, to: usize, edge: &Edge) {
         "edge_conditions",
         &json_objects(edge.conditions.iter().map(condition_compact)),
     );
-    push_data(out, "edge_notes", &json_list(&edge.notes));
+    push_data(out, "edge_notes", &json_list(edge.notes.iter()));
     out.push_str("    </edge>\n");
 }
 

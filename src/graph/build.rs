@@ -1,7 +1,7 @@
 //! Building the graph from an inventory: nodes for everything the snapshot holds or names, and
 //! an evaluated edge for every hop the policies allow.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::DiGraph;
@@ -16,6 +16,7 @@ use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, container_i
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::arn::{account_root, last_segment};
 use crate::model::{self, Diagnostic, Inventory};
+use crate::policy::{OpenCondition, Reason};
 
 /// Options for [`build`].
 #[derive(Clone, Debug, Default)]
@@ -46,14 +47,7 @@ pub struct BuildOptions {
 pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     let world = World::new(inventory);
     let found = Outsiders::scan(&world);
-    let mut b = Builder {
-        focus: None,
-        world: &world,
-        nodes: BTreeMap::new(),
-        edges: BTreeMap::new(),
-        diagnostics: Vec::new(),
-        interned: BTreeSet::new(),
-    };
+    let mut b = Builder::new(&world);
     b.accounts();
     b.principals();
     for r in world.resources.values() {
@@ -95,6 +89,7 @@ struct Builder<'w, 'a> {
     /// One shared copy of every id and statement label that edges cite: millions of edges cite
     /// the same few thousand policies and nodes.
     interned: BTreeSet<Arc<str>>,
+    lists: Lists,
 }
 
 fn account_of(arn: &str) -> Option<String> {
@@ -123,14 +118,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
         return build(inventory, options);
     };
     let found = Outsiders::scan(&world);
-    let mut b = Builder {
-        focus: None,
-        world: &world,
-        nodes: BTreeMap::new(),
-        edges: BTreeMap::new(),
-        diagnostics: Vec::new(),
-        interned: BTreeSet::new(),
-    };
+    let mut b = Builder::new(&world);
     b.accounts();
     b.principals();
     for r in world.resources.values() {
@@ -280,6 +268,40 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
     b.finish()
 }
 
+/// The one shared copy of each distinct list edges carry (see [`Edge`]).
+#[derive(Default)]
+struct Lists {
+    strings: HashSet<Arc<[String]>>,
+    reasons: HashSet<Arc<[Reason]>>,
+    conditions: HashSet<Arc<[OpenCondition]>>,
+}
+
+/// The shared copy of `items`.
+fn share<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<[T]>>, items: Vec<T>) -> Arc<[T]> {
+    match set.get(items.as_slice()) {
+        Some(shared) => shared.clone(),
+        None => {
+            let shared: Arc<[T]> = Arc::from(items);
+            set.insert(shared.clone());
+            shared
+        }
+    }
+}
+
+impl<'w, 'a> Builder<'w, 'a> {
+    fn new(world: &'w World<'a>) -> Builder<'w, 'a> {
+        Builder {
+            focus: None,
+            world,
+            nodes: BTreeMap::new(),
+            edges: BTreeMap::new(),
+            diagnostics: Vec::new(),
+            interned: BTreeSet::new(),
+            lists: Lists::default(),
+        }
+    }
+}
+
 impl<'a> Builder<'_, 'a> {
     fn node(
         &mut self,
@@ -318,15 +340,14 @@ impl<'a> Builder<'_, 'a> {
             c.policy = self.intern(&c.policy);
             c.statement = self.intern(&c.statement);
         }
-        because.shrink_to_fit();
         let edge = Edge {
             kind,
             status: verdict.status,
             cross_account,
-            actions: verdict.actions,
-            because,
-            conditions,
-            notes: verdict.notes,
+            actions: share(&mut self.lists.strings, verdict.actions),
+            because: share(&mut self.lists.reasons, because),
+            conditions: share(&mut self.lists.conditions, conditions),
+            notes: share(&mut self.lists.strings, verdict.notes),
         };
         let key = (self.intern(from), self.intern(to), kind);
         match self.edges.get_mut(&key) {

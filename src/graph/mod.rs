@@ -6,6 +6,7 @@
 //! inventory is byte-identical.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -256,6 +257,11 @@ impl EdgeStatus {
 }
 
 /// An edge with its proof.
+///
+/// Every list is shared: the build keeps one copy of each distinct action set, statement list,
+/// condition list and note list, and edges (and the hops of paths) point at it. An edge is
+/// therefore tens of bytes however long its proof, and the graph's size follows the number of
+/// distinct proofs, not the number of edges.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
     /// What it means.
@@ -265,13 +271,13 @@ pub struct Edge {
     /// True when the two ends are in different accounts.
     pub cross_account: bool,
     /// The actions this edge allows (for `accesses`, `injects`, `pulls`), sorted.
-    pub actions: Vec<String>,
+    pub actions: Arc<[String]>,
     /// The statements that allowed it, sorted and deduplicated; for a denied edge, the Deny if any.
-    pub because: Vec<Reason>,
+    pub because: Arc<[Reason]>,
     /// Open conditions, sorted.
-    pub conditions: Vec<OpenCondition>,
+    pub conditions: Arc<[OpenCondition]>,
     /// Further facts: what blocks a denied edge, data not in the snapshot, KMS grants not modelled.
-    pub notes: Vec<String>,
+    pub notes: Arc<[String]>,
 }
 
 /// The graph of one inventory.

@@ -293,10 +293,10 @@ impl From<EdgeDoc> for (String, String, Edge) {
             kind: e.kind.into(),
             status: e.status.into(),
             cross_account: e.cross_account,
-            actions: e.actions,
+            actions: e.actions.into(),
             because: e.because.into_iter().map(Reason::from).collect(),
             conditions: e.conditions.into_iter().map(OpenCondition::from).collect(),
-            notes: e.notes,
+            notes: e.notes.into(),
         };
         (e.from, e.to, edge)
     }
@@ -311,7 +311,7 @@ impl From<HopDoc> for Hop {
             status: h.status.into(),
             because: h.because.into_iter().map(Reason::from).collect(),
             conditions: h.conditions.into_iter().map(OpenCondition::from).collect(),
-            notes: h.notes,
+            notes: h.notes.into(),
         }
     }
 }

@@ -117,9 +117,9 @@ pub(crate) fn representative() -> AccessGraph {
     b.edge(TASK_DEF, APP, EdgeKind::Defines, EdgeStatus::Allowed);
     b.edge(TASK_DEF, SIDECAR, EdgeKind::Defines, EdgeStatus::Allowed);
     b.edge(APP, TASK_ROLE, EdgeKind::TaskRole, EdgeStatus::Allowed)
-        .because = vec![reason(PolicyType::Trust, TASK_ROLE, "0", Effect::Allow)];
+        .because = vec![reason(PolicyType::Trust, TASK_ROLE, "0", Effect::Allow)].into();
     b.edge(SIDECAR, TASK_ROLE, EdgeKind::TaskRole, EdgeStatus::Allowed)
-        .because = vec![reason(PolicyType::Trust, TASK_ROLE, "0", Effect::Allow)];
+        .because = vec![reason(PolicyType::Trust, TASK_ROLE, "0", Effect::Allow)].into();
     b.edge(
         TASK_DEF,
         EXEC_ROLE,
@@ -131,7 +131,8 @@ pub(crate) fn representative() -> AccessGraph {
         EXEC_ROLE,
         "EcsTasks",
         Effect::Allow,
-    )];
+    )]
+    .into();
     b.edge(
         "ecs-tasks.amazonaws.com",
         EXEC_ROLE,
@@ -143,7 +144,8 @@ pub(crate) fn representative() -> AccessGraph {
         EXEC_ROLE,
         "EcsTasks",
         Effect::Allow,
-    )];
+    )]
+    .into();
     {
         let e = b.edge(
             TASK_ROLE,
@@ -160,7 +162,8 @@ pub(crate) fn representative() -> AccessGraph {
                 Effect::Allow,
             ),
             reason(PolicyType::Trust, READER, "TrustProd", Effect::Allow),
-        ];
+        ]
+        .into();
         e.conditions = vec![open_condition(
             "StringEquals",
             "sts:ExternalId",
@@ -168,7 +171,8 @@ pub(crate) fn representative() -> AccessGraph {
             PolicyType::Trust,
             READER,
             "TrustProd",
-        )];
+        )]
+        .into();
     }
     {
         let e = b.edge(PARTNER, READER, EdgeKind::Assumes, EdgeStatus::Denied);
@@ -178,22 +182,25 @@ pub(crate) fn representative() -> AccessGraph {
             READER,
             "NoPartners",
             Effect::Deny,
-        )];
-        e.notes = vec!["the trust policy of `reader` denies account `333333333333`".to_owned()];
+        )]
+        .into();
+        e.notes =
+            vec!["the trust policy of `reader` denies account `333333333333`".to_owned()].into();
     }
     {
         let e = b.edge(READER, SECRET, EdgeKind::Accesses, EdgeStatus::Allowed);
-        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()];
+        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()].into();
         e.because = vec![reason(
             PolicyType::Identity,
             "arn:aws:iam::222222222222:role/reader#read",
             "Read",
             Effect::Allow,
-        )];
+        )]
+        .into();
     }
     {
         let e = b.edge(READER, KEY, EdgeKind::Accesses, EdgeStatus::Allowed);
-        e.actions = vec!["kms:Decrypt".to_owned(), "kms:DescribeKey".to_owned()];
+        e.actions = vec!["kms:Decrypt".to_owned(), "kms:DescribeKey".to_owned()].into();
         e.because = vec![
             reason(
                 PolicyType::Identity,
@@ -202,7 +209,8 @@ pub(crate) fn representative() -> AccessGraph {
                 Effect::Allow,
             ),
             reason(PolicyType::Key, KEY, "0", Effect::Allow),
-        ];
+        ]
+        .into();
     }
     {
         let e = b.edge(TASK_ROLE, BUCKET, EdgeKind::Accesses, EdgeStatus::Denied);
@@ -212,37 +220,42 @@ pub(crate) fn representative() -> AccessGraph {
             BUCKET,
             "DenyOutside",
             Effect::Deny,
-        )];
-        e.notes = vec!["the bucket policy denies principals outside the organization".to_owned()];
+        )]
+        .into();
+        e.notes =
+            vec!["the bucket policy denies principals outside the organization".to_owned()].into();
     }
     {
         let e = b.edge(APP, PARAM, EdgeKind::Injects, EdgeStatus::Allowed);
-        e.actions = vec!["ssm:GetParameters".to_owned()];
+        e.actions = vec!["ssm:GetParameters".to_owned()].into();
         e.because = vec![reason(
             PolicyType::Identity,
             "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess",
             "0",
             Effect::Allow,
-        )];
+        )]
+        .into();
     }
     {
         let e = b.edge(SIDECAR, GONE, EdgeKind::Injects, EdgeStatus::Denied);
-        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()];
-        e.notes = vec!["the secret is not in the snapshot".to_owned()];
+        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()].into();
+        e.notes = vec!["the secret is not in the snapshot".to_owned()].into();
     }
     {
         let e = b.edge(APP, REPO, EdgeKind::Pulls, EdgeStatus::Allowed);
         e.actions = vec![
             "ecr:BatchGetImage".to_owned(),
             "ecr:GetDownloadUrlForLayer".to_owned(),
-        ];
+        ]
+        .into();
     }
     {
         let e = b.edge(EXEC_ROLE, LOGS, EdgeKind::Accesses, EdgeStatus::Allowed);
         e.actions = vec![
             "logs:CreateLogStream".to_owned(),
             "logs:PutLogEvents".to_owned(),
-        ];
+        ]
+        .into();
     }
     b.finish()
 }
@@ -816,7 +829,7 @@ fn wide(nodes: usize) -> AccessGraph {
         );
         if i % 3 == 0 {
             b.edge(role, &id, EdgeKind::Accesses, EdgeStatus::Allowed)
-                .actions = vec!["ssm:GetParameter".to_owned()];
+                .actions = vec!["ssm:GetParameter".to_owned()].into();
         }
     }
     b.finish()

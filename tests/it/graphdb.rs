@@ -55,10 +55,10 @@ fn hostile() -> AccessGraph {
         None,
     );
     b.edge(CONTAINER, ROLE, EdgeKind::TaskRole, EdgeStatus::Allowed)
-        .because = vec![reason(PolicyType::Trust, ROLE, "Sid \"1\";", Effect::Allow)];
+        .because = vec![reason(PolicyType::Trust, ROLE, "Sid \"1\";", Effect::Allow)].into();
     {
         let e = b.edge(ROLE, SECRET, EdgeKind::Accesses, EdgeStatus::Conditional);
-        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()];
+        e.actions = vec!["secretsmanager:GetSecretValue".to_owned()].into();
         e.conditions = vec![open_condition(
             "StringLike",
             "aws:PrincipalTag/team\\x",
@@ -66,11 +66,13 @@ fn hostile() -> AccessGraph {
             PolicyType::Resource,
             SECRET,
             "0",
-        )];
+        )]
+        .into();
         e.notes = vec![
             "ends with a semicolon;".to_owned(),
             "two\nlines;".to_owned(),
-        ];
+        ]
+        .into();
     }
     b.edge(
         "ecs-tasks.amazonaws.com",
@@ -78,7 +80,8 @@ fn hostile() -> AccessGraph {
         EdgeKind::Assumes,
         EdgeStatus::Denied,
     )
-    .notes = vec!["the trust policy names `ecs-tasks.amazonaws.com` under a condition".to_owned()];
+    .notes = vec!["the trust policy names `ecs-tasks.amazonaws.com` under a condition".to_owned()]
+        .into();
     b.finish()
 }
 

@@ -75,10 +75,10 @@ impl GraphBuilder {
             kind,
             status,
             cross_account: false,
-            actions: Vec::new(),
-            because: Vec::new(),
-            conditions: Vec::new(),
-            notes: Vec::new(),
+            actions: Vec::new().into(),
+            because: Vec::new().into(),
+            conditions: Vec::new().into(),
+            notes: Vec::new().into(),
         };
         self.edges.push((from.to_owned(), to.to_owned(), edge));
         &mut self.edges.last_mut().expect("just pushed").2

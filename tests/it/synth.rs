@@ -66,7 +66,7 @@ fn generated_org_loads_and_has_every_shape() {
         p.status == EdgeStatus::Conditional
             && p.hops
                 .iter()
-                .flat_map(|h| &h.conditions)
+                .flat_map(|h| h.conditions.iter())
                 .any(|c| c.key.eq_ignore_ascii_case("sts:ExternalId"))
     });
     assert!(
