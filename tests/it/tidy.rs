@@ -80,6 +80,87 @@ fn layers_depend_only_on_earlier_layers() {
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
 
+/// Collection turns AWS answers and snapshot files into the model (and requests into the
+/// policy layer's types); it knows nothing of the graph, the analysis, the exporters or the CLI.
+#[test]
+fn collection_uses_only_the_model_and_the_policy_layer() {
+    let mut violations = Vec::new();
+    for file in files_under("src/collect") {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for later in ["graph", "analysis", "export", "cli"] {
+            if text.contains(&format!("crate::{later}")) {
+                violations.push(format!("{} uses crate::{later}", file.display()));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// A layer's `pub(crate)` items are its internals: no other layer calls them. (Items other
+/// layers need are `pub` and documented; `pub(in …)` items the compiler already keeps in.)
+#[test]
+fn no_layer_reaches_into_another_layers_internals() {
+    let layers = [
+        "model", "policy", "graph", "analysis", "export", "collect", "cli",
+    ];
+    let declared = |text: &str| -> Vec<String> {
+        let mut names = Vec::new();
+        for line in text.lines() {
+            let Some(rest) = line.trim_start().strip_prefix("pub(crate) ") else {
+                continue;
+            };
+            let rest = rest
+                .trim_start_matches("const ")
+                .trim_start_matches("unsafe ");
+            for kw in [
+                "fn ", "struct ", "enum ", "const ", "static ", "type ", "trait ",
+            ] {
+                if let Some(after) = rest.strip_prefix(kw) {
+                    let name: String = after
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        names.push(name);
+                    }
+                }
+            }
+        }
+        names
+    };
+    let mut internals = Vec::new();
+    for layer in layers {
+        for file in files_under(&format!("src/{layer}")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            internals.extend(declared(&text).into_iter().map(|n| (layer, n)));
+        }
+    }
+    let mut violations = Vec::new();
+    for layer in layers {
+        for file in files_under(&format!("src/{layer}")) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (owner, name) in &internals {
+                if *owner == layer {
+                    continue;
+                }
+                let used = text.lines().any(|line| {
+                    let code = line.split("//").next().unwrap_or("");
+                    code.contains(&format!("::{name}"))
+                        || code.contains(&format!("{name}("))
+                            && code.contains(&format!("{owner}::"))
+                });
+                if used {
+                    violations.push(format!(
+                        "{} uses `{name}`, internal to src/{owner}",
+                        file.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
 /// Every Rust file says why it exists in a `//!` doc at its top.
 #[test]
 fn every_file_starts_with_a_module_doc() {
