@@ -14,8 +14,8 @@ use rolechain::graph::{self, AccessGraph, BuildOptions};
 use rolechain::model::Inventory;
 
 use super::{
-    CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, MergeArgs, Printer,
-    ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
+    CollectArgs, Command, DecisionFormat, ExitStatus, MergeArgs, Printer, ReportFormat,
+    SnapshotArgs, SourceArgs, output, text, write_stdout,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -46,7 +46,7 @@ pub enum Settings {
         /// Where the inventory comes from, and how to analyse it.
         input: Analysis,
         /// The output format.
-        format: GraphFormat,
+        format: export::GraphFormat,
         /// The node to focus on, and how many hops each way (`None`: no limit).
         focus: Option<(String, Option<usize>)>,
         /// The output file, checked to be writable; stdout when `None`.
@@ -135,7 +135,7 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
             Settings::Graph {
                 focus: args.focus.map(|id| (id, depth)),
                 input,
-                format: args.format,
+                format: args.format.into(),
                 output: args.output,
             }
         }
@@ -216,7 +216,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 printer.warn(&cut.message());
             }
             let out = match format {
-                ReportFormat::Json => export::paths_json(&paths),
+                ReportFormat::Json => written(|out| export::write_paths_json(&paths, out))?,
                 ReportFormat::Text => text::who_can(&g, &resource, &paths, cut.as_ref()),
             };
             write_stdout(&out)?;
@@ -242,7 +242,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 printer.warn(&cut.message());
             }
             let out = match format {
-                ReportFormat::Json => export::paths_json(&paths),
+                ReportFormat::Json => written(|out| export::write_paths_json(&paths, out))?,
                 ReportFormat::Text => text::reach(&g, from.as_deref(), &paths, cut.as_ref()),
             };
             write_stdout(&out)?;
@@ -262,13 +262,11 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 }
                 None => g,
             };
-            let (out, warnings) = match format {
-                GraphFormat::Dot => export::to_dot(&g),
-                GraphFormat::Mermaid => export::to_mermaid(&g),
-                GraphFormat::Cypher => (export::to_cypher(&g), Vec::new()),
-                GraphFormat::Graphml => (export::to_graphml(&g), Vec::new()),
-                GraphFormat::Json => (export::graph_json(&g), Vec::new()),
-            };
+            let mut warnings = Vec::new();
+            let out = written(|out| {
+                warnings = export::write_graph(&g, format, out)?;
+                Ok(())
+            })?;
             printer.diagnostics(&warnings);
             match &path {
                 Some(path) => output::write(path, out.as_bytes(), output::Privacy::Normal)?,
@@ -300,7 +298,9 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 }
             }
             let out = match format {
-                ReportFormat::Json => export::json::explanation_json(&explanation),
+                ReportFormat::Json => {
+                    written(|out| export::write_explanation_json(&explanation, out))?
+                }
                 ReportFormat::Text => text::explanation(&g, &explanation),
             };
             write_stdout(&out)?;
@@ -320,7 +320,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             printer.diagnostics(&decision.diagnostics);
             let out = match format {
                 DecisionFormat::Text => text::decision(&input.request, &policies, &decision),
-                DecisionFormat::Json => export::decision_json(&decision),
+                DecisionFormat::Json => written(|out| export::write_decision_json(&decision, out))?,
             };
             write_stdout(&out)?;
         }
@@ -328,6 +328,13 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
         Settings::Merge(args) => return super::collect::merge(args, printer),
     }
     Ok(ExitStatus::Success)
+}
+
+/// The text an exporter writes.
+fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    write(&mut out)?;
+    Ok(String::from_utf8(out)?)
 }
 
 /// What `--max-depth` leaves out of `reach` from `sources`: resources for one source, (source,

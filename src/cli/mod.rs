@@ -95,6 +95,18 @@ enum GraphFormat {
     Graphml,
 }
 
+impl From<GraphFormat> for rolechain::export::GraphFormat {
+    fn from(format: GraphFormat) -> Self {
+        match format {
+            GraphFormat::Dot => Self::Dot,
+            GraphFormat::Mermaid => Self::Mermaid,
+            GraphFormat::Json => Self::Json,
+            GraphFormat::Cypher => Self::Cypher,
+            GraphFormat::Graphml => Self::Graphml,
+        }
+    }
+}
+
 /// The formats of `simulate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DecisionFormat {

@@ -3,6 +3,7 @@
 use std::process::Command;
 
 use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use rolechain::export::GraphFormat;
 
 use crate::support;
 
@@ -410,8 +411,11 @@ fn graph_cypher_and_graphml_with_focus_and_output_file() {
     let focused = rolechain::analysis::focus(&g, center, None);
     let dir = tempfile::tempdir().unwrap();
     for (format, expected) in [
-        ("cypher", rolechain::export::to_cypher(&focused)),
-        ("graphml", rolechain::export::to_graphml(&focused)),
+        ("cypher", support::exported(&focused, GraphFormat::Cypher).0),
+        (
+            "graphml",
+            support::exported(&focused, GraphFormat::Graphml).0,
+        ),
     ] {
         let out = dir.path().join(format!("g.{format}"));
         let output = cli()

@@ -11,7 +11,7 @@
 )]
 
 use rolechain::analysis::{Hop, Path};
-use rolechain::export::{decision_json, graph_json, paths_json, to_dot, to_mermaid};
+use rolechain::export::{GraphFormat, write_decision_json, write_paths_json};
 use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use rolechain::model::{Diagnostic, Effect};
 use rolechain::policy::{Blocker, Decision, Outcome, PolicyType};
@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use crate::contract;
 use crate::support::{
-    GraphBuilder, Tool, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses,
-    open_condition, reason, tool_available,
+    GraphBuilder, Tool, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses, exported,
+    open_condition, reason, tool_available, written,
 };
 
 const PROD: &str = "111111111111";
@@ -332,30 +332,55 @@ fn denied_decision() -> Decision {
     }
 }
 
+/// The DOT export of a graph, and its warnings.
+fn dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
+    exported(graph, GraphFormat::Dot)
+}
+
+/// The Mermaid export of a graph, and its warnings.
+fn mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
+    exported(graph, GraphFormat::Mermaid)
+}
+
+/// The `rolechain.graph/v1` document of a graph.
+fn graph_json(graph: &AccessGraph) -> String {
+    exported(graph, GraphFormat::Json).0
+}
+
+/// The `rolechain.paths/v1` document of paths.
+fn paths_json(paths: &[Path]) -> String {
+    written(|out| write_paths_json(paths, out))
+}
+
+/// The `rolechain.decision/v1` document of a decision.
+fn decision_json(decision: &Decision) -> String {
+    written(|out| write_decision_json(decision, out))
+}
+
 #[test]
 fn dot_snapshot() {
-    let (dot, warnings) = to_dot(&representative());
+    let (dot, warnings) = dot(&representative());
     assert!(warnings.is_empty(), "{warnings:?}");
     insta::assert_snapshot!("representative.dot", dot);
 }
 
 #[test]
 fn dot_parses_and_lays_out_with_graphviz() {
-    let (dot, _) = to_dot(&representative());
+    let (dot, _) = dot(&representative());
     assert_dot_parses(&dot);
     assert_dot_lays_out(&dot);
 }
 
 #[test]
 fn mermaid_snapshot() {
-    let (text, warnings) = to_mermaid(&representative());
+    let (text, warnings) = mermaid(&representative());
     assert!(warnings.is_empty(), "{warnings:?}");
     insta::assert_snapshot!("representative.mmd", text);
 }
 
 #[test]
 fn mermaid_parses_with_mermaid() {
-    let (text, _) = to_mermaid(&representative());
+    let (text, _) = mermaid(&representative());
     assert_mermaid_parses(&[("representative", &text)]);
 }
 
@@ -444,10 +469,10 @@ fn odd() -> AccessGraph {
 #[test]
 fn odd_graphs_export_valid_text() {
     for (name, graph) in [("odd", odd()), ("empty", AccessGraph::default())] {
-        let (dot, _) = to_dot(&graph);
+        let (dot, _) = dot(&graph);
         assert_dot_parses(&dot);
         assert_dot_lays_out(&dot);
-        let (text, _) = to_mermaid(&graph);
+        let (text, _) = mermaid(&graph);
         assert_mermaid_parses(&[(name, &text)]);
     }
 }
@@ -462,7 +487,7 @@ fn odd_graphs_export_every_node_and_edge() {
         );
     }
     // Every edge of the odd graph is drawn: none of them is explained by nesting.
-    let (text, _) = to_mermaid(&odd());
+    let (text, _) = mermaid(&odd());
     assert!(
         !text.contains("%%"),
         "a label cannot smuggle in a Mermaid directive:\n{text}"
@@ -479,8 +504,8 @@ fn odd_graphs_export_every_node_and_edge() {
 #[test]
 fn exports_are_deterministic() {
     let (a, b) = (representative(), representative());
-    assert_eq!(to_dot(&a), to_dot(&b));
-    assert_eq!(to_mermaid(&a), to_mermaid(&b));
+    assert_eq!(dot(&a), dot(&b));
+    assert_eq!(mermaid(&a), mermaid(&b));
     assert_eq!(graph_json(&a), graph_json(&b));
     assert_eq!(
         paths_json(&representative_paths()),
@@ -492,7 +517,7 @@ fn exports_are_deterministic() {
     );
     // A larger graph, with many boxes and rank groups, too.
     let big = generated(40, 3);
-    assert_eq!(to_dot(&big).0, to_dot(&generated(40, 3)).0);
+    assert_eq!(dot(&big).0, dot(&generated(40, 3)).0);
 }
 
 /// The graph JSON, read back through the contract's mirror, is the graph: every node and edge
@@ -780,13 +805,13 @@ fn generated(services: usize, containers: usize) -> AccessGraph {
 #[test]
 fn size_warnings_trigger_on_large_graphs() {
     let small = generated(4, 2);
-    assert!(to_dot(&small).1.is_empty());
-    assert!(to_mermaid(&small).1.is_empty());
+    assert!(dot(&small).1.is_empty());
+    assert!(mermaid(&small).1.is_empty());
 
     // 3 accounts × 60 services × (6 nodes + 4 containers): over 1,800 nodes and 2,600 edges.
     let large = generated(60, 4);
     assert!(large.graph.node_count() > 500 && large.graph.edge_count() > 1_500);
-    let (dot, warnings) = to_dot(&large);
+    let (dot, warnings) = dot(&large);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].code, "large-diagram");
     assert!(
@@ -795,7 +820,7 @@ fn size_warnings_trigger_on_large_graphs() {
         warnings[0]
     );
     assert_dot_parses(&dot);
-    let (_, warnings) = to_mermaid(&large);
+    let (_, warnings) = mermaid(&large);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].message.contains("--focus"), "{}", warnings[0]);
 }
@@ -825,7 +850,7 @@ fn wide(nodes: usize) -> AccessGraph {
 #[test]
 fn thousand_node_mermaid_parses() {
     let graph = wide(1_000);
-    let (text, warnings) = to_mermaid(&graph);
+    let (text, warnings) = mermaid(&graph);
     // Over 50,000 characters: Mermaid would parse it but not render it with default settings.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     if !tool_available(Tool::MermaidParser) {
@@ -843,7 +868,7 @@ fn dot_lays_out_a_few_hundred_nodes() {
         "{}",
         graph.graph.node_count()
     );
-    let (dot, warnings) = to_dot(&graph);
+    let (dot, warnings) = dot(&graph);
     assert!(warnings.is_empty());
     if !tool_available(Tool::Graphviz) {
         return;
