@@ -15,7 +15,7 @@ use rolechain::model::Inventory;
 
 use super::{
     CollectArgs, Command, DecisionFormat, ExitStatus, MergeArgs, Printer, ReportFormat,
-    SnapshotArgs, SourceArgs, output, text, write_stdout,
+    SnapshotArgs, SourceArgs, output, text,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -215,11 +215,12 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             if let Some(cut) = &cut {
                 printer.warn(&cut.message());
             }
-            let out = match format {
-                ReportFormat::Json => written(|out| export::write_paths_json(&paths, out))?,
-                ReportFormat::Text => text::who_can(&g, &resource, &paths, cut.as_ref()),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_paths_json(&paths, out),
+                ReportFormat::Text => {
+                    out.write_all(text::who_can(&g, &resource, &paths, cut.as_ref()).as_bytes())
+                }
+            })?;
         }
         Settings::Reach {
             from,
@@ -241,11 +242,12 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             if let Some(cut) = &cut {
                 printer.warn(&cut.message());
             }
-            let out = match format {
-                ReportFormat::Json => written(|out| export::write_paths_json(&paths, out))?,
-                ReportFormat::Text => text::reach(&g, from.as_deref(), &paths, cut.as_ref()),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_paths_json(&paths, out),
+                ReportFormat::Text => {
+                    out.write_all(text::reach(&g, from.as_deref(), &paths, cut.as_ref()).as_bytes())
+                }
+            })?;
         }
         Settings::Graph {
             input,
@@ -262,16 +264,10 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 }
                 None => g,
             };
-            let mut warnings = Vec::new();
-            let out = written(|out| {
-                warnings = export::write_graph(&g, format, out)?;
-                Ok(())
+            let warnings = output::write(path.as_deref(), output::Privacy::Normal, |out| {
+                export::write_graph(&g, format, out)
             })?;
             printer.diagnostics(&warnings);
-            match &path {
-                Some(path) => output::write(path, out.as_bytes(), output::Privacy::Normal)?,
-                None => write_stdout(&out)?,
-            }
         }
         Settings::Explain {
             from,
@@ -297,13 +293,10 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                     printer.warn(&cut.message());
                 }
             }
-            let out = match format {
-                ReportFormat::Json => {
-                    written(|out| export::write_explanation_json(&explanation, out))?
-                }
-                ReportFormat::Text => text::explanation(&g, &explanation),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_explanation_json(&explanation, out),
+                ReportFormat::Text => out.write_all(text::explanation(&g, &explanation).as_bytes()),
+            })?;
             // As grep exits 1 when nothing matches: the answer is printed, and it is "no".
             if !explanation.allowed() {
                 return Ok(ExitStatus::Findings);
@@ -318,23 +311,17 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             let policies = input.policy_set();
             let decision = rolechain::policy::evaluate(&input.request, &policies);
             printer.diagnostics(&decision.diagnostics);
-            let out = match format {
-                DecisionFormat::Text => text::decision(&input.request, &policies, &decision),
-                DecisionFormat::Json => written(|out| export::write_decision_json(&decision, out))?,
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                DecisionFormat::Text => {
+                    out.write_all(text::decision(&input.request, &policies, &decision).as_bytes())
+                }
+                DecisionFormat::Json => export::write_decision_json(&decision, out),
+            })?;
         }
         Settings::Collect(args) => return super::collect::collect(args, printer),
         Settings::Merge(args) => return super::collect::merge(args, printer),
     }
     Ok(ExitStatus::Success)
-}
-
-/// The text an exporter writes.
-fn written(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> anyhow::Result<String> {
-    let mut out = Vec::new();
-    write(&mut out)?;
-    Ok(String::from_utf8(out)?)
 }
 
 /// What `--max-depth` leaves out of `reach` from `sources`: resources for one source, (source,
