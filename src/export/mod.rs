@@ -118,15 +118,16 @@ fn write_escaped(
     text: &str,
     escape: impl Fn(char) -> Option<&'static str>,
 ) -> io::Result<()> {
+    let bytes = text.as_bytes();
     let mut start = 0;
     for (i, c) in text.char_indices() {
         if let Some(replacement) = escape(c) {
-            out.write_all(text[start..i].as_bytes())?;
+            out.write_all(&bytes[start..i])?;
             out.write_all(replacement.as_bytes())?;
             start = i + c.len_utf8();
         }
     }
-    out.write_all(text[start..].as_bytes())
+    out.write_all(&bytes[start..])
 }
 
 /// A box of the drawing: an ECS cluster or service, with what sits inside it.
