@@ -9,23 +9,20 @@ use std::path::Path;
 use rolechain::collect::merge::{self, Input};
 use rolechain::model::Inventory;
 
-use super::{
-    CollectArgs, ExitStatus, MergeArgs, Printer, SourceArgs, commands, output, write_stdout,
-};
+use super::{CollectArgs, ExitStatus, MergeArgs, Printer, SourceArgs, commands, output};
 
 /// Writes a snapshot to `path` (atomically, or directly to a device or FIFO), readable only by
-/// its owner.
-fn write_snapshot(path: &Path, json: &str) -> anyhow::Result<()> {
-    output::write(path, json.as_bytes(), output::Privacy::Private)
+/// its owner, or to stdout without one.
+fn write_snapshot(path: Option<&Path>, json: &str) -> anyhow::Result<()> {
+    output::write(path, output::Privacy::Private, |out| {
+        out.write_all(json.as_bytes())
+    })
 }
 
 /// `rolechain collect`.
 pub fn collect(args: CollectArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let collected = live::run(&args.source, printer)?;
-    match &args.output {
-        Some(path) => write_snapshot(path, &collected.json)?,
-        None => write_stdout(&collected.json)?,
-    }
+    write_snapshot(args.output.as_deref(), &collected.json)?;
     if args.strict && collected.gaps > 0 {
         printer.error(&format!(
             "`--strict`: collection recorded {} gap(s); the snapshot was written with them",
@@ -57,10 +54,7 @@ pub fn merge(args: MergeArgs, printer: &Printer) -> anyhow::Result<ExitStatus> {
         .map(|(name, text)| Input { name, text })
         .collect();
     let merged = merge::merge(&inputs)?;
-    match &args.output {
-        Some(path) => write_snapshot(path, &merged)?,
-        None => write_stdout(&merged)?,
-    }
+    write_snapshot(args.output.as_deref(), &merged)?;
     printer.note(&format!("merged {} snapshot(s)", inputs.len()));
     Ok(ExitStatus::Success)
 }

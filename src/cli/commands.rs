@@ -14,8 +14,8 @@ use rolechain::graph::{self, AccessGraph, BuildOptions};
 use rolechain::model::Inventory;
 
 use super::{
-    CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, MergeArgs, Printer,
-    ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
+    CollectArgs, Command, DecisionFormat, ExitStatus, MergeArgs, Printer, ReportFormat,
+    SnapshotArgs, SourceArgs, output, text,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -46,7 +46,7 @@ pub enum Settings {
         /// Where the inventory comes from, and how to analyse it.
         input: Analysis,
         /// The output format.
-        format: GraphFormat,
+        format: export::GraphFormat,
         /// The node to focus on, and how many hops each way (`None`: no limit).
         focus: Option<(String, Option<usize>)>,
         /// The output file, checked to be writable; stdout when `None`.
@@ -135,7 +135,7 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
             Settings::Graph {
                 focus: args.focus.map(|id| (id, depth)),
                 input,
-                format: args.format,
+                format: args.format.into(),
                 output: args.output,
             }
         }
@@ -216,11 +216,12 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             if let Some(cut) = &cut {
                 printer.warn(&cut.message());
             }
-            let out = match format {
-                ReportFormat::Json => export::paths_json(&paths),
-                ReportFormat::Text => text::who_can(&g, &resource, &paths, cut.as_ref()),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_paths_json(&paths, out),
+                ReportFormat::Text => {
+                    out.write_all(text::who_can(&g, &resource, &paths, cut.as_ref()).as_bytes())
+                }
+            })?;
         }
         Settings::Reach {
             from,
@@ -242,11 +243,12 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             if let Some(cut) = &cut {
                 printer.warn(&cut.message());
             }
-            let out = match format {
-                ReportFormat::Json => export::paths_json(&paths),
-                ReportFormat::Text => text::reach(&g, from.as_deref(), &paths, cut.as_ref()),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_paths_json(&paths, out),
+                ReportFormat::Text => {
+                    out.write_all(text::reach(&g, from.as_deref(), &paths, cut.as_ref()).as_bytes())
+                }
+            })?;
         }
         Settings::Graph {
             input,
@@ -263,18 +265,10 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 }
                 None => g,
             };
-            let (out, warnings) = match format {
-                GraphFormat::Dot => export::to_dot(&g),
-                GraphFormat::Mermaid => export::to_mermaid(&g),
-                GraphFormat::Cypher => (export::to_cypher(&g), Vec::new()),
-                GraphFormat::Graphml => (export::to_graphml(&g), Vec::new()),
-                GraphFormat::Json => (export::graph_json(&g), Vec::new()),
-            };
+            let warnings = output::write(path.as_deref(), output::Privacy::Normal, |out| {
+                export::write_graph(&g, format, out)
+            })?;
             printer.diagnostics(&warnings);
-            match &path {
-                Some(path) => output::write(path, out.as_bytes(), output::Privacy::Normal)?,
-                None => write_stdout(&out)?,
-            }
         }
         Settings::Explain {
             from,
@@ -300,11 +294,10 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                     printer.warn(&cut.message());
                 }
             }
-            let out = match format {
-                ReportFormat::Json => export::json::explanation_json(&explanation),
-                ReportFormat::Text => text::explanation(&g, &explanation),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_explanation_json(&explanation, out),
+                ReportFormat::Text => out.write_all(text::explanation(&g, &explanation).as_bytes()),
+            })?;
             // As grep exits 1 when nothing matches: the answer is printed, and it is "no".
             if !explanation.allowed() {
                 return Ok(ExitStatus::Findings);
@@ -319,11 +312,12 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             let policies = input.policy_set();
             let decision = rolechain::policy::evaluate(&input.request, &policies);
             printer.diagnostics(&decision.diagnostics);
-            let out = match format {
-                DecisionFormat::Text => text::decision(&input.request, &policies, &decision),
-                DecisionFormat::Json => export::decision_json(&decision),
-            };
-            write_stdout(&out)?;
+            output::stdout(|out| match format {
+                DecisionFormat::Text => {
+                    out.write_all(text::decision(&input.request, &policies, &decision).as_bytes())
+                }
+                DecisionFormat::Json => export::write_decision_json(&decision, out),
+            })?;
         }
         Settings::Collect(args) => return super::collect::collect(args, printer),
         Settings::Merge(args) => return super::collect::merge(args, printer),

@@ -11,7 +11,6 @@
 //! gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
 
 use std::ffi::OsString;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -93,6 +92,18 @@ enum GraphFormat {
     Cypher,
     /// GraphML for Gephi, yEd and networkx.
     Graphml,
+}
+
+impl From<GraphFormat> for rolechain::export::GraphFormat {
+    fn from(format: GraphFormat) -> Self {
+        match format {
+            GraphFormat::Dot => Self::Dot,
+            GraphFormat::Mermaid => Self::Mermaid,
+            GraphFormat::Json => Self::Json,
+            GraphFormat::Cypher => Self::Cypher,
+            GraphFormat::Graphml => Self::Graphml,
+        }
+    }
 }
 
 /// The formats of `simulate`.
@@ -445,11 +456,4 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-/// Writes data to stdout, flushing so that a closed pipe is noticed here.
-fn write_stdout(data: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(data.as_bytes())?;
-    out.flush()
 }

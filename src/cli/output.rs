@@ -1,7 +1,14 @@
-//! Writing `-o FILE` without ever changing what kind of thing the path names.
+//! Where a command's data goes: stdout, or `-o FILE` without ever changing what kind of thing
+//! the path names.
 //!
-//! - A regular file is written to a temporary file beside it and renamed onto it, so an
-//!   interrupted run never leaves a half-written file.
+//! Data is streamed: a command gets a buffered `&mut dyn Write` and the exporters write straight
+//! into it, so an export is never held in memory whole.
+//!
+//! - Stdout is flushed at the end, so that a closed pipe is noticed here; `cli::run` treats
+//!   `BrokenPipe` as success.
+//! - A regular file is written to a temporary file beside it and renamed onto it, so a failed or
+//!   interrupted run never leaves a half-written file at the path: the rename happens only after
+//!   everything was written, flushed and synced, and on an error the temporary file is removed.
 //! - A symlink is followed to the end of its chain (`canonicalize`), and the target is replaced
 //!   that way; the links stay links.
 //! - A character or block device or a FIFO (`/dev/null`, `/dev/stdout`, a named pipe) is opened
@@ -18,7 +25,7 @@
 
 use std::ffi::OsStr;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -51,17 +58,49 @@ enum Target {
 /// file's directory exists.
 ///
 /// # Errors
-/// The same errors [`write`] would report for what `path` names now.
+/// The same errors [`file`] would report for what `path` names now.
 pub fn check(path: &Path) -> anyhow::Result<()> {
     resolve(path).map(drop)
 }
 
-/// Writes `data` to `path` as the module doc describes.
+/// Writes what `data` writes to `path` (`-o FILE`) or, without one, to stdout, and returns what
+/// `data` returns (an exporter's warnings, say).
+///
+/// # Errors
+/// As [`file`] and [`stdout`].
+pub fn write<T>(
+    path: Option<&Path>,
+    privacy: Privacy,
+    data: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> anyhow::Result<T> {
+    match path {
+        Some(path) => file(path, privacy, data),
+        None => Ok(stdout(data)?),
+    }
+}
+
+/// Writes what `data` writes to stdout, buffered, and flushes it, so that a closed pipe is
+/// noticed here.
+///
+/// # Errors
+/// The first write error, as it is: `BrokenPipe` when the reader went away.
+pub fn stdout<T>(data: impl FnOnce(&mut dyn Write) -> io::Result<T>) -> io::Result<T> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let value = data(&mut out)?;
+    out.flush()?;
+    Ok(value)
+}
+
+/// Writes what `data` writes to `path` as the module doc describes.
 ///
 /// # Errors
 /// `path` is a directory, its directory does not exist, or a write fails; the message names
 /// `path`.
-pub fn write(path: &Path, data: &[u8], privacy: Privacy) -> anyhow::Result<()> {
+pub fn file<T>(
+    path: &Path,
+    privacy: Privacy,
+    data: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> anyhow::Result<T> {
     let written = match resolve(path)? {
         Target::Direct => write_direct(path, data),
         Target::Replace { file, mode } => {
@@ -158,25 +197,36 @@ fn directory_of(file: &Path) -> &Path {
     }
 }
 
-/// Opens a device or FIFO for writing (no create, no rename) and writes `data`.
-fn write_direct(path: &Path, data: &[u8]) -> io::Result<()> {
-    let mut f = OpenOptions::new().write(true).open(path)?;
-    f.write_all(data)?;
-    f.flush()
+/// Opens a device or FIFO for writing (no create, no rename) and writes what `data` writes.
+fn write_direct<T>(
+    path: &Path,
+    data: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut out = BufWriter::new(OpenOptions::new().write(true).open(path)?);
+    let value = data(&mut out)?;
+    out.flush()?;
+    Ok(value)
 }
 
-/// Writes `data` to a new temporary file in `file`'s directory, gives it `mode` (or leaves the
-/// umask's), and renames it onto `file`.
-fn replace(file: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
+/// Writes what `data` writes to a new temporary file in `file`'s directory, gives it `mode` (or
+/// leaves the umask's), and renames it onto `file`; on any error, removes the temporary file.
+fn replace<T>(
+    file: &Path,
+    data: impl FnOnce(&mut dyn Write) -> io::Result<T>,
+    mode: Option<u32>,
+) -> io::Result<T> {
     let dir = directory_of(file);
     let name = file.file_name().unwrap_or(OsStr::new("output"));
-    let (tmp, mut f) = create_temporary(dir, name, mode.is_some())?;
-    let result = (|| -> io::Result<()> {
-        f.write_all(data)?;
+    let (tmp, f) = create_temporary(dir, name, mode.is_some())?;
+    let result = (|| -> io::Result<T> {
+        let mut out = BufWriter::new(f);
+        let value = data(&mut out)?;
+        let f = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         set_mode(&f, mode)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, file)
+        std::fs::rename(&tmp, file)?;
+        Ok(value)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -187,7 +237,7 @@ fn replace(file: &Path, data: &[u8], mode: Option<u32>) -> io::Result<()> {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    result
 }
 
 /// Creates a temporary file that did not exist (`create_new` never follows a planted symlink).

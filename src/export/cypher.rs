@@ -81,12 +81,13 @@
 //! `CREATE INDEX FOR (n:RolechainNode) ON (n.id)`, Memgraph:
 //! `CREATE INDEX ON :RolechainNode(id)`, FalkorDB: either form).
 
-use std::fmt::Write as _;
+use std::io;
 
 use petgraph::graph::EdgeIndex;
 
 use super::json::{condition_compact, reason_compact};
 use crate::graph::{AccessGraph, Edge, EdgeKind, Node, NodeKind};
+use crate::model::Diagnostic;
 
 /// The label every node carries, besides the label of its kind.
 pub const NODE_LABEL: &str = "RolechainNode";
@@ -148,98 +149,113 @@ pub fn relationship_type(kind: EdgeKind) -> &'static str {
     }
 }
 
-/// Appends `text` as a double-quoted Cypher string literal, escaped as the module doc says.
-fn push_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\0' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// Writes `text` as a double-quoted Cypher string literal, escaped as the module doc says.
+fn write_string(out: &mut impl io::Write, text: &str) -> io::Result<()> {
+    out.write_all(b"\"")?;
+    super::write_escaped(out, text, |c| match c {
+        '\\' => Some("\\\\"),
+        '"' => Some("\\\""),
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        '\t' => Some("\\t"),
+        '\u{8}' => Some("\\b"),
+        '\u{c}' => Some("\\f"),
+        '\0' => Some("\u{fffd}"),
+        _ => None,
+    })?;
+    out.write_all(b"\"")
 }
 
-/// Appends a string literal, or `null`.
-fn push_optional(out: &mut String, text: Option<&str>) {
+/// Writes a string literal, or `null`.
+fn write_optional(out: &mut impl io::Write, text: Option<&str>) -> io::Result<()> {
     match text {
-        Some(text) => push_string(out, text),
-        None => out.push_str("null"),
+        Some(text) => write_string(out, text),
+        None => out.write_all(b"null"),
     }
 }
 
-/// Appends a list of string literals.
-fn push_list<S: AsRef<str>>(out: &mut String, items: impl IntoIterator<Item = S>) {
-    out.push('[');
+/// Writes a list of string literals.
+fn write_list<S: AsRef<str>>(
+    out: &mut impl io::Write,
+    items: impl IntoIterator<Item = S>,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.write_all(b", ")?;
         }
-        push_string(out, item.as_ref());
+        write_string(out, item.as_ref())?;
     }
-    out.push(']');
+    out.write_all(b"]")
 }
 
-/// Appends one node row of an `UNWIND` list.
-fn push_node_row(out: &mut String, node: &Node) {
-    out.push_str("{id: ");
-    push_string(out, &node.id);
-    out.push_str(", kind: ");
-    push_string(out, node.kind.as_str());
-    out.push_str(", account: ");
-    push_optional(out, node.account.as_deref());
-    out.push_str(", label: ");
-    push_string(out, &node.label);
-    out.push_str(", parent: ");
-    push_optional(out, node.parent.as_deref());
-    let _ = write!(out, ", in_snapshot: {}}}", node.in_snapshot);
+/// Writes one node row of an `UNWIND` list.
+fn write_node_row(out: &mut impl io::Write, node: &Node) -> io::Result<()> {
+    out.write_all(b"{id: ")?;
+    write_string(out, &node.id)?;
+    out.write_all(b", kind: ")?;
+    write_string(out, node.kind.as_str())?;
+    out.write_all(b", account: ")?;
+    write_optional(out, node.account.as_deref())?;
+    out.write_all(b", label: ")?;
+    write_string(out, &node.label)?;
+    out.write_all(b", parent: ")?;
+    write_optional(out, node.parent.as_deref())?;
+    write!(out, ", in_snapshot: {}}}", node.in_snapshot)
 }
 
-/// Appends one edge row of an `UNWIND` list.
-fn push_edge_row(out: &mut String, from: &str, to: &str, edge: &Edge) {
-    out.push_str("{from: ");
-    push_string(out, from);
-    out.push_str(", to: ");
-    push_string(out, to);
-    out.push_str(", kind: ");
-    push_string(out, edge.kind.as_str());
-    out.push_str(", status: ");
-    push_string(out, edge.status.as_str());
-    let _ = write!(out, ", cross_account: {}", edge.cross_account);
-    out.push_str(", actions: ");
-    push_list(out, edge.actions.iter());
-    out.push_str(", because: ");
-    push_list(out, edge.because.iter().map(reason_compact));
-    out.push_str(", conditions: ");
-    push_list(out, edge.conditions.iter().map(condition_compact));
-    out.push_str(", notes: ");
-    push_list(out, edge.notes.iter());
-    out.push('}');
+/// Writes one edge row of an `UNWIND` list.
+fn write_edge_row(out: &mut impl io::Write, (from, to, edge): EdgeRow<'_>) -> io::Result<()> {
+    out.write_all(b"{from: ")?;
+    write_string(out, from)?;
+    out.write_all(b", to: ")?;
+    write_string(out, to)?;
+    out.write_all(b", kind: ")?;
+    write_string(out, edge.kind.as_str())?;
+    out.write_all(b", status: ")?;
+    write_string(out, edge.status.as_str())?;
+    write!(out, ", cross_account: {}", edge.cross_account)?;
+    out.write_all(b", actions: ")?;
+    write_list(out, edge.actions.iter())?;
+    out.write_all(b", because: ")?;
+    write_list(out, edge.because.iter().map(reason_compact))?;
+    out.write_all(b", conditions: ")?;
+    write_list(out, edge.conditions.iter().map(condition_compact))?;
+    out.write_all(b", notes: ")?;
+    write_list(out, edge.notes.iter())?;
+    out.write_all(b"}")
 }
 
-/// Appends `UNWIND [` and the rows, one per line, then `] AS <var>`.
-fn push_unwind(out: &mut String, rows: &[String], var: &str) {
-    out.push_str("UNWIND [\n");
-    for (i, row) in rows.iter().enumerate() {
-        out.push_str("  ");
-        out.push_str(row);
+/// An edge with the ids of its ends: from, to, edge.
+type EdgeRow<'g> = (&'g str, &'g str, &'g Edge);
+
+/// Writes `UNWIND [` and the rows, one per line, then `] AS <var>`.
+fn write_unwind<W: io::Write, T: Copy>(
+    out: &mut W,
+    rows: &[T],
+    var: &str,
+    write_row: impl Fn(&mut W, T) -> io::Result<()>,
+) -> io::Result<()> {
+    out.write_all(b"UNWIND [\n")?;
+    for (i, &row) in rows.iter().enumerate() {
+        out.write_all(b"  ")?;
+        write_row(out, row)?;
         if i + 1 < rows.len() {
-            out.push(',');
+            out.write_all(b",")?;
         }
-        out.push('\n');
+        out.write_all(b"\n")?;
     }
-    let _ = writeln!(out, "] AS {var}");
+    writeln!(out, "] AS {var}")
 }
 
-/// The graph as openCypher statements for Neo4j, Memgraph and FalkorDB, in the format of the
-/// module doc.
+/// Writes the graph as openCypher statements for Neo4j, Memgraph and FalkorDB, in the format of
+/// the module doc.
+///
+/// It has the shape of every graph exporter, and has no warnings to return.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
 ///
 /// # Complexity
 ///
@@ -249,64 +265,60 @@ fn push_unwind(out: &mut String, rows: &[String], var: &str) {
 ///
 /// ```
 /// let graph = rolechain::graph::AccessGraph::default();
-/// assert_eq!(rolechain::export::to_cypher(&graph), "");
+/// let mut cypher = Vec::new();
+/// let warnings = rolechain::export::write_cypher(&graph, &mut cypher)?;
+/// assert!(cypher.is_empty() && warnings.is_empty());
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn to_cypher(graph: &AccessGraph) -> String {
+pub fn write_cypher(graph: &AccessGraph, mut out: impl io::Write) -> io::Result<Vec<Diagnostic>> {
+    let out = &mut out;
     let g = &graph.graph;
-    let mut out = String::new();
 
     for kind in NodeKind::ALL {
-        let rows: Vec<String> = graph
+        let nodes: Vec<&Node> = graph
             .index
             .values()
             .map(|&ix| &g[ix])
             .filter(|node| node.kind == kind)
-            .map(|node| {
-                let mut row = String::new();
-                push_node_row(&mut row, node);
-                row
-            })
             .collect();
-        for batch in rows.chunks(BATCH) {
-            push_unwind(&mut out, batch, "n");
-            let _ = writeln!(
+        for batch in nodes.chunks(BATCH) {
+            write_unwind(out, batch, "n", |out, node| write_node_row(out, node))?;
+            writeln!(
                 out,
                 "CREATE (:{NODE_LABEL}:{} {{id: n.id, kind: n.kind, account: n.account, \
                  label: n.label, parent: n.parent, in_snapshot: n.in_snapshot}});",
                 node_label(kind)
-            );
+            )?;
         }
     }
 
     let edges: Vec<EdgeIndex> = super::sorted_edges(graph);
     for kind in EDGE_KINDS {
-        let rows: Vec<String> = edges
+        let rows: Vec<EdgeRow<'_>> = edges
             .iter()
             .filter(|&&e| g[e].kind == kind)
             .filter_map(|&e| {
                 let (from, to) = g.edge_endpoints(e)?;
-                let mut row = String::new();
-                push_edge_row(&mut row, &g[from].id, &g[to].id, &g[e]);
-                Some(row)
+                Some((g[from].id.as_str(), g[to].id.as_str(), &g[e]))
             })
             .collect();
         for batch in rows.chunks(BATCH) {
-            push_unwind(&mut out, batch, "e");
-            out.push_str("MATCH (a:");
-            out.push_str(NODE_LABEL);
-            out.push_str(" {id: e.from})\nMATCH (b:");
-            out.push_str(NODE_LABEL);
-            out.push_str(" {id: e.to})\n");
-            let _ = writeln!(
+            write_unwind(out, batch, "e", write_edge_row)?;
+            writeln!(
+                out,
+                "MATCH (a:{NODE_LABEL} {{id: e.from}})\nMATCH (b:{NODE_LABEL} {{id: e.to}})"
+            )?;
+            writeln!(
                 out,
                 "CREATE (a)-[:{} {{kind: e.kind, status: e.status, \
                  cross_account: e.cross_account, actions: e.actions, because: e.because, \
                  conditions: e.conditions, notes: e.notes}}]->(b);",
                 relationship_type(kind)
-            );
+            )?;
         }
     }
-    out
+    out.flush()?;
+    Ok(Vec::new())
 }
 
 #[cfg(test)]
@@ -314,9 +326,9 @@ mod tests {
     use super::*;
 
     fn literal(text: &str) -> String {
-        let mut out = String::new();
-        push_string(&mut out, text);
-        out
+        let mut out = Vec::new();
+        write_string(&mut out, text).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+use std::io;
 
 use super::{
     AccountGroup, BoxGroup, Group, Layout, Line, account_title, box_subtitle, display_label,
@@ -136,11 +137,15 @@ fn two_lines(title: &str, second: &str) -> String {
     )
 }
 
-/// The DOT document for a graph, and warnings about it.
+/// Writes the DOT document for a graph to `out`, and returns warnings about it.
 ///
 /// The warnings say when the graph has more than [`MAX_READABLE_NODES`] nodes or
 /// [`MAX_READABLE_EDGES`] edges, which `dot` lays out slowly and people cannot read; they
 /// suggest `--focus` or the `sfdp` layout.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
 ///
 /// # Complexity
 ///
@@ -151,31 +156,33 @@ fn two_lines(title: &str, second: &str) -> String {
 ///
 /// ```
 /// let graph = rolechain::graph::AccessGraph::default();
-/// let (dot, warnings) = rolechain::export::to_dot(&graph);
-/// assert!(dot.starts_with("digraph rolechain {"));
+/// let mut dot = Vec::new();
+/// let warnings = rolechain::export::write_dot(&graph, &mut dot)?;
+/// assert!(dot.starts_with(b"digraph rolechain {"));
 /// assert!(warnings.is_empty());
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
+pub fn write_dot(graph: &AccessGraph, mut out: impl io::Write) -> io::Result<Vec<Diagnostic>> {
+    let out = &mut out;
     let layout = Layout::new(graph);
-    let mut out = String::new();
-    out.push_str("digraph rolechain {\n");
-    let _ = writeln!(
+    out.write_all(b"digraph rolechain {\n")?;
+    writeln!(
         out,
         "  graph [rankdir=LR, newrank=true, concentrate=true, fontname={f}, fontsize=12, nodesep=0.25, ranksep=0.9, \
          pad=0.3, labeljust=l, style=\"rounded\", penwidth=1.2];",
         f = quote(FONT)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "  node [fontname={f}, fontsize=11, style=filled, penwidth=1.2, margin=\"0.12,0.05\"];",
         f = quote(FONT)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "  edge [fontname={f}, fontsize=9, color={c}, arrowsize=0.7];",
         f = quote(FONT),
         c = quote(PLAIN)
-    );
+    )?;
 
     let styles: BTreeSet<EdgeStyle> = layout
         .edges
@@ -183,19 +190,19 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         .map(|&e| EdgeStyle::of(&graph.graph[e]))
         .collect();
     // The legend comes first, which puts it at the top left.
-    write_legend(&mut out, graph, &layout, &styles);
+    write_legend(out, graph, &layout, &styles)?;
 
     // Box numbers run across the whole document, so every cluster name is unique.
     let mut boxes = 0;
     for (i, account) in layout.accounts.iter().enumerate() {
-        write_account(&mut out, graph, account, i, &mut boxes);
+        write_account(out, graph, account, i, &mut boxes)?;
     }
-    write_group(&mut out, graph, &layout.loose, 1, &mut boxes);
+    write_group(out, graph, &layout.loose, 1, &mut boxes)?;
     if !layout.outside.is_empty() {
-        out.push_str("  subgraph \"cluster_outside\" {\n");
-        out.push_str("    label=<<B>outside the snapshot</B>>; fontsize=13; style=\"rounded,dashed,filled\"; fillcolor=\"#fff5f5\"; color=\"#b22222\";\n");
-        write_group(&mut out, graph, &layout.outside, 2, &mut boxes);
-        out.push_str("  }\n");
+        out.write_all(b"  subgraph \"cluster_outside\" {\n")?;
+        out.write_all(b"    label=<<B>outside the snapshot</B>>; fontsize=13; style=\"rounded,dashed,filled\"; fillcolor=\"#fff5f5\"; color=\"#b22222\";\n")?;
+        write_group(out, graph, &layout.outside, 2, &mut boxes)?;
+        out.write_all(b"  }\n")?;
     }
 
     // Columns: containers, then resources.
@@ -207,11 +214,11 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         }
     }
     for column in columns.iter().filter(|c| c.len() > 1) {
-        out.push_str("  { rank=same;");
+        out.write_all(b"  { rank=same;")?;
         for id in column {
-            let _ = write!(out, " {};", quote(id));
+            write!(out, " {};", quote(id))?;
         }
-        out.push_str(" }\n");
+        out.write_all(b" }\n")?;
     }
 
     let label_all = layout.edges.len() <= LABEL_ALL_EDGES_UP_TO;
@@ -221,16 +228,17 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         };
         let edge = &graph.graph[e];
         let style = EdgeStyle::of(edge);
-        let _ = writeln!(
+        writeln!(
             out,
             "  {} -> {} [{}];",
             quote(&graph.graph[a].id),
             quote(&graph.graph[b].id),
             edge_attributes(edge, style, label_all)
-        );
+        )?;
     }
 
-    out.push_str("}\n");
+    out.write_all(b"}\n")?;
+    out.flush()?;
 
     let mut warnings = Vec::new();
     let (nodes, edges) = (graph.graph.node_count(), graph.graph.edge_count());
@@ -245,21 +253,21 @@ pub fn to_dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
             ),
         ));
     }
-    (out, warnings)
+    Ok(warnings)
 }
 
 fn write_account(
-    out: &mut String,
+    out: &mut impl io::Write,
     graph: &AccessGraph,
     account: &AccountGroup,
     i: usize,
     counter: &mut usize,
-) {
-    let _ = writeln!(
+) -> io::Result<()> {
+    writeln!(
         out,
         "  subgraph {} {{",
         quote(&format!("cluster_account_{i}"))
-    );
+    )?;
     let title = match (&account.name, account.outside) {
         (Some(name), false) => format!("<<B>{}</B>  {}>", html(name), html(&account.id)),
         _ => format!("<<B>{}</B>>", html(&account_title(account))),
@@ -269,39 +277,40 @@ fn write_account(
     } else {
         ("#f5f7fa", "#8a96a3", "rounded,filled")
     };
-    let _ = writeln!(
+    writeln!(
         out,
         "    label={title}; fontsize=13; style={}; fillcolor={}; color={};",
         quote(style),
         quote(fill),
         quote(stroke)
-    );
-    write_group(out, graph, &account.inner, 2, counter);
-    out.push_str("  }\n");
+    )?;
+    write_group(out, graph, &account.inner, 2, counter)?;
+    out.write_all(b"  }\n")
 }
 
 fn write_group(
-    out: &mut String,
+    out: &mut impl io::Write,
     graph: &AccessGraph,
     group: &Group,
     depth: usize,
     counter: &mut usize,
-) {
+) -> io::Result<()> {
     for b in &group.boxes {
-        write_box(out, graph, b, depth, counter);
+        write_box(out, graph, b, depth, counter)?;
     }
     for &ix in &group.nodes {
-        write_node(out, &graph.graph[ix], depth);
+        write_node(out, &graph.graph[ix], depth)?;
     }
+    Ok(())
 }
 
 fn write_box(
-    out: &mut String,
+    out: &mut impl io::Write,
     graph: &AccessGraph,
     b: &BoxGroup,
     depth: usize,
     counter: &mut usize,
-) {
+) -> io::Result<()> {
     let indent = "  ".repeat(depth);
     let node = &graph.graph[b.node];
     let n = *counter;
@@ -315,12 +324,12 @@ fn write_box(
     } else {
         "rounded,dashed,filled"
     };
-    let _ = writeln!(
+    writeln!(
         out,
         "{indent}subgraph {} {{",
         quote(&format!("cluster_ecs_{n}"))
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "{indent}  label=<<B>{}</B><BR/><FONT POINT-SIZE=\"8\" COLOR=\"#555555\">{}</FONT>>; \
          tooltip={}; fontsize=11; style={}; fillcolor={}; color={};",
@@ -330,20 +339,20 @@ fn write_box(
         quote(style),
         quote(fill),
         quote(stroke)
-    );
-    write_group(out, graph, &b.inner, depth + 1, counter);
+    )?;
+    write_group(out, graph, &b.inner, depth + 1, counter)?;
     if b.inner.is_empty() {
         // Graphviz does not draw an empty cluster, so an empty box gets a placeholder.
-        let _ = writeln!(
+        writeln!(
             out,
             "{indent}  {} [label=\"(nothing collected)\", shape=plaintext, style=\"\", fontsize=9, fontcolor=\"#777777\"];",
             quote(&format!("{LEGEND}empty {n}"))
-        );
+        )?;
     }
-    let _ = writeln!(out, "{indent}}}");
+    writeln!(out, "{indent}}}")
 }
 
-fn write_node(out: &mut String, node: &Node, depth: usize) {
+fn write_node(out: &mut impl io::Write, node: &Node, depth: usize) -> io::Result<()> {
     let indent = "  ".repeat(depth);
     let look = look(node.kind);
     let mut style = String::from("filled");
@@ -358,7 +367,7 @@ fn write_node(out: &mut String, node: &Node, depth: usize) {
     } else {
         "#ffffff"
     };
-    let _ = writeln!(
+    writeln!(
         out,
         "{indent}{} [label={}, tooltip={}, shape={}, style={}, fillcolor={}, color={}];",
         quote(&node.id),
@@ -368,7 +377,7 @@ fn write_node(out: &mut String, node: &Node, depth: usize) {
         quote(&style),
         quote(fill),
         quote(look.stroke)
-    );
+    )
 }
 
 /// The visual class of an edge; the legend shows one sample of each class drawn.
@@ -528,11 +537,11 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
 }
 
 fn write_legend(
-    out: &mut String,
+    out: &mut impl io::Write,
     graph: &AccessGraph,
     layout: &Layout,
     styles: &BTreeSet<EdgeStyle>,
-) {
+) -> io::Result<()> {
     let kinds: BTreeSet<NodeKind> = layout
         .drawn
         .iter()
@@ -541,17 +550,17 @@ fn write_legend(
     let has_boxes =
         layout.accounts.iter().any(|a| !a.inner.boxes.is_empty()) || !layout.loose.boxes.is_empty();
     if kinds.is_empty() && !has_boxes {
-        return;
+        return Ok(());
     }
-    out.push_str("  subgraph \"cluster_legend\" {\n");
-    let _ = writeln!(
+    out.write_all(b"  subgraph \"cluster_legend\" {\n")?;
+    writeln!(
         out,
         "    label=<<B>Legend</B>>; fontsize=12; style={}; fillcolor={}; color={};",
         quote("rounded,filled"),
         quote("#ffffff"),
         quote("#c8c8c8")
-    );
-    out.push_str("    node [fontsize=9, height=0.3, margin=\"0.06,0.02\"];\n");
+    )?;
+    out.write_all(b"    node [fontsize=9, height=0.3, margin=\"0.06,0.02\"];\n")?;
     // Kinds in rows of two (more would stretch the legend across the main ranks): invisible edges keep each row on one line.
     let samples: Vec<NodeKind> = NodeKind::ALL
         .into_iter()
@@ -567,7 +576,7 @@ fn write_legend(
             } else {
                 "filled"
             };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "    {id} [label={}, shape={}, style={}, fillcolor={}, color={}];",
                 quote(kind.as_str()),
@@ -575,24 +584,24 @@ fn write_legend(
                 quote(style),
                 quote(look.fill),
                 quote(look.stroke)
-            );
+            )?;
             ids.push(id);
         }
         if ids.len() > 1 {
-            let _ = writeln!(out, "    {} [style=invis];", ids.join(" -> "));
+            writeln!(out, "    {} [style=invis];", ids.join(" -> "))?;
         }
     }
     // Edge styles: a short sample edge from a dot to the style's description.
     for (i, (text, style)) in EdgeStyle::samples(styles).into_iter().enumerate() {
         let from = quote(&format!("{LEGEND}edge {i}"));
         let to = quote(&format!("{LEGEND}edge {i} text"));
-        let _ = writeln!(
+        writeln!(
             out,
             "    {from} [label=\"\", shape=point, width=0.04, color={c}]; {to} [label={}, shape=plaintext, style=\"\"];",
             quote(text),
             c = quote("#888888")
-        );
-        let _ = writeln!(out, "    {from} -> {to} [{}];", style.attributes());
+        )?;
+        writeln!(out, "    {from} -> {to} [{}];", style.attributes())?;
     }
-    out.push_str("  }\n");
+    out.write_all(b"  }\n")
 }

@@ -37,12 +37,13 @@
 //! contains one.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io;
 
 use petgraph::graph::NodeIndex;
 
 use super::json::{condition_compact, reason_compact};
 use crate::graph::{AccessGraph, Edge, Node};
+use crate::model::Diagnostic;
 
 /// The node attribute keys: id, attribute name, type.
 const NODE_KEYS: [(&str, &str, &str); 6] = [
@@ -65,26 +66,24 @@ const EDGE_KEYS: [(&str, &str, &str); 7] = [
     ("edge_notes", "notes", "string"),
 ];
 
-/// Appends `text` escaped for XML character data.
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if u32::from(c) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
+/// Writes `text` escaped for XML character data.
+fn write_escaped(out: &mut impl io::Write, text: &str) -> io::Result<()> {
+    super::write_escaped(out, text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '\r' => Some("&#13;"),
+        '\t' | '\n' => None,
+        c if u32::from(c) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => Some("\u{fffd}"),
+        _ => None,
+    })
 }
 
-/// Appends one `<data>` element.
-fn push_data(out: &mut String, key: &str, value: &str) {
-    let _ = write!(out, "      <data key=\"{key}\">");
-    push_escaped(out, value);
-    out.push_str("</data>\n");
+/// Writes one `<data>` element.
+fn write_data(out: &mut impl io::Write, key: &str, value: &str) -> io::Result<()> {
+    write!(out, "      <data key=\"{key}\">")?;
+    write_escaped(out, value)?;
+    out.write_all(b"</data>\n")
 }
 
 /// A list of strings as a compact JSON array.
@@ -100,53 +99,65 @@ fn json_objects(objects: impl IntoIterator<Item = String>) -> String {
     format!("[{}]", objects.join(","))
 }
 
-fn push_node(out: &mut String, k: usize, node: &Node) {
-    let _ = writeln!(out, "    <node id=\"n{k}\">");
-    push_data(out, "node_id", &node.id);
-    push_data(out, "kind", node.kind.as_str());
+fn write_node(out: &mut impl io::Write, k: usize, node: &Node) -> io::Result<()> {
+    writeln!(out, "    <node id=\"n{k}\">")?;
+    write_data(out, "node_id", &node.id)?;
+    write_data(out, "kind", node.kind.as_str())?;
     if let Some(account) = &node.account {
-        push_data(out, "account", account);
+        write_data(out, "account", account)?;
     }
-    push_data(out, "label", &node.label);
+    write_data(out, "label", &node.label)?;
     if let Some(parent) = &node.parent {
-        push_data(out, "parent", parent);
+        write_data(out, "parent", parent)?;
     }
-    push_data(
+    write_data(
         out,
         "in_snapshot",
         if node.in_snapshot { "true" } else { "false" },
-    );
-    out.push_str("    </node>\n");
+    )?;
+    out.write_all(b"    </node>\n")
 }
 
-fn push_edge(out: &mut String, k: usize, from: usize, to: usize, edge: &Edge) {
-    let _ = writeln!(
+fn write_edge(
+    out: &mut impl io::Write,
+    k: usize,
+    from: usize,
+    to: usize,
+    edge: &Edge,
+) -> io::Result<()> {
+    writeln!(
         out,
         "    <edge id=\"e{k}\" source=\"n{from}\" target=\"n{to}\">"
-    );
-    push_data(out, "edge_kind", edge.kind.as_str());
-    push_data(out, "edge_status", edge.status.as_str());
-    push_data(
+    )?;
+    write_data(out, "edge_kind", edge.kind.as_str())?;
+    write_data(out, "edge_status", edge.status.as_str())?;
+    write_data(
         out,
         "edge_cross_account",
         if edge.cross_account { "true" } else { "false" },
-    );
-    push_data(out, "edge_actions", &json_list(edge.actions.iter()));
-    push_data(
+    )?;
+    write_data(out, "edge_actions", &json_list(edge.actions.iter()))?;
+    write_data(
         out,
         "edge_because",
         &json_objects(edge.because.iter().map(reason_compact)),
-    );
-    push_data(
+    )?;
+    write_data(
         out,
         "edge_conditions",
         &json_objects(edge.conditions.iter().map(condition_compact)),
-    );
-    push_data(out, "edge_notes", &json_list(edge.notes.iter()));
-    out.push_str("    </edge>\n");
+    )?;
+    write_data(out, "edge_notes", &json_list(edge.notes.iter()))?;
+    out.write_all(b"    </edge>\n")
 }
 
-/// The graph as a GraphML document, in the format of the module doc.
+/// Writes the graph as a GraphML document, in the format of the module doc.
+///
+/// It has the shape of every graph exporter, and has no warnings to return.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
 ///
 /// # Complexity
 ///
@@ -157,34 +168,38 @@ fn push_edge(out: &mut String, k: usize, from: usize, to: usize, edge: &Edge) {
 ///
 /// ```
 /// let graph = rolechain::graph::AccessGraph::default();
-/// let xml = rolechain::export::to_graphml(&graph);
+/// let mut xml = Vec::new();
+/// let warnings = rolechain::export::write_graphml(&graph, &mut xml)?;
+/// let xml = String::from_utf8(xml).unwrap();
 /// assert!(xml.contains("<graph id=\"rolechain\" edgedefault=\"directed\">"));
+/// assert!(warnings.is_empty());
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn to_graphml(graph: &AccessGraph) -> String {
+pub fn write_graphml(graph: &AccessGraph, mut out: impl io::Write) -> io::Result<Vec<Diagnostic>> {
+    let out = &mut out;
     let g = &graph.graph;
-    let mut out = String::new();
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(
-        "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" \
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    out.write_all(
+        b"<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" \
          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
          xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns \
          http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n",
-    );
+    )?;
     for (keys, target) in [(&NODE_KEYS[..], "node"), (&EDGE_KEYS[..], "edge")] {
         for (id, name, ty) in keys {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  <key id=\"{id}\" for=\"{target}\" attr.name=\"{name}\" attr.type=\"{ty}\"/>"
-            );
+            )?;
         }
     }
-    out.push_str("  <graph id=\"rolechain\" edgedefault=\"directed\">\n");
+    out.write_all(b"  <graph id=\"rolechain\" edgedefault=\"directed\">\n")?;
 
     // Node numbers follow id order, the order of the graph's index.
     let mut number: BTreeMap<NodeIndex, usize> = BTreeMap::new();
     for (k, &ix) in graph.index.values().enumerate() {
         number.insert(ix, k);
-        push_node(&mut out, k, &g[ix]);
+        write_node(out, k, &g[ix])?;
     }
     // INVARIANT: the index names every node, so both ends always have a number.
     let mut k = 0;
@@ -195,11 +210,12 @@ pub fn to_graphml(graph: &AccessGraph) -> String {
         let (Some(&from), Some(&to)) = (number.get(&from), number.get(&to)) else {
             continue;
         };
-        push_edge(&mut out, k, from, to, &g[e]);
+        write_edge(out, k, from, to, &g[e])?;
         k += 1;
     }
-    out.push_str("  </graph>\n</graphml>\n");
-    out
+    out.write_all(b"  </graph>\n</graphml>\n")?;
+    out.flush()?;
+    Ok(Vec::new())
 }
 
 #[cfg(test)]
@@ -207,9 +223,9 @@ mod tests {
     use super::*;
 
     fn escaped(text: &str) -> String {
-        let mut out = String::new();
-        push_escaped(&mut out, text);
-        out
+        let mut out = Vec::new();
+        write_escaped(&mut out, text).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

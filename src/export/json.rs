@@ -1,8 +1,9 @@
-//! Versioned JSON output: the whole graph, a list of paths, and one decision.
+//! Versioned JSON output: the whole graph, a list of paths, one decision, and an explanation.
 //!
 //! Model types are not `Serialize`; this module maps them into private DTOs whose field names
-//! are the wire format below. Every document is pretty-printed with a two-space indent and ends
-//! with a newline. The same input always gives the same bytes.
+//! are the wire format below. Every document is written into an [`io::Write`] as the
+//! [module above](super) describes, pretty-printed with a two-space indent and ending with a
+//! newline. The same input always gives the same bytes.
 //!
 //! # Wire format
 //!
@@ -12,7 +13,7 @@
 //!
 //! ## Graph: `rolechain.graph/v1`
 //!
-//! Written by [`graph_json`]:
+//! Written by [`write_graph_json`]:
 //!
 //! ```json
 //! {
@@ -76,7 +77,7 @@
 //!
 //! ## Paths: `rolechain.paths/v1`
 //!
-//! Written by [`paths_json`], and printed by `who-can` and `reach` with `--format json`
+//! Written by [`write_paths_json`], and printed by `who-can` and `reach` with `--format json`
 //! (SNAPSHOT-V1 §3):
 //!
 //! ```json
@@ -123,7 +124,7 @@
 //!
 //! ## Decision: `rolechain.decision/v1`
 //!
-//! Written by [`decision_json`], and printed by `simulate` (SNAPSHOT-V1 §4):
+//! Written by [`write_decision_json`], and printed by `simulate` (SNAPSHOT-V1 §4):
 //!
 //! ```json
 //! {
@@ -209,6 +210,8 @@
 //!
 //! `severity` is `warning` or `info`; `code` is a stable kebab-case code.
 
+use std::io;
+
 use serde::Serialize;
 
 use crate::analysis::{Hop, Path};
@@ -216,11 +219,11 @@ use crate::graph::{AccessGraph, Edge, Node};
 use crate::model::{Diagnostic, Severity};
 use crate::policy::{Blocker, Decision, OpenCondition, Reason};
 
-/// The `schema` of [`graph_json`].
+/// The `schema` of [`write_graph_json`].
 pub const GRAPH_SCHEMA: &str = "rolechain.graph/v1";
-/// The `schema` of [`paths_json`].
+/// The `schema` of [`write_paths_json`].
 pub const PATHS_SCHEMA: &str = "rolechain.paths/v1";
-/// The `schema` of [`decision_json`].
+/// The `schema` of [`write_decision_json`].
 pub const DECISION_SCHEMA: &str = "rolechain.decision/v1";
 
 #[derive(Serialize)]
@@ -491,17 +494,24 @@ pub(super) fn condition_compact(condition: &OpenCondition) -> String {
     serde_json::to_string(&ConditionDto::new(condition)).unwrap_or_default()
 }
 
-/// Pretty-prints with a two-space indent and a final newline.
-fn to_pretty<T: Serialize>(value: &T) -> String {
+/// Pretty-prints with a two-space indent and a final newline, and flushes.
+fn write_pretty<T: Serialize>(value: &T, mut out: impl io::Write) -> io::Result<()> {
     // INVARIANT: the DTOs hold only strings, booleans, sequences and structs with string keys,
-    // so serializing them into a string cannot fail and the fallback is never taken.
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
+    // so the only error serializing them can meet is the writer's; serde_json's conversion back
+    // into `io::Error` returns that error as it was, kind and all.
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
-/// The whole graph as a `rolechain.graph/v1` document: nodes sorted by id, edges sorted by
-/// (from, to, kind).
+/// Writes the whole graph as a `rolechain.graph/v1` document: nodes sorted by id, edges sorted
+/// by (from, to, kind).
+///
+/// It has the shape of every graph exporter, and has no warnings to return.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
 ///
 /// # Complexity
 ///
@@ -512,10 +522,13 @@ fn to_pretty<T: Serialize>(value: &T) -> String {
 ///
 /// ```
 /// let graph = rolechain::graph::AccessGraph::default();
-/// let json = rolechain::export::graph_json(&graph);
-/// assert!(json.starts_with("{\n  \"schema\": \"rolechain.graph/v1\""));
+/// let mut json = Vec::new();
+/// let warnings = rolechain::export::write_graph_json(&graph, &mut json)?;
+/// assert!(json.starts_with(b"{\n  \"schema\": \"rolechain.graph/v1\""));
+/// assert!(warnings.is_empty());
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn graph_json(graph: &AccessGraph) -> String {
+pub fn write_graph_json(graph: &AccessGraph, out: impl io::Write) -> io::Result<Vec<Diagnostic>> {
     let g = &graph.graph;
     let nodes = graph
         .index
@@ -529,26 +542,41 @@ pub fn graph_json(graph: &AccessGraph) -> String {
             Some(EdgeDto::new(&g[from].id, &g[to].id, &g[e]))
         })
         .collect();
-    to_pretty(&GraphDto {
-        schema: GRAPH_SCHEMA,
-        nodes,
-        edges,
-    })
+    write_pretty(
+        &GraphDto {
+            schema: GRAPH_SCHEMA,
+            nodes,
+            edges,
+        },
+        out,
+    )?;
+    Ok(Vec::new())
 }
 
-/// Paths as a `rolechain.paths/v1` document (SNAPSHOT-V1 §3), in the order given.
+/// Writes paths as a `rolechain.paths/v1` document (SNAPSHOT-V1 §3), in the order given.
 ///
 /// The caller sorts them by source, then target, as the contract requires.
-pub fn paths_json(paths: &[Path]) -> String {
-    to_pretty(&PathsDto {
-        schema: PATHS_SCHEMA,
-        paths: paths.iter().map(PathDto::new).collect(),
-    })
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+pub fn write_paths_json(paths: &[Path], out: impl io::Write) -> io::Result<()> {
+    write_pretty(
+        &PathsDto {
+            schema: PATHS_SCHEMA,
+            paths: paths.iter().map(PathDto::new).collect(),
+        },
+        out,
+    )
 }
 
-/// One decision as a `rolechain.decision/v1` document (SNAPSHOT-V1 §4).
-pub fn decision_json(decision: &Decision) -> String {
-    to_pretty(&DecisionDto {
+/// Writes one decision as a `rolechain.decision/v1` document (SNAPSHOT-V1 §4).
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+pub fn write_decision_json(decision: &Decision, out: impl io::Write) -> io::Result<()> {
+    let dto = DecisionDto {
         schema: DECISION_SCHEMA,
         decision: decision.outcome.as_str(),
         conditional: decision.conditional,
@@ -560,7 +588,8 @@ pub fn decision_json(decision: &Decision) -> String {
             .iter()
             .map(DiagnosticDto::new)
             .collect(),
-    })
+    };
+    write_pretty(&dto, out)
 }
 
 /// The schema name of `explain --format json`.
@@ -588,12 +617,19 @@ struct AttemptDto<'a> {
     message: &'a str,
 }
 
-/// An explanation as a `rolechain.explanation/v1` document: `allowed`, the working `paths`
-/// (as in `rolechain.paths/v1`), and, when none works, the failed `attempts`, closest first,
-/// each with the hop kind, its ends, `blocked_by` (a stable word such as `trust`, `key`,
+/// Writes an explanation as a `rolechain.explanation/v1` document: `allowed`, the working
+/// `paths` (as in `rolechain.paths/v1`), and, when none works, the failed `attempts`, closest
+/// first, each with the hop kind, its ends, `blocked_by` (a stable word such as `trust`, `key`,
 /// `identity`, `explicit-deny`), the evaluator's blocker, the failing request and a sentence.
-pub fn explanation_json(explanation: &crate::analysis::Explanation) -> String {
-    to_pretty(&ExplanationDto {
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+pub fn write_explanation_json(
+    explanation: &crate::analysis::Explanation,
+    out: impl io::Write,
+) -> io::Result<()> {
+    let dto = ExplanationDto {
         schema: EXPLANATION_SCHEMA,
         from: &explanation.from,
         to: &explanation.to,
@@ -613,5 +649,6 @@ pub fn explanation_json(explanation: &crate::analysis::Explanation) -> String {
                 message: &a.block.message,
             })
             .collect(),
-    })
+    };
+    write_pretty(&dto, out)
 }

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io::{self, Write as _};
 
 use petgraph::graph::NodeIndex;
 
@@ -166,16 +167,45 @@ fn edge_label(edge: &Edge, label_all: bool) -> Option<String> {
     Some(label)
 }
 
-struct Writer<'g> {
+/// Passes bytes through to a writer and counts the UTF-16 code units of the UTF-8 text that
+/// went through, which is how Mermaid measures `maxTextSize` (a JavaScript string's length).
+struct Utf16Count<W> {
+    inner: W,
+    units: usize,
+}
+
+impl<W: io::Write> io::Write for Utf16Count<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.units += utf16_units(buf.get(..written).unwrap_or(buf));
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The UTF-16 code units of UTF-8 bytes, counted byte by byte so that a character split across
+/// two writes counts once: every byte but a continuation byte starts a character, and a
+/// character of four bytes (lead byte `0xF0` and up) lies outside the BMP, a surrogate pair.
+fn utf16_units(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
+}
+
+struct Writer<'g, W> {
     graph: &'g AccessGraph,
     ids: BTreeMap<NodeIndex, String>,
-    out: String,
+    out: Utf16Count<W>,
     boxes: usize,
     subgraph_classes: BTreeMap<&'static str, Vec<String>>,
 }
 
-impl Writer<'_> {
-    fn node(&mut self, ix: NodeIndex, depth: usize) {
+impl<W: io::Write> Writer<'_, W> {
+    fn node(&mut self, ix: NodeIndex, depth: usize) -> io::Result<()> {
         let node: &Node = &self.graph.graph[ix];
         let (open, close) = brackets(node.kind);
         let id = self.ids.get(&ix).map_or("", String::as_str);
@@ -184,45 +214,50 @@ impl Writer<'_> {
             escape(display_label(node)),
             escape(&subtitle(node))
         );
-        let _ = writeln!(
+        writeln!(
             self.out,
             "{:indent$}{id}{open}\"{label}\"{close}",
             "",
             indent = depth * 2
-        );
+        )
     }
 
-    fn group(&mut self, group: &Group, depth: usize) {
+    fn group(&mut self, group: &Group, depth: usize) -> io::Result<()> {
         for b in &group.boxes {
             let node = &self.graph.graph[b.node];
             let name = format!("box{}", self.boxes);
             self.boxes += 1;
-            let _ = writeln!(
+            writeln!(
                 self.out,
                 "{:indent$}subgraph {name}[\"{}\"]",
                 "",
                 escape(&box_title(node)),
                 indent = depth * 2
-            );
+            )?;
             let class = if node.kind == NodeKind::Cluster {
                 "ecs_cluster"
             } else {
                 "ecs_service"
             };
             self.subgraph_classes.entry(class).or_default().push(name);
-            self.group(&b.inner, depth + 1);
-            let _ = writeln!(self.out, "{:indent$}end", "", indent = depth * 2);
+            self.group(&b.inner, depth + 1)?;
+            writeln!(self.out, "{:indent$}end", "", indent = depth * 2)?;
         }
         for &ix in &group.nodes {
-            self.node(ix, depth);
+            self.node(ix, depth)?;
         }
+        Ok(())
     }
 }
 
-/// The Mermaid flowchart for a graph, and warnings about it.
+/// Writes the Mermaid flowchart for a graph to `out`, and returns warnings about it.
 ///
 /// The warnings say when the text breaks Mermaid's default limits ([`MAX_EDGES`] edges,
 /// [`MAX_TEXT_SIZE`] characters), so that Mermaid would refuse it; they suggest `--focus`.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
 ///
 /// # Complexity
 ///
@@ -233,11 +268,13 @@ impl Writer<'_> {
 ///
 /// ```
 /// let graph = rolechain::graph::AccessGraph::default();
-/// let (text, warnings) = rolechain::export::to_mermaid(&graph);
-/// assert!(text.starts_with("flowchart LR\n"));
+/// let mut text = Vec::new();
+/// let warnings = rolechain::export::write_mermaid(&graph, &mut text)?;
+/// assert!(text.starts_with(b"flowchart LR\n"));
 /// assert!(warnings.is_empty());
+/// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
+pub fn write_mermaid(graph: &AccessGraph, out: impl io::Write) -> io::Result<Vec<Diagnostic>> {
     let layout = Layout::new(graph);
     let ids = layout
         .drawn
@@ -248,37 +285,41 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
     let mut w = Writer {
         graph,
         ids,
-        out: String::from("flowchart LR\n"),
+        out: Utf16Count {
+            inner: out,
+            units: 0,
+        },
         boxes: 0,
         subgraph_classes: BTreeMap::new(),
     };
+    w.out.write_all(b"flowchart LR\n")?;
 
     for (i, account) in layout.accounts.iter().enumerate() {
         let name = format!("acct{i}");
-        let _ = writeln!(
+        writeln!(
             w.out,
             "  subgraph {name}[\"{}\"]",
             escape(&account_title(account))
-        );
+        )?;
         let class = if account.outside {
             "outside_account"
         } else {
             "account"
         };
         w.subgraph_classes.entry(class).or_default().push(name);
-        w.group(&account.inner, 2);
-        w.out.push_str("  end\n");
+        w.group(&account.inner, 2)?;
+        w.out.write_all(b"  end\n")?;
     }
-    w.group(&layout.loose, 1);
+    w.group(&layout.loose, 1)?;
     if !layout.outside.is_empty() {
         w.out
-            .push_str("  subgraph outside[\"outside the snapshot\"]\n");
+            .write_all(b"  subgraph outside[\"outside the snapshot\"]\n")?;
         w.subgraph_classes
             .entry("outside_account")
             .or_default()
             .push("outside".to_string());
-        w.group(&layout.outside, 2);
-        w.out.push_str("  end\n");
+        w.group(&layout.outside, 2)?;
+        w.out.write_all(b"  end\n")?;
     }
 
     let mut styles: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -295,7 +336,7 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
         let label = edge_label(edge, label_all)
             .map(|l| format!("|\"{}\"|", escape(&l)))
             .unwrap_or_default();
-        let _ = writeln!(w.out, "  {from} {}{label} {to}", arrow(edge));
+        writeln!(w.out, "  {from} {}{label} {to}", arrow(edge))?;
         if let Some(style) = link_style(edge) {
             styles.entry(style).or_default().push(count);
         }
@@ -312,15 +353,15 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
             outside.push(id);
         }
     }
-    let mut classes = String::new();
+    let out = &mut w.out;
     for (kind, members) in &by_kind {
         let name = class_name(*kind);
-        let _ = writeln!(classes, "  classDef {name} {}", class_style(*kind));
-        let _ = writeln!(classes, "  class {} {name}", members.join(","));
+        writeln!(out, "  classDef {name} {}", class_style(*kind))?;
+        writeln!(out, "  class {} {name}", members.join(","))?;
     }
     if !outside.is_empty() {
-        classes.push_str("  classDef outside stroke-dasharray:4 3,fill:#ffffff\n");
-        let _ = writeln!(classes, "  class {} outside", outside.join(","));
+        out.write_all(b"  classDef outside stroke-dasharray:4 3,fill:#ffffff\n")?;
+        writeln!(out, "  class {} outside", outside.join(","))?;
     }
     for (class, members) in &w.subgraph_classes {
         let style = match *class {
@@ -329,17 +370,17 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
             "ecs_cluster" => "fill:#e9f1fb,stroke:#6f95c2,color:#1a1a1a",
             _ => "fill:#f7fbff,stroke:#9bb7d6,color:#1a1a1a",
         };
-        let _ = writeln!(classes, "  classDef {class} {style}");
-        let _ = writeln!(classes, "  class {} {class}", members.join(","));
+        writeln!(out, "  classDef {class} {style}")?;
+        writeln!(out, "  class {} {class}", members.join(","))?;
     }
-    w.out.push_str(&classes);
     for (style, indices) in &styles {
         let list: Vec<String> = indices.iter().map(usize::to_string).collect();
-        let _ = writeln!(w.out, "  linkStyle {} {style}", list.join(","));
+        writeln!(out, "  linkStyle {} {style}", list.join(","))?;
     }
+    out.flush()?;
 
     let mut warnings = Vec::new();
-    let size = w.out.encode_utf16().count();
+    let size = out.units;
     if count > MAX_EDGES || size > MAX_TEXT_SIZE {
         warnings.push(Diagnostic::warning(
             "large-diagram",
@@ -350,5 +391,25 @@ pub fn to_mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
             ),
         ));
     }
-    (w.out, warnings)
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counting byte by byte agrees with JavaScript's string length wherever the text is split.
+    #[test]
+    fn utf16_units_match_javascript_length_across_splits() {
+        let text = "a é ✓ 𝄞 %%{x}%% #quot;";
+        let bytes = text.as_bytes();
+        for split in 0..=bytes.len() {
+            let (a, b) = bytes.split_at(split);
+            assert_eq!(
+                utf16_units(a) + utf16_units(b),
+                text.encode_utf16().count(),
+                "split at {split}"
+            );
+        }
+    }
 }

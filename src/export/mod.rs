@@ -1,9 +1,23 @@
 //! Exports: Graphviz DOT, Mermaid, versioned JSON, and openCypher and GraphML for graph
 //! databases and graph tools.
 //!
-//! Every exporter is a pure function of an [`AccessGraph`]: it returns the text, and the drawing
-//! exporters also return warnings (for example when a graph is too large to read). Nothing here
-//! writes to a file or a terminal; the CLI does that.
+//! Every exporter writes into an [`io::Write`] it is given, in the manner of ripgrep's printers,
+//! and has one of two shapes:
+//!
+//! - a graph exporter, `fn(&AccessGraph, impl io::Write) -> io::Result<Vec<Diagnostic>>`:
+//!   [`write_dot`], [`write_mermaid`], [`write_graph_json`], [`write_cypher`] and
+//!   [`write_graphml`], or any of them by [`GraphFormat`] through [`write_graph`]. The warnings
+//!   say when a drawing is too large to read or to render; an exporter with nothing to say
+//!   returns none.
+//! - a document writer, `fn(&T, impl io::Write) -> io::Result<()>`: [`write_paths_json`],
+//!   [`write_decision_json`] and [`write_explanation_json`].
+//!
+//! The writer may be owned or borrowed (`&mut Vec<u8>`, `&mut BufWriter<File>`,
+//! `&mut dyn Write`). It receives many small writes, so a file or a socket wants an
+//! [`io::BufWriter`]; every exporter flushes it before returning. The only error is the writer's
+//! own, returned as it is (a closed pipe stays [`io::ErrorKind::BrokenPipe`]), and what was
+//! written before it is a prefix of the whole text. Nothing here opens a file or a terminal; the
+//! CLI chooses the writer.
 //!
 //! The diagrams share one layout, computed by `Layout::new`: accounts become boxes, ECS
 //! clusters and services become boxes nested inside them, and every other node sits in the
@@ -15,10 +29,12 @@
 //! text.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io;
 
 use petgraph::graph::{EdgeIndex, NodeIndex};
 
 use crate::graph::{AccessGraph, Edge, EdgeKind, Node, NodeKind};
+use crate::model::Diagnostic;
 
 pub mod cypher;
 pub mod dot;
@@ -26,11 +42,93 @@ pub mod graphml;
 pub mod json;
 pub mod mermaid;
 
-pub use cypher::to_cypher;
-pub use dot::to_dot;
-pub use graphml::to_graphml;
-pub use json::{decision_json, graph_json, paths_json};
-pub use mermaid::to_mermaid;
+pub use cypher::write_cypher;
+pub use dot::write_dot;
+pub use graphml::write_graphml;
+pub use json::{write_decision_json, write_explanation_json, write_graph_json, write_paths_json};
+pub use mermaid::write_mermaid;
+
+/// A format a whole graph is exported in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GraphFormat {
+    /// Graphviz DOT ([`write_dot`]).
+    Dot,
+    /// A Mermaid flowchart ([`write_mermaid`]).
+    Mermaid,
+    /// `rolechain.graph/v1` JSON ([`write_graph_json`]).
+    Json,
+    /// openCypher statements ([`write_cypher`]).
+    Cypher,
+    /// GraphML ([`write_graphml`]).
+    Graphml,
+}
+
+impl GraphFormat {
+    /// Every format.
+    pub const ALL: [GraphFormat; 5] = [
+        GraphFormat::Dot,
+        GraphFormat::Mermaid,
+        GraphFormat::Json,
+        GraphFormat::Cypher,
+        GraphFormat::Graphml,
+    ];
+}
+
+/// Writes `graph` in `format` to `out`, and returns warnings about it.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+///
+/// # Complexity
+///
+/// That of the format's exporter: O((n + e) log(n + e)) time and O(n + e) space for n nodes and
+/// e edges.
+///
+/// # Example
+///
+/// ```
+/// use rolechain::export::{GraphFormat, write_graph};
+///
+/// let graph = rolechain::graph::AccessGraph::default();
+/// let mut out = Vec::new();
+/// let warnings = write_graph(&graph, GraphFormat::Json, &mut out)?;
+/// assert!(out.starts_with(b"{\n  \"schema\": \"rolechain.graph/v1\""));
+/// assert!(warnings.is_empty());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_graph(
+    graph: &AccessGraph,
+    format: GraphFormat,
+    out: impl io::Write,
+) -> io::Result<Vec<Diagnostic>> {
+    match format {
+        GraphFormat::Dot => write_dot(graph, out),
+        GraphFormat::Mermaid => write_mermaid(graph, out),
+        GraphFormat::Json => write_graph_json(graph, out),
+        GraphFormat::Cypher => write_cypher(graph, out),
+        GraphFormat::Graphml => write_graphml(graph, out),
+    }
+}
+
+/// Writes `text`, with each character that `escape` maps replaced by what it maps to, in runs:
+/// the text between two escapes is one write.
+fn write_escaped(
+    out: &mut impl io::Write,
+    text: &str,
+    escape: impl Fn(char) -> Option<&'static str>,
+) -> io::Result<()> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if let Some(replacement) = escape(c) {
+            out.write_all(&bytes[start..i])?;
+            out.write_all(replacement.as_bytes())?;
+            start = i + c.len_utf8();
+        }
+    }
+    out.write_all(&bytes[start..])
+}
 
 /// A box of the drawing: an ECS cluster or service, with what sits inside it.
 #[derive(Clone, Debug, Default)]

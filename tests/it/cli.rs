@@ -3,6 +3,7 @@
 use std::process::Command;
 
 use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use rolechain::export::GraphFormat;
 
 use crate::support;
 
@@ -410,8 +411,11 @@ fn graph_cypher_and_graphml_with_focus_and_output_file() {
     let focused = rolechain::analysis::focus(&g, center, None);
     let dir = tempfile::tempdir().unwrap();
     for (format, expected) in [
-        ("cypher", rolechain::export::to_cypher(&focused)),
-        ("graphml", rolechain::export::to_graphml(&focused)),
+        ("cypher", support::exported(&focused, GraphFormat::Cypher).0),
+        (
+            "graphml",
+            support::exported(&focused, GraphFormat::Graphml).0,
+        ),
     ] {
         let out = dir.path().join(format!("g.{format}"));
         let output = cli()
@@ -591,6 +595,52 @@ mod output_file {
         let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
         assert!(kind.is_fifo(), "{kind:?}");
         assert_eq!(names(dir.path()), ["pipe"]);
+    }
+
+    /// A write that fails part way (here at the file size limit of `ulimit -f`) leaves the file
+    /// it was to replace as it was and no temporary file, and creates no new file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn failed_write_leaves_no_half_written_file() {
+        use std::process::Command;
+
+        use insta_cmd::get_cargo_bin;
+
+        use crate::support;
+
+        /// A snapshot whose exports are tens of KiB.
+        const EXAMPLE: &str = "examples/three-account-org/snapshot.json";
+
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        let new = dir.path().join("new.json");
+        std::fs::write(&old, "old").unwrap();
+        for out in [&old, &new] {
+            // A few KiB (`ulimit -f` counts blocks of 512 or 1,024 bytes), far less than the
+            // example's graph. With SIGXFSZ ignored, which `exec` keeps, the write fails with
+            // EFBIG instead of killing rolechain.
+            let output = Command::new("sh")
+                .args(["-c", "ulimit -f 4 && trap '' XFSZ && exec \"$0\" \"$@\""])
+                .arg(get_cargo_bin("rolechain"))
+                .args(["graph", "--snapshot", EXAMPLE, "--format", "json", "-o"])
+                .arg(out)
+                .current_dir(support::root())
+                .env_remove("ROLECHAIN_SNAPSHOT")
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(2), "{output:?}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.starts_with(&format!(
+                    "rolechain: error: writing `{}`: File too large",
+                    out.display()
+                )),
+                "{stderr}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&old).unwrap(), "old");
+        assert_eq!(names(dir.path()), ["old.json"]);
     }
 
     /// A write error on a device is an error (ENOSPC), and the device stays a device.

@@ -8,11 +8,11 @@ use std::process::Command;
 
 use rolechain::analysis;
 use rolechain::collect;
-use rolechain::export;
+use rolechain::export::{self, GraphFormat};
 use rolechain::graph::{self, AccessGraph, BuildOptions};
 
 use crate::scenarios::check_scenario;
-use crate::support::{self, Tool, tool_available};
+use crate::support::{self, Tool, exported, tool_available, written};
 
 const NAME: &str = "three-account-org";
 const FOCUS: &str = "arn:aws:ecs:us-east-1:111111111111:service/prod/payments-worker";
@@ -42,14 +42,20 @@ fn example_outputs_are_fresh() {
     let focus = analysis::focus(&g, analysis::lookup(&g, FOCUS).unwrap(), None);
     let reach = analysis::reach(&g, &analysis::containers(&g), None, None);
     let expected = [
-        (format!("{NAME}.dot"), export::to_dot(&g).0),
-        (format!("{NAME}.mmd"), export::to_mermaid(&g).0),
+        (format!("{NAME}.dot"), exported(&g, GraphFormat::Dot).0),
+        (format!("{NAME}.mmd"), exported(&g, GraphFormat::Mermaid).0),
         (
             format!("{NAME}.payments-worker.mmd"),
-            export::to_mermaid(&focus).0,
+            exported(&focus, GraphFormat::Mermaid).0,
         ),
-        (format!("{NAME}.graph.json"), export::graph_json(&g)),
-        (format!("{NAME}.reach.json"), export::paths_json(&reach)),
+        (
+            format!("{NAME}.graph.json"),
+            exported(&g, GraphFormat::Json).0,
+        ),
+        (
+            format!("{NAME}.reach.json"),
+            written(|out| export::write_paths_json(&reach, out)),
+        ),
     ];
     for (file, text) in &expected {
         assert!(output(file) == *text, "output/{file} {STALE}");

@@ -10,17 +10,23 @@
     reason = "graph builders fail the test by panicking"
 )]
 
-use rolechain::analysis::{Hop, Path};
-use rolechain::export::{decision_json, graph_json, paths_json, to_dot, to_mermaid};
-use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use std::io;
+
+use rolechain::analysis::{self, Explanation, Hop, Path};
+use rolechain::collect;
+use rolechain::export::mermaid::MAX_TEXT_SIZE;
+use rolechain::export::{
+    GraphFormat, write_decision_json, write_explanation_json, write_graph, write_paths_json,
+};
+use rolechain::graph::{AccessGraph, BuildOptions, EdgeKind, EdgeStatus, NodeKind, build};
 use rolechain::model::{Diagnostic, Effect};
 use rolechain::policy::{Blocker, Decision, Outcome, PolicyType};
 use serde_json::Value;
 
 use crate::contract;
 use crate::support::{
-    GraphBuilder, Tool, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses,
-    open_condition, reason, tool_available,
+    self, GraphBuilder, Tool, assert_dot_lays_out, assert_dot_parses, assert_mermaid_parses,
+    exported, open_condition, reason, tool_available, written,
 };
 
 const PROD: &str = "111111111111";
@@ -345,30 +351,55 @@ fn denied_decision() -> Decision {
     }
 }
 
+/// The DOT export of a graph, and its warnings.
+fn dot(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
+    exported(graph, GraphFormat::Dot)
+}
+
+/// The Mermaid export of a graph, and its warnings.
+fn mermaid(graph: &AccessGraph) -> (String, Vec<Diagnostic>) {
+    exported(graph, GraphFormat::Mermaid)
+}
+
+/// The `rolechain.graph/v1` document of a graph.
+fn graph_json(graph: &AccessGraph) -> String {
+    exported(graph, GraphFormat::Json).0
+}
+
+/// The `rolechain.paths/v1` document of paths.
+fn paths_json(paths: &[Path]) -> String {
+    written(|out| write_paths_json(paths, out))
+}
+
+/// The `rolechain.decision/v1` document of a decision.
+fn decision_json(decision: &Decision) -> String {
+    written(|out| write_decision_json(decision, out))
+}
+
 #[test]
 fn dot_snapshot() {
-    let (dot, warnings) = to_dot(&representative());
+    let (dot, warnings) = dot(&representative());
     assert!(warnings.is_empty(), "{warnings:?}");
     insta::assert_snapshot!("representative.dot", dot);
 }
 
 #[test]
 fn dot_parses_and_lays_out_with_graphviz() {
-    let (dot, _) = to_dot(&representative());
+    let (dot, _) = dot(&representative());
     assert_dot_parses(&dot);
     assert_dot_lays_out(&dot);
 }
 
 #[test]
 fn mermaid_snapshot() {
-    let (text, warnings) = to_mermaid(&representative());
+    let (text, warnings) = mermaid(&representative());
     assert!(warnings.is_empty(), "{warnings:?}");
     insta::assert_snapshot!("representative.mmd", text);
 }
 
 #[test]
 fn mermaid_parses_with_mermaid() {
-    let (text, _) = to_mermaid(&representative());
+    let (text, _) = mermaid(&representative());
     assert_mermaid_parses(&[("representative", &text)]);
 }
 
@@ -457,10 +488,10 @@ fn odd() -> AccessGraph {
 #[test]
 fn odd_graphs_export_valid_text() {
     for (name, graph) in [("odd", odd()), ("empty", AccessGraph::default())] {
-        let (dot, _) = to_dot(&graph);
+        let (dot, _) = dot(&graph);
         assert_dot_parses(&dot);
         assert_dot_lays_out(&dot);
-        let (text, _) = to_mermaid(&graph);
+        let (text, _) = mermaid(&graph);
         assert_mermaid_parses(&[(name, &text)]);
     }
 }
@@ -475,7 +506,7 @@ fn odd_graphs_export_every_node_and_edge() {
         );
     }
     // Every edge of the odd graph is drawn: none of them is explained by nesting.
-    let (text, _) = to_mermaid(&odd());
+    let (text, _) = mermaid(&odd());
     assert!(
         !text.contains("%%"),
         "a label cannot smuggle in a Mermaid directive:\n{text}"
@@ -492,8 +523,8 @@ fn odd_graphs_export_every_node_and_edge() {
 #[test]
 fn exports_are_deterministic() {
     let (a, b) = (representative(), representative());
-    assert_eq!(to_dot(&a), to_dot(&b));
-    assert_eq!(to_mermaid(&a), to_mermaid(&b));
+    assert_eq!(dot(&a), dot(&b));
+    assert_eq!(mermaid(&a), mermaid(&b));
     assert_eq!(graph_json(&a), graph_json(&b));
     assert_eq!(
         paths_json(&representative_paths()),
@@ -505,7 +536,206 @@ fn exports_are_deterministic() {
     );
     // A larger graph, with many boxes and rank groups, too.
     let big = generated(40, 3);
-    assert_eq!(to_dot(&big).0, to_dot(&generated(40, 3)).0);
+    assert_eq!(dot(&big).0, dot(&generated(40, 3)).0);
+}
+
+/// A writer that takes at most `chunk` bytes per call and `limit` bytes in all, and fails the
+/// write that would go further with a broken pipe, as stdout does once its reader has gone.
+///
+/// Only that one write fails: whatever comes after it is taken, so an exporter that carried on
+/// after an error (or swallowed it) leaves more than `limit` bytes.
+struct Sink {
+    written: Vec<u8>,
+    limit: usize,
+    chunk: usize,
+    failed: bool,
+}
+
+impl Sink {
+    /// Takes everything, in one piece per call.
+    fn unlimited() -> Sink {
+        Sink::failing_after(usize::MAX)
+    }
+
+    /// Takes `limit` bytes, then fails.
+    fn failing_after(limit: usize) -> Sink {
+        Sink {
+            written: Vec::new(),
+            limit,
+            chunk: usize::MAX,
+            failed: false,
+        }
+    }
+
+    /// Takes everything, one byte per call.
+    fn trickle() -> Sink {
+        Sink {
+            chunk: 1,
+            ..Sink::unlimited()
+        }
+    }
+}
+
+impl io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = if self.failed {
+            usize::MAX
+        } else {
+            self.limit - self.written.len()
+        };
+        if room == 0 && !buf.is_empty() {
+            self.failed = true;
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the reader went away",
+            ));
+        }
+        let n = buf.len().min(room).min(self.chunk);
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An exporter or document writer, named, writing one fixed input; warnings are dropped.
+type Export<'a> = (String, Box<dyn Fn(&mut Sink) -> io::Result<()> + 'a>);
+
+/// Every graph format of the representative graph, and every JSON document.
+fn every_export<'a>(
+    graph: &'a AccessGraph,
+    paths: &'a [Path],
+    decision: &'a Decision,
+    explanation: &'a Explanation,
+) -> Vec<Export<'a>> {
+    let mut exports: Vec<Export<'a>> = GraphFormat::ALL
+        .into_iter()
+        .map(|format| -> Export<'a> {
+            (
+                format!("{format:?}"),
+                Box::new(move |out: &mut Sink| write_graph(graph, format, out).map(drop)),
+            )
+        })
+        .collect();
+    exports.push((
+        "paths".to_owned(),
+        Box::new(|out: &mut Sink| write_paths_json(paths, out)),
+    ));
+    exports.push((
+        "decision".to_owned(),
+        Box::new(|out: &mut Sink| write_decision_json(decision, out)),
+    ));
+    exports.push((
+        "explanation".to_owned(),
+        Box::new(|out: &mut Sink| write_explanation_json(explanation, out)),
+    ));
+    exports
+}
+
+/// The explanation of the smoke scenario's container reaching its secret.
+fn smoke_explanation() -> Explanation {
+    let inventory =
+        collect::load_file(&support::root().join("tests/fixtures/scenarios/smoke/snapshot.json"))
+            .expect("smoke snapshot");
+    let graph = build(&inventory, &BuildOptions::default());
+    analysis::explain(
+        &inventory,
+        &graph,
+        "arn:aws:ecs:us-east-1:111111111111:task-definition/app:1#app",
+        "arn:aws:secretsmanager:us-east-1:111111111111:secret:app/api-key-Xp4Rt2",
+        None,
+        None,
+    )
+    .expect("smoke explanation")
+}
+
+/// Every exporter returns its writer's first error as it is, kind and message (so the CLI still
+/// sees a closed pipe as one), and writes nothing after it, so what was written is a prefix of
+/// the whole text; with room for exactly the whole text it succeeds.
+#[test]
+fn exporters_return_the_writers_error() {
+    let (graph, paths) = (representative(), representative_paths());
+    let (decision, explanation) = (denied_decision(), smoke_explanation());
+    for (name, export) in every_export(&graph, &paths, &decision, &explanation) {
+        let mut whole = Sink::unlimited();
+        export(&mut whole).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text = whole.written;
+        assert!(text.len() > 2, "{name}");
+        // About 130 places across the text, so every part of each exporter meets a failure.
+        let step = text.len() / 128 + 1;
+        for limit in (0..text.len()).step_by(step).chain([1, text.len() - 1]) {
+            let mut out = Sink::failing_after(limit);
+            let err = export(&mut out).expect_err(&format!("{name} fails after {limit} bytes"));
+            assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{name} at {limit}");
+            assert_eq!(err.to_string(), "the reader went away", "{name} at {limit}");
+            assert!(
+                out.written == text[..limit],
+                "{name} at {limit}: wrote {} bytes after the error",
+                out.written.len() - limit
+            );
+        }
+        let mut exact = Sink::failing_after(text.len());
+        export(&mut exact).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(exact.written == text, "{name}");
+    }
+}
+
+/// A writer that takes one byte per call gets the same bytes, and the same warnings, as one
+/// that takes everything at once.
+#[test]
+fn exports_do_not_depend_on_how_the_writer_takes_them() {
+    let (graph, paths) = (representative(), representative_paths());
+    let (decision, explanation) = (allowed_decision(), smoke_explanation());
+    for (name, export) in every_export(&graph, &paths, &decision, &explanation) {
+        let (mut whole, mut trickle) = (Sink::unlimited(), Sink::trickle());
+        export(&mut whole).unwrap();
+        export(&mut trickle).unwrap();
+        assert!(whole.written == trickle.written, "{name}");
+    }
+    for graph in [generated(60, 4), representative()] {
+        for format in GraphFormat::ALL {
+            let (text, warnings) = exported(&graph, format);
+            let mut trickle = Sink::trickle();
+            assert_eq!(write_graph(&graph, format, &mut trickle).unwrap(), warnings);
+            assert!(trickle.written == text.as_bytes(), "{format:?}");
+        }
+    }
+}
+
+/// Mermaid's text limit counts a JavaScript string's length (UTF-16 code units), not bytes: the
+/// warning gives that length, also when the text reaches the writer a byte at a time.
+#[test]
+fn mermaid_size_warning_counts_javascript_characters() {
+    let mut b = GraphBuilder::new();
+    for i in 0..1_000 {
+        let name = format!("/é/𝄞/p{i:04}");
+        b.node(
+            &format!("arn:aws:ssm:us-east-1:111111111111:parameter{name}"),
+            NodeKind::SsmParameter,
+            Some(PROD),
+            &name,
+            None,
+        );
+    }
+    let graph = b.finish();
+    let (text, warnings) = mermaid(&graph);
+    let units = text.encode_utf16().count();
+    assert!(units > MAX_TEXT_SIZE && units < text.len(), "{units}");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0]
+            .message
+            .contains(&format!(" {units} characters")),
+        "{}",
+        warnings[0]
+    );
+    let mut trickle = Sink::trickle();
+    assert_eq!(
+        write_graph(&graph, GraphFormat::Mermaid, &mut trickle).unwrap(),
+        warnings
+    );
 }
 
 /// The graph JSON, read back through the contract's mirror, is the graph: every node and edge
@@ -793,13 +1023,13 @@ fn generated(services: usize, containers: usize) -> AccessGraph {
 #[test]
 fn size_warnings_trigger_on_large_graphs() {
     let small = generated(4, 2);
-    assert!(to_dot(&small).1.is_empty());
-    assert!(to_mermaid(&small).1.is_empty());
+    assert!(dot(&small).1.is_empty());
+    assert!(mermaid(&small).1.is_empty());
 
     // 3 accounts × 60 services × (6 nodes + 4 containers): over 1,800 nodes and 2,600 edges.
     let large = generated(60, 4);
     assert!(large.graph.node_count() > 500 && large.graph.edge_count() > 1_500);
-    let (dot, warnings) = to_dot(&large);
+    let (dot, warnings) = dot(&large);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].code, "large-diagram");
     assert!(
@@ -808,7 +1038,7 @@ fn size_warnings_trigger_on_large_graphs() {
         warnings[0]
     );
     assert_dot_parses(&dot);
-    let (_, warnings) = to_mermaid(&large);
+    let (_, warnings) = mermaid(&large);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].message.contains("--focus"), "{}", warnings[0]);
 }
@@ -838,7 +1068,7 @@ fn wide(nodes: usize) -> AccessGraph {
 #[test]
 fn thousand_node_mermaid_parses() {
     let graph = wide(1_000);
-    let (text, warnings) = to_mermaid(&graph);
+    let (text, warnings) = mermaid(&graph);
     // Over 50,000 characters: Mermaid would parse it but not render it with default settings.
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     if !tool_available(Tool::MermaidParser) {
@@ -856,7 +1086,7 @@ fn dot_lays_out_a_few_hundred_nodes() {
         "{}",
         graph.graph.node_count()
     );
-    let (dot, warnings) = to_dot(&graph);
+    let (dot, warnings) = dot(&graph);
     assert!(warnings.is_empty());
     if !tool_available(Tool::Graphviz) {
         return;

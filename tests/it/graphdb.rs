@@ -2,7 +2,7 @@
 //! embedded FalkorDB and read and queried back, and the GraphML export is read by networkx.
 //!
 //! The oracle is the JSON export: what an engine gives back, normalized into the shape of a
-//! `rolechain.graph/v1` node or edge, must equal what `graph_json` writes for the same graph, so
+//! `rolechain.graph/v1` node or edge, must equal what `write_graph_json` writes for the same graph, so
 //! every id, label and proof survives the trip, escapes included. The engines are installed by
 //! `bash tools/install.sh` (`tools/graphdb/install.sh`); without them the checks that need them
 //! are skipped with a line on stderr, or fail with `ROLECHAIN_REQUIRE_TOOLS=1`
@@ -10,7 +10,7 @@
 
 use rolechain::analysis;
 use rolechain::collect;
-use rolechain::export::{graph_json, to_cypher, to_graphml};
+use rolechain::export::GraphFormat;
 use rolechain::graph::{self, AccessGraph, BuildOptions, EdgeKind, EdgeStatus, NodeKind};
 use rolechain::model::Effect;
 use rolechain::policy::PolicyType;
@@ -23,6 +23,16 @@ use crate::support::{
 };
 
 const EXAMPLE: &str = "examples/three-account-org/snapshot.json";
+
+/// The openCypher export of a graph.
+fn cypher(graph: &AccessGraph) -> String {
+    support::exported(graph, GraphFormat::Cypher).0
+}
+
+/// The GraphML export of a graph.
+fn graphml(graph: &AccessGraph) -> String {
+    support::exported(graph, GraphFormat::Graphml).0
+}
 
 fn example_graph() -> AccessGraph {
     let inventory = collect::load_file(&support::root().join(EXAMPLE)).unwrap();
@@ -101,9 +111,10 @@ fn many_containers(count: usize) -> AccessGraph {
     b.finish()
 }
 
-/// The nodes and edges of `graph_json`, the oracle.
+/// The nodes and edges of the graph's JSON export, the oracle.
 fn expected(graph: &AccessGraph) -> (Vec<Value>, Vec<Value>) {
-    let mut json: Value = serde_json::from_str(&graph_json(graph)).unwrap();
+    let (text, _) = support::exported(graph, GraphFormat::Json);
+    let mut json: Value = serde_json::from_str(&text).unwrap();
     let nodes = json["nodes"].as_array_mut().map(std::mem::take).unwrap();
     let mut edges = json["edges"].as_array_mut().map(std::mem::take).unwrap();
     sort_edges(&mut edges);
@@ -292,21 +303,21 @@ fn xml_safe(value: Value) -> Value {
 
 #[test]
 fn cypher_snapshot() {
-    insta::assert_snapshot!("representative.cypher", to_cypher(&representative()));
+    insta::assert_snapshot!("representative.cypher", cypher(&representative()));
 }
 
 #[test]
 fn graphml_snapshot() {
-    insta::assert_snapshot!("representative.graphml", to_graphml(&representative()));
+    insta::assert_snapshot!("representative.graphml", graphml(&representative()));
 }
 
 #[test]
 fn graphdb_exports_are_deterministic() {
     let (a, b) = (example_graph(), example_graph());
-    assert_eq!(to_cypher(&a), to_cypher(&b));
-    assert_eq!(to_graphml(&a), to_graphml(&b));
-    assert_eq!(to_cypher(&representative()), to_cypher(&representative()));
-    assert_eq!(to_graphml(&representative()), to_graphml(&representative()));
+    assert_eq!(cypher(&a), cypher(&b));
+    assert_eq!(graphml(&a), graphml(&b));
+    assert_eq!(cypher(&representative()), cypher(&representative()));
+    assert_eq!(graphml(&representative()), graphml(&representative()));
 }
 
 #[test]
@@ -316,7 +327,7 @@ fn cypher_loads_into_falkordb_with_every_value_intact() {
         ("hostile", hostile()),
         ("empty", AccessGraph::default()),
     ] {
-        let Some(loaded) = load_cypher_into_falkordb(&to_cypher(&graph), &[], &[]) else {
+        let Some(loaded) = load_cypher_into_falkordb(&cypher(&graph), &[], &[]) else {
             return;
         };
         assert_eq!(from_falkordb(&loaded), expected(&graph), "{name}");
@@ -327,7 +338,7 @@ fn cypher_loads_into_falkordb_with_every_value_intact() {
 fn cypher_loads_in_batches() {
     let graph = many_containers(1_200);
     let Some(loaded) = load_cypher_into_falkordb(
-        &to_cypher(&graph),
+        &cypher(&graph),
         &[],
         &["MATCH (:Container)-[r:TASK_ROLE]->(:Role {label: \"shared\"}) RETURN count(r)"],
     ) else {
@@ -367,7 +378,7 @@ fn example_cypher_loads_into_falkordb_and_answers_path_queries() {
     let one = format!("{pattern} AND c.id = $from AND s.id = $to RETURN {chain}");
     let all = format!("{pattern} RETURN {chain} ORDER BY {chain}");
     let Some(loaded) = load_cypher_into_falkordb(
-        &to_cypher(&g),
+        &cypher(&g),
         &[("from", &chains[0][0]), ("to", &chains[0][3])],
         &[&one, &all],
     ) else {
@@ -401,7 +412,7 @@ fn graphml_reads_in_networkx_with_every_value_intact() {
         ("empty", AccessGraph::default()),
         ("example", example_graph()),
     ] {
-        let Some(read) = read_graphml_with_networkx(&to_graphml(&graph)) else {
+        let Some(read) = read_graphml_with_networkx(&graphml(&graph)) else {
             return;
         };
         assert_eq!(

@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use rolechain::analysis;
 use rolechain::collect;
-use rolechain::export;
+use rolechain::export::{self, GraphFormat};
 use rolechain::graph::{self, BuildOptions, EdgeStatus};
 use rolechain::model::{InlinePolicy, Inventory, PolicyDocument};
 
 use crate::contract;
 use crate::scenarios::scenario_dirs;
-use crate::support;
+use crate::support::{self, exported, written};
 
 fn scenarios() -> Vec<(String, Inventory)> {
     scenario_dirs()
@@ -138,11 +138,9 @@ proptest! {
         }
         let a = graph::build(inventory, &BuildOptions::default());
         let b = graph::build(&shuffled, &BuildOptions::default());
-        prop_assert_eq!(export::graph_json(&a), export::graph_json(&b), "{}", name);
-        prop_assert_eq!(export::to_dot(&a).0, export::to_dot(&b).0, "{}", name);
-        prop_assert_eq!(export::to_mermaid(&a).0, export::to_mermaid(&b).0, "{}", name);
-        prop_assert_eq!(export::to_cypher(&a), export::to_cypher(&b), "{}", name);
-        prop_assert_eq!(export::to_graphml(&a), export::to_graphml(&b), "{}", name);
+        for format in GraphFormat::ALL {
+            prop_assert_eq!(exported(&a, format), exported(&b, format), "{} {:?}", name, format);
+        }
     }
 }
 
@@ -157,9 +155,9 @@ fn json_exports_round_trip() {
     );
     for (name, inventory) in scenarios().into_iter().chain([example]) {
         let g = graph::build(&inventory, &BuildOptions::default());
-        contract::assert_graph_json_round_trips(&name, &g, &export::graph_json(&g));
+        contract::assert_graph_json_round_trips(&name, &g, &exported(&g, GraphFormat::Json).0);
         let paths = analysis::reach(&g, &analysis::containers(&g), None, None);
-        let read = contract::read_paths_json(&export::paths_json(&paths));
+        let read = contract::read_paths_json(&written(|out| export::write_paths_json(&paths, out)));
         assert_eq!(read.len(), paths.len(), "{name}: path count");
         for (got, want) in read.iter().zip(&paths) {
             assert_eq!(got, want, "{name}: path {} -> {}", want.source, want.target);
@@ -317,7 +315,7 @@ proptest! {
         let inventory = collect::load_str(&org.to_string(), "random.json").unwrap();
         let indexed = graph::build(&inventory, &BuildOptions::default());
         let exhaustive = graph::build(&inventory, &BuildOptions { exhaustive: true, ..BuildOptions::default() });
-        prop_assert_eq!(export::graph_json(&indexed), export::graph_json(&exhaustive));
+        prop_assert_eq!(exported(&indexed, GraphFormat::Json), exported(&exhaustive, GraphFormat::Json));
     }
 
     /// A build toward one resource answers `who-can` on it exactly as the full build does, for
@@ -390,7 +388,7 @@ proptest! {
         match collect::load_str(&damaged, "damaged.json") {
             Ok(inventory) => {
                 let g = graph::build(&inventory, &BuildOptions::default());
-                let _ = export::to_dot(&g);
+                let _ = exported(&g, GraphFormat::Dot);
             }
             Err(e) => prop_assert!(e.to_string().starts_with("`damaged.json`"), "{e}"),
         }

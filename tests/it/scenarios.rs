@@ -10,14 +10,14 @@ use std::path::{Path, PathBuf};
 
 use rolechain::analysis;
 use rolechain::collect;
-use rolechain::export;
+use rolechain::export::GraphFormat;
 use rolechain::graph::{self, AccessGraph, BuildOptions};
 use rolechain::model::Inventory;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::support;
+use crate::support::{self, exported};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -455,14 +455,14 @@ fn scenario_exports_are_stable() {
     insta::glob!("../fixtures/scenarios", "*/snapshot.json", |path| {
         let inventory = collect::load_file(path).unwrap();
         let g = graph::build(&inventory, &BuildOptions::default());
-        let (dot, _) = export::to_dot(&g);
-        let (mmd, _) = export::to_mermaid(&g);
-        let json = export::graph_json(&g);
+        let (dot, _) = exported(&g, GraphFormat::Dot);
+        let (mmd, _) = exported(&g, GraphFormat::Mermaid);
+        let (json, _) = exported(&g, GraphFormat::Json);
         let again = graph::build(&inventory, &BuildOptions::default());
         assert!(
-            export::to_dot(&again).0 == dot
-                && export::to_mermaid(&again).0 == mmd
-                && export::graph_json(&again) == json,
+            exported(&again, GraphFormat::Dot).0 == dot
+                && exported(&again, GraphFormat::Mermaid).0 == mmd
+                && exported(&again, GraphFormat::Json).0 == json,
             "building `{}` twice gives different exports",
             path.display()
         );
@@ -483,8 +483,8 @@ fn scenario_exports_parse() {
         let inventory = collect::load_file(&dir.join("snapshot.json"))
             .unwrap_or_else(|e| panic!("scenario `{name}`: {e:#}"));
         let g = graph::build(&inventory, &BuildOptions::default());
-        support::assert_dot_lays_out(&export::to_dot(&g).0);
-        mermaid.push((name, export::to_mermaid(&g).0));
+        support::assert_dot_lays_out(&exported(&g, GraphFormat::Dot).0);
+        mermaid.push((name, exported(&g, GraphFormat::Mermaid).0));
     }
     let refs: Vec<(&str, &str)> = mermaid
         .iter()

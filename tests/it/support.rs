@@ -17,13 +17,14 @@
 )]
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, PoisonError};
 
+use rolechain::export::{GraphFormat, write_graph};
 use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
-use rolechain::model::Effect;
+use rolechain::model::{Diagnostic, Effect};
 use rolechain::policy::{OpenCondition, PolicyType, Reason};
 
 /// Builds an [`AccessGraph`] node by node and edge by edge.
@@ -142,6 +143,20 @@ pub fn open_condition(
         statement: statement.into(),
         effect: Effect::Allow,
     }
+}
+
+/// A graph exported into memory: its text and its warnings.
+pub fn exported(graph: &AccessGraph, format: GraphFormat) -> (String, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let warnings = write_graph(graph, format, &mut out).expect("writing into a Vec");
+    (String::from_utf8(out).expect("exports are UTF-8"), warnings)
+}
+
+/// The text a document writer writes into memory.
+pub fn written(write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("writing into a Vec");
+    String::from_utf8(out).expect("documents are UTF-8")
 }
 
 /// The repository root.
