@@ -111,12 +111,16 @@ pub fn direct_call(ctx: &mut Context, region: &str) {
     }
 }
 
-/// A KMS call that Secrets Manager or SSM makes with the caller's credentials (R4.4).
+/// A KMS call that Secrets Manager, SSM or S3 makes with the caller's credentials (R4.4, R7.1).
 pub fn via_service(ctx: &mut Context, service: &str, region: &str, caller_account: &str) {
-    ctx.set(
-        "kms:ViaService",
-        single(format!("{service}.{region}.amazonaws.com")),
-    );
+    // An unknown region leaves `kms:ViaService` and `aws:RequestedRegion` unknown.
+    if !region.is_empty() {
+        ctx.set(
+            "kms:ViaService",
+            single(format!("{service}.{region}.amazonaws.com")),
+        );
+        ctx.set("aws:RequestedRegion", single(region));
+    }
     ctx.set("kms:CallerAccount", single(caller_account));
     ctx.set("aws:ViaAWSService", single("true"));
     ctx.set(
@@ -125,7 +129,6 @@ pub fn via_service(ctx: &mut Context, service: &str, region: &str, caller_accoun
     );
     ctx.set("aws:SourceAccount", ContextValue::Absent);
     ctx.set("aws:SourceArn", ContextValue::Absent);
-    ctx.set("aws:RequestedRegion", single(region));
 }
 
 /// ECS assuming a task or execution role (R4.2): the source account is the task's, and the

@@ -3,8 +3,9 @@
 use crate::graph::context;
 use crate::graph::hop::Verdict;
 use crate::graph::kinds::service_of;
+use crate::graph::outside::Outside;
 use crate::graph::world::policy_is_public;
-use crate::graph::world::{KeyRef, Prepared, ResourceInfo, World};
+use crate::graph::world::{Caller, KeyRef, Prepared, ResourceInfo, World};
 use crate::graph::{EdgeStatus, NodeKind};
 use crate::model::{self, Diagnostic, PolicyDocument};
 use crate::policy::{
@@ -20,7 +21,8 @@ impl<'a> World<'a> {
     ) -> RequestResource {
         let name = action.split_once(':').map_or(action, |(_, n)| n);
         match resource.kind {
-            NodeKind::S3Bucket if name.contains("Object") => {
+            // Actions match whatever their case (R1.2): `s3:getobject` reads objects too.
+            NodeKind::S3Bucket if name.to_ascii_lowercase().contains("object") => {
                 RequestResource::Under(format!("{}/", resource.id))
             }
             NodeKind::LogGroup
@@ -253,7 +255,8 @@ impl<'a> World<'a> {
         verdict.note(format!("{what}; its policy could still deny"))
     }
 
-    /// `kms:Decrypt` on the key of a secret or SecureString parameter, called through the service.
+    /// `kms:Decrypt` on the key of a secret, a SecureString parameter or the objects of an SSE-KMS
+    /// bucket, called through the service.
     pub(in crate::graph) fn decrypt_via(
         &self,
         caller: &Prepared<'a>,
@@ -263,6 +266,22 @@ impl<'a> World<'a> {
     ) -> Verdict {
         let caller_account = caller.caller.account();
         let service = service_of(value.kind);
+        if matches!(caller.caller, Caller::Outside(o) if o.who == Outside::Anonymous) {
+            // S3 serves objects under SSE-KMS only to requests signed with Signature Version 4,
+            // whatever the key policy says (R7.1).
+            return Verdict::denied(
+                format!(
+                    "`{}` → kms:Decrypt on the key of `{}` via {service}",
+                    caller.id(),
+                    value.id
+                ),
+                None,
+                format!(
+                    "objects under SSE-KMS are served only to signed requests (Signature Version 4), so no unsigned request reads `{}`",
+                    value.id
+                ),
+            );
+        }
         match key {
             KeyRef::AwsManaged => {
                 if caller_account != value.account {
@@ -310,7 +329,14 @@ impl<'a> World<'a> {
                         self.resource_ctx(&info.id, &info.account, info.tags),
                     ],
                 );
-                context::via_service(&mut ctx, service, &value.region, caller_account);
+                // A bucket's region may be unknown; its SSE-KMS key is in the bucket's region,
+                // where S3 calls KMS, and a key's region is always known.
+                let region = if value.region.is_empty() {
+                    &info.region
+                } else {
+                    &value.region
+                };
+                context::via_service(&mut ctx, service, region, caller_account);
                 match value.kind {
                     NodeKind::Secret => ctx.set(
                         "kms:EncryptionContext:SecretARN",

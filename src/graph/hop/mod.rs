@@ -113,3 +113,6 @@ impl<'a> World<'a> {
         decision
     }
 }
+
+#[cfg(test)]
+mod tests;
