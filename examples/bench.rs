@@ -7,7 +7,8 @@
 //!
 //! Sizes are `S` (10 accounts), `M` (100), `L` (1,000) or a number of accounts; each account has
 //! the generator's default 50 roles, 20 services and 100 resources. A snapshot missing from
-//! `DIR` (default `target/synth`) is generated first with `rolechain::synth`.
+//! `DIR` (default `target/synth`) is generated first, by the generator of the `synth` example
+//! (`examples/synth/org/`).
 //!
 //! Each size is measured in child processes of this binary, so that each has its own peak RSS:
 //! one parses the file into a `serde_json::Value` (the floor), the other loads it with
@@ -30,8 +31,12 @@ use std::time::{Duration, Instant};
 
 use rolechain::analysis;
 use rolechain::graph::{self, BuildOptions, NodeKind};
-use rolechain::synth::{self, Config};
 use rolechain::{collect, model};
+
+#[path = "synth/org/mod.rs"]
+mod org;
+
+use org::Config;
 
 const USAGE: &str = "usage: bench [--sizes S,M,L] [--dir DIR] [--seed X] [--timeout SECS] (sizes: S, M, L or a number of accounts)";
 
@@ -119,7 +124,7 @@ fn generate(config: &Config, path: &Path) -> Result<(), String> {
         let file = std::fs::File::create(&tmp)
             .map_err(|e| format!("creating `{}`: {e}", tmp.display()))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        synth::write(config, &mut w).map_err(|e| format!("{e}"))?;
+        org::write(config, &mut w).map_err(|e| format!("{e}"))?;
         w.flush()
             .map_err(|e| format!("writing `{}`: {e}", tmp.display()))?;
         std::fs::rename(&tmp, path).map_err(|e| format!("renaming `{}`: {e}", tmp.display()))
@@ -172,7 +177,7 @@ fn child_value(file: &Path) -> Result<(), String> {
 }
 
 fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
-    let probes = synth::probes(config).map_err(|e| e.to_string())?;
+    let probes = org::probes(config).map_err(|e| e.to_string())?;
     let text = timed("read_s", || std::fs::read_to_string(file)).map_err(|e| e.to_string())?;
     let name = file.display().to_string();
     let inventory: model::Inventory =

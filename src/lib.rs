@@ -12,4 +12,3 @@ pub mod export;
 pub mod graph;
 pub mod model;
 pub mod policy;
-pub mod synth;

@@ -1,9 +1,15 @@
-//! The `rolechain.snapshot/v1` reader (SNAPSHOT-V1.md §1).
+//! The `rolechain.snapshot/v1` reader (SNAPSHOT-V1.md §1), and the shapes every writer of a
+//! snapshot serializes.
 //!
 //! A snapshot's parts are AWS API response shapes, verbatim. They are parsed leniently: unknown
 //! fields are ignored at every level, because AWS adds fields over time, and every list part is
 //! optional (absent = not collected). What is wrong gets an error that names the file, the JSON
 //! path and what was expected.
+//!
+//! The shapes ([`Snapshot`] and the `…Dto` types under it) are public so that a program outside
+//! the library writes a snapshot through the same definitions as the collector (the synthetic
+//! organizations of `examples/synth/` do). Each field is named after the AWS field it holds; only
+//! the fields that rolechain reads are there.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -266,9 +272,11 @@ fn shape_message(err: &serde_json::Error) -> String {
 
 // ---- serde shapes (AWS names, lenient) ----
 //
-// One definition of each shape serves the reader and the writers (`collect::aws`, `merge`):
-// they derive `Serialize` as well, and leave absent optional fields out, so a written snapshot
-// carries only what was read, under AWS's names.
+// One definition of each shape serves the reader and every writer (`collect::aws`, `merge`, and
+// the synthetic organizations of `examples/synth/`): they derive `Serialize` as well, and leave
+// absent optional fields out, so a written snapshot carries only what was read, under AWS's
+// names. They are public for the writers outside the library; the rest of the library sees only
+// `model` values.
 
 /// `null` reads as the type's default (an empty list or string): ECS treats a null field as
 /// absent, and real task definitions carry `"secrets": null` or `"secretOptions": null`.
@@ -284,7 +292,7 @@ where
 /// skipped, with a warning that names its JSON path, and the rest of the snapshot is analysed.
 /// Task definitions are read this way, because real ones carry odd fields and one of them must
 /// never refuse an organization.
-pub(super) enum Lenient<T> {
+pub enum Lenient<T> {
     /// The part, read.
     Read(T),
     /// The part as it stands, and why it could not be read.
@@ -325,597 +333,814 @@ impl<T: Serialize> Serialize for Lenient<T> {
     }
 }
 
+/// A whole snapshot (SNAPSHOT-V1.md §1, "Fields").
+///
+/// `A` holds the accounts: a `Vec` when a snapshot is read, or any sequence that serializes as
+/// one, so that a writer can produce the accounts one at a time instead of holding them all.
 #[derive(Deserialize, Serialize)]
-pub(super) struct Snapshot {
+pub struct Snapshot<A = Vec<AccountDto>> {
+    /// `schema`: [`SNAPSHOT_SCHEMA`]; anything else is refused.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) schema: Option<String>,
+    pub schema: Option<String>,
+    /// `collected_at`: when the snapshot was collected, as RFC 3339 text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) collected_at: Option<String>,
+    pub collected_at: Option<String>,
+    /// `organization`: the AWS Organizations tree and its policies; without it, no SCP or RCP
+    /// applies.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) organization: Option<OrgDto>,
+    pub organization: Option<OrgDto>,
+    /// `accounts`: one entry per account.
     #[serde(default)]
-    pub(super) accounts: Vec<AccountDto>,
+    pub accounts: A,
+    /// `gaps`: what collection could not read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) gaps: Option<Vec<GapDto>>,
+    pub gaps: Option<Vec<GapDto>>,
 }
 
+/// The `organization` part.
 #[derive(Deserialize, Serialize)]
-pub(super) struct OrgDto {
+pub struct OrgDto {
+    /// `id`: the organization id (`o-…`), the value of `aws:PrincipalOrgID`.
     #[serde(default)]
-    pub(super) id: String,
+    pub id: String,
+    /// `management_account_id`: the account that no SCP or RCP restricts.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) management_account_id: Option<String>,
+    pub management_account_id: Option<String>,
+    /// `accounts`: `aws organizations list-accounts` → `.Accounts[]`.
     #[serde(default)]
-    pub(super) accounts: Vec<OrgAccountDto>,
+    pub accounts: Vec<OrgAccountDto>,
+    /// `parents`: each child id (account or OU) to its parent id (OU or root).
     #[serde(default)]
-    pub(super) parents: BTreeMap<String, String>,
+    pub parents: BTreeMap<String, String>,
+    /// `policies`: the SCPs and RCPs, with their targets.
     #[serde(default)]
-    pub(super) policies: Vec<OrgPolicyDto>,
+    pub policies: Vec<OrgPolicyDto>,
 }
 
+/// `aws organizations list-accounts` → `.Accounts[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct OrgAccountDto {
-    pub(super) id: String,
+pub struct OrgAccountDto {
+    /// `Id`: the account id.
+    pub id: String,
+    /// `Name`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) name: Option<String>,
+    pub name: Option<String>,
 }
 
+/// `aws organizations describe-policy` → `.Policy`, plus `targets`.
 #[derive(Deserialize, Serialize)]
-pub(super) struct OrgPolicyDto {
+pub struct OrgPolicyDto {
+    /// `PolicySummary`.
     #[serde(rename = "PolicySummary")]
-    pub(super) summary: OrgPolicySummaryDto,
+    pub summary: OrgPolicySummaryDto,
+    /// `Content`: the policy document.
     #[serde(rename = "Content")]
-    pub(super) content: Value,
+    pub content: Value,
+    /// `targets`: the root, OU and account ids the policy is attached to.
     #[serde(default)]
-    pub(super) targets: Vec<String>,
+    pub targets: Vec<String>,
 }
 
+/// An organization policy's `PolicySummary`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct OrgPolicySummaryDto {
-    pub(super) id: String,
+pub struct OrgPolicySummaryDto {
+    /// `Id`: names the policy in proofs.
+    pub id: String,
+    /// `Name`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) name: Option<String>,
+    pub name: Option<String>,
+    /// `Type`: `SERVICE_CONTROL_POLICY` or `RESOURCE_CONTROL_POLICY`.
     #[serde(rename = "Type")]
-    pub(super) kind: String,
+    pub kind: String,
 }
 
+/// One entry of `accounts`.
 #[derive(Deserialize, Serialize)]
-pub(super) struct AccountDto {
-    pub(super) id: String,
+pub struct AccountDto {
+    /// `id`: the 12-digit account id.
+    pub id: String,
+    /// `name`: a label for people.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) name: Option<String>,
+    pub name: Option<String>,
+    /// `partition`: `aws` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) partition: Option<String>,
+    pub partition: Option<String>,
+    /// `iam`: `aws iam get-account-authorization-details`; absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) iam: Option<IamDto>,
+    pub iam: Option<IamDto>,
+    /// `regions`: each region name to that region's parts.
     #[serde(default)]
-    pub(super) regions: BTreeMap<String, RegionDto>,
+    pub regions: BTreeMap<String, RegionDto>,
+    /// `s3_buckets`: absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) s3_buckets: Option<Vec<BucketDto>>,
+    pub s3_buckets: Option<Vec<BucketDto>>,
     /// `aws s3control get-public-access-block` → `.PublicAccessBlockConfiguration`; absent when
     /// not collected, all `false` when the account has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) s3_public_access_block: Option<PublicAccessBlockDto>,
+    pub s3_public_access_block: Option<PublicAccessBlockDto>,
 }
 
 /// S3 Block Public Access settings, of an account or a bucket; a missing flag is `false`.
 #[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct PublicAccessBlockDto {
+pub struct PublicAccessBlockDto {
+    /// `BlockPublicAcls`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) block_public_acls: bool,
+    pub block_public_acls: bool,
+    /// `IgnorePublicAcls`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) ignore_public_acls: bool,
+    pub ignore_public_acls: bool,
+    /// `BlockPublicPolicy`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) block_public_policy: bool,
+    pub block_public_policy: bool,
+    /// `RestrictPublicBuckets`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) restrict_public_buckets: bool,
+    pub restrict_public_buckets: bool,
 }
 
 /// `aws s3api get-bucket-acl` output.
 #[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct BucketAclDto {
+pub struct BucketAclDto {
+    /// `Grants`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) grants: Vec<GrantDto>,
+    pub grants: Vec<GrantDto>,
 }
 
+/// One of a bucket ACL's `Grants`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct GrantDto {
+pub struct GrantDto {
+    /// `Grantee`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) grantee: Option<GranteeDto>,
+    pub grantee: Option<GranteeDto>,
+    /// `Permission`, such as `READ` or `FULL_CONTROL`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) permission: Option<String>,
+    pub permission: Option<String>,
 }
 
+/// A grant's `Grantee`.
 #[derive(Deserialize, Serialize)]
-pub(super) struct GranteeDto {
+pub struct GranteeDto {
+    /// `Type`: `CanonicalUser` or `Group`.
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub(super) kind: Option<String>,
+    pub kind: Option<String>,
+    /// `URI`: the group of a `Group` grantee.
     #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
-    pub(super) uri: Option<String>,
+    pub uri: Option<String>,
+    /// `ID`: the canonical user id of a `CanonicalUser` grantee.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub(super) id: Option<String>,
+    pub id: Option<String>,
 }
 
 /// `aws s3api get-bucket-encryption` → `.ServerSideEncryptionConfiguration`.
 #[derive(Deserialize, Serialize, Default)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct BucketEncryptionDto {
+pub struct BucketEncryptionDto {
+    /// `Rules`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) rules: Vec<EncryptionRuleDto>,
+    pub rules: Vec<EncryptionRuleDto>,
 }
 
+/// One of a bucket encryption's `Rules`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct EncryptionRuleDto {
+pub struct EncryptionRuleDto {
+    /// `ApplyServerSideEncryptionByDefault`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) apply_server_side_encryption_by_default: Option<SseDefaultDto>,
+    pub apply_server_side_encryption_by_default: Option<SseDefaultDto>,
 }
 
+/// A rule's `ApplyServerSideEncryptionByDefault`.
 #[derive(Deserialize, Serialize)]
-pub(super) struct SseDefaultDto {
+pub struct SseDefaultDto {
+    /// `SSEAlgorithm`: `AES256`, `aws:kms` or `aws:kms:dsse`.
     #[serde(rename = "SSEAlgorithm", skip_serializing_if = "Option::is_none")]
-    pub(super) sse_algorithm: Option<String>,
+    pub sse_algorithm: Option<String>,
+    /// `KMSMasterKeyID`: the key of SSE-KMS; absent for the AWS-managed `aws/s3`.
     #[serde(rename = "KMSMasterKeyID", skip_serializing_if = "Option::is_none")]
-    pub(super) kms_master_key_id: Option<String>,
+    pub kms_master_key_id: Option<String>,
 }
 
+/// `aws iam get-account-authorization-details`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct IamDto {
+pub struct IamDto {
+    /// `UserDetailList`.
     #[serde(default)]
-    pub(super) user_detail_list: Vec<UserDto>,
+    pub user_detail_list: Vec<UserDto>,
+    /// `GroupDetailList`.
     #[serde(default)]
-    pub(super) group_detail_list: Vec<GroupDto>,
+    pub group_detail_list: Vec<GroupDto>,
+    /// `RoleDetailList`.
     #[serde(default)]
-    pub(super) role_detail_list: Vec<RoleDto>,
+    pub role_detail_list: Vec<RoleDto>,
+    /// `Policies`: the customer-managed policies (and any AWS-managed ones collected).
     #[serde(default)]
-    pub(super) policies: Vec<ManagedPolicyDto>,
+    pub policies: Vec<ManagedPolicyDto>,
 }
 
+/// An inline policy: `RolePolicyList[]`, `UserPolicyList[]` or `GroupPolicyList[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct NamedPolicyDto {
-    pub(super) policy_name: String,
-    pub(super) policy_document: Value,
+pub struct NamedPolicyDto {
+    /// `PolicyName`.
+    pub policy_name: String,
+    /// `PolicyDocument`: an object, its JSON text or its URL-encoded JSON text.
+    pub policy_document: Value,
 }
 
+/// One of `AttachedManagedPolicies`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct AttachedDto {
-    pub(super) policy_arn: String,
+pub struct AttachedDto {
+    /// `PolicyArn`.
+    pub policy_arn: String,
 }
 
+/// A role's or user's `PermissionsBoundary`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct BoundaryDto {
+pub struct BoundaryDto {
+    /// `PermissionsBoundaryArn`: the managed policy used as the boundary.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) permissions_boundary_arn: Option<String>,
+    pub permissions_boundary_arn: Option<String>,
 }
 
+/// A tag in `Key`/`Value` form.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct TagDto {
-    pub(super) key: String,
+pub struct TagDto {
+    /// `Key`.
+    pub key: String,
+    /// `Value`.
     #[serde(default)]
-    pub(super) value: String,
+    pub value: String,
 }
 
+/// `RoleDetailList[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct RoleDto {
-    pub(super) arn: String,
+pub struct RoleDto {
+    /// `Arn`.
+    pub arn: String,
+    /// `RoleName`; taken from the ARN when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) role_name: Option<String>,
+    pub role_name: Option<String>,
+    /// `Path`; `/aws-service-role/…` marks a service-linked role.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) path: Option<String>,
+    pub path: Option<String>,
+    /// `RoleId`: the known part of `aws:userid`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) role_id: Option<String>,
+    pub role_id: Option<String>,
+    /// `AssumeRolePolicyDocument`: the trust policy; without one, the role cannot be assumed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) assume_role_policy_document: Option<Value>,
+    pub assume_role_policy_document: Option<Value>,
+    /// `RolePolicyList`: the inline policies.
     #[serde(default)]
-    pub(super) role_policy_list: Vec<NamedPolicyDto>,
+    pub role_policy_list: Vec<NamedPolicyDto>,
+    /// `AttachedManagedPolicies`.
     #[serde(default)]
-    pub(super) attached_managed_policies: Vec<AttachedDto>,
+    pub attached_managed_policies: Vec<AttachedDto>,
+    /// `PermissionsBoundary`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) permissions_boundary: Option<BoundaryDto>,
+    pub permissions_boundary: Option<BoundaryDto>,
+    /// `Tags`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(super) tags: Vec<TagDto>,
+    pub tags: Vec<TagDto>,
+    /// `InstanceProfileList`: the instance profiles the role is in.
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub(super) instance_profile_list: Vec<InstanceProfileDto>,
+    pub instance_profile_list: Vec<InstanceProfileDto>,
 }
 
 /// `RoleDetailList[].InstanceProfileList[]`: the instance profiles a role is in.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct InstanceProfileDto {
-    pub(super) arn: String,
+pub struct InstanceProfileDto {
+    /// `Arn`.
+    pub arn: String,
+    /// `InstanceProfileName`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) instance_profile_name: Option<String>,
+    pub instance_profile_name: Option<String>,
 }
 
+/// `UserDetailList[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct UserDto {
-    pub(super) arn: String,
+pub struct UserDto {
+    /// `Arn`.
+    pub arn: String,
+    /// `UserName`; taken from the ARN when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) user_name: Option<String>,
+    pub user_name: Option<String>,
+    /// `UserId`: the value of `aws:userid`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) user_id: Option<String>,
+    pub user_id: Option<String>,
+    /// `UserPolicyList`: the inline policies.
     #[serde(default)]
-    pub(super) user_policy_list: Vec<NamedPolicyDto>,
+    pub user_policy_list: Vec<NamedPolicyDto>,
+    /// `GroupList`: the names of the user's groups.
     #[serde(default)]
-    pub(super) group_list: Vec<String>,
+    pub group_list: Vec<String>,
+    /// `AttachedManagedPolicies`.
     #[serde(default)]
-    pub(super) attached_managed_policies: Vec<AttachedDto>,
+    pub attached_managed_policies: Vec<AttachedDto>,
+    /// `PermissionsBoundary`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) permissions_boundary: Option<BoundaryDto>,
+    pub permissions_boundary: Option<BoundaryDto>,
+    /// `Tags`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(super) tags: Vec<TagDto>,
+    pub tags: Vec<TagDto>,
 }
 
+/// `GroupDetailList[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct GroupDto {
-    pub(super) arn: String,
+pub struct GroupDto {
+    /// `Arn`.
+    pub arn: String,
+    /// `GroupName`; taken from the ARN when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) group_name: Option<String>,
+    pub group_name: Option<String>,
+    /// `GroupPolicyList`: the inline policies.
     #[serde(default)]
-    pub(super) group_policy_list: Vec<NamedPolicyDto>,
+    pub group_policy_list: Vec<NamedPolicyDto>,
+    /// `AttachedManagedPolicies`.
     #[serde(default)]
-    pub(super) attached_managed_policies: Vec<AttachedDto>,
+    pub attached_managed_policies: Vec<AttachedDto>,
 }
 
+/// `Policies[]`: a managed policy with its versions.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct ManagedPolicyDto {
-    pub(super) arn: String,
+pub struct ManagedPolicyDto {
+    /// `Arn`.
+    pub arn: String,
+    /// `PolicyName`; taken from the ARN when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) policy_name: Option<String>,
+    pub policy_name: Option<String>,
+    /// `DefaultVersionId`: the version in force, when no version is marked `IsDefaultVersion`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) default_version_id: Option<String>,
+    pub default_version_id: Option<String>,
+    /// `PolicyVersionList`.
     #[serde(default)]
-    pub(super) policy_version_list: Vec<PolicyVersionDto>,
+    pub policy_version_list: Vec<PolicyVersionDto>,
 }
 
+/// `Policies[].PolicyVersionList[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct PolicyVersionDto {
+pub struct PolicyVersionDto {
+    /// `Document`: an object, its JSON text or (as IAM returns it) its URL-encoded JSON text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) document: Option<Value>,
+    pub document: Option<Value>,
+    /// `VersionId`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) version_id: Option<String>,
+    pub version_id: Option<String>,
+    /// `IsDefaultVersion`.
     #[serde(default)]
-    pub(super) is_default_version: bool,
+    pub is_default_version: bool,
 }
 
+/// The parts of one region; each is absent when not collected.
 #[derive(Deserialize, Serialize, Default)]
-pub(super) struct RegionDto {
+pub struct RegionDto {
+    /// `ecs`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) ecs: Option<EcsDto>,
+    pub ecs: Option<EcsDto>,
+    /// `secrets`: `aws secretsmanager list-secrets` → `.SecretList[]`, each with its
+    /// `ResourcePolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) secrets: Option<Vec<SecretDto>>,
+    pub secrets: Option<Vec<SecretDto>>,
+    /// `ssm_parameters`: `aws ssm describe-parameters` → `.Parameters[]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) ssm_parameters: Option<Vec<SsmParameterDto>>,
+    pub ssm_parameters: Option<Vec<SsmParameterDto>>,
+    /// `kms_keys`: one object per key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) kms_keys: Option<Vec<KmsKeyDto>>,
+    pub kms_keys: Option<Vec<KmsKeyDto>>,
+    /// `ecr_repositories`: `aws ecr describe-repositories` → `.repositories[]`, each with its
+    /// `policyText`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) ecr_repositories: Option<Vec<EcrRepositoryDto>>,
+    pub ecr_repositories: Option<Vec<EcrRepositoryDto>>,
+    /// `log_groups`: `aws logs describe-log-groups` → `.logGroups[]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) log_groups: Option<Vec<LogGroupDto>>,
+    pub log_groups: Option<Vec<LogGroupDto>>,
     /// `ec2 describe-instances` → `.Reservations[].Instances[]`; absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) ec2_instances: Option<Vec<Ec2InstanceDto>>,
+    pub ec2_instances: Option<Vec<Ec2InstanceDto>>,
 }
 
+/// A region's `ecs` part.
 #[derive(Deserialize, Serialize)]
-pub(super) struct EcsDto {
+pub struct EcsDto {
+    /// `clusters`: `aws ecs describe-clusters` → `.clusters[]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) clusters: Option<Vec<ClusterDto>>,
+    pub clusters: Option<Vec<ClusterDto>>,
+    /// `services`: `aws ecs describe-services` → `.services[]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) services: Option<Vec<ServiceDto>>,
+    pub services: Option<Vec<ServiceDto>>,
+    /// `task_definitions`: `aws ecs describe-task-definition` → `.taskDefinition`, each read on
+    /// its own.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) task_definitions: Option<Vec<Lenient<TaskDefinitionDto>>>,
+    pub task_definitions: Option<Vec<Lenient<TaskDefinitionDto>>>,
+    /// `tasks`: `aws ecs describe-tasks` → `.tasks[]` (running tasks).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tasks: Option<Vec<TaskDto>>,
+    pub tasks: Option<Vec<TaskDto>>,
     /// `describe-container-instances` → `.containerInstances[]`, of every cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) container_instances: Option<Vec<ContainerInstanceDto>>,
+    pub container_instances: Option<Vec<ContainerInstanceDto>>,
 }
 
 /// An ECS container instance (EC2 launch type).
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ContainerInstanceDto {
-    pub(super) container_instance_arn: String,
+pub struct ContainerInstanceDto {
+    /// `containerInstanceArn`.
+    pub container_instance_arn: String,
     /// The cluster; when absent, taken from the ARN (`container-instance/<cluster>/<id>`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) cluster_arn: Option<String>,
+    pub cluster_arn: Option<String>,
+    /// `ec2InstanceId`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) ec2_instance_id: Option<String>,
+    pub ec2_instance_id: Option<String>,
     /// ECS agent settings of `/etc/ecs/ecs.config` that bear on credentials, such as
     /// `ECS_AWSVPC_BLOCK_IMDS`. No API returns them: absent means unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) agent_settings: Option<BTreeMap<String, String>>,
+    pub agent_settings: Option<BTreeMap<String, String>>,
 }
 
 /// `ec2 describe-instances` → `.Reservations[].Instances[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct Ec2InstanceDto {
-    pub(super) instance_id: String,
+pub struct Ec2InstanceDto {
+    /// `InstanceId`.
+    pub instance_id: String,
+    /// `IamInstanceProfile`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) iam_instance_profile: Option<IamInstanceProfileDto>,
+    pub iam_instance_profile: Option<IamInstanceProfileDto>,
 }
 
+/// An instance's `IamInstanceProfile`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct IamInstanceProfileDto {
-    pub(super) arn: String,
+pub struct IamInstanceProfileDto {
+    /// `Arn`: the instance profile.
+    pub arn: String,
 }
 
+/// `aws ecs describe-clusters` → `.clusters[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ClusterDto {
-    pub(super) cluster_arn: String,
+pub struct ClusterDto {
+    /// `clusterArn`.
+    pub cluster_arn: String,
+    /// `clusterName`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) cluster_name: Option<String>,
+    pub cluster_name: Option<String>,
 }
 
+/// `aws ecs describe-services` → `.services[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ServiceDto {
-    pub(super) service_arn: String,
+pub struct ServiceDto {
+    /// `serviceArn`.
+    pub service_arn: String,
+    /// `serviceName`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) service_name: Option<String>,
+    pub service_name: Option<String>,
+    /// `clusterArn`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) cluster_arn: Option<String>,
+    pub cluster_arn: Option<String>,
+    /// `taskDefinition`: the task definition's ARN.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) task_definition: Option<String>,
+    pub task_definition: Option<String>,
+    /// `launchType`: `FARGATE`, `EC2` or `EXTERNAL`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) launch_type: Option<String>,
+    pub launch_type: Option<String>,
+    /// `capacityProviderStrategy`.
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub(super) capacity_provider_strategy: Vec<CapacityProviderItemDto>,
+    pub capacity_provider_strategy: Vec<CapacityProviderItemDto>,
 }
 
 /// One item of a service's `capacityProviderStrategy`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct CapacityProviderItemDto {
-    pub(super) capacity_provider: String,
+pub struct CapacityProviderItemDto {
+    /// `capacityProvider`, such as `FARGATE` or an Auto Scaling group's provider.
+    pub capacity_provider: String,
 }
 
+/// `aws ecs describe-task-definition` → `.taskDefinition`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct TaskDefinitionDto {
-    pub(super) task_definition_arn: String,
+pub struct TaskDefinitionDto {
+    /// `taskDefinitionArn`.
+    pub task_definition_arn: String,
+    /// `family`; taken from the ARN when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) family: Option<String>,
+    pub family: Option<String>,
+    /// `revision`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) revision: Option<i64>,
+    pub revision: Option<i64>,
+    /// `taskRoleArn`: a role ARN, or a role name of the task's account.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) task_role_arn: Option<String>,
+    pub task_role_arn: Option<String>,
+    /// `executionRoleArn`: a role ARN, or a role name of the task's account.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) execution_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
+    /// `networkMode`: `awsvpc`, `bridge`, `host` or `none`; `bridge` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) network_mode: Option<String>,
+    pub network_mode: Option<String>,
+    /// `requiresCompatibilities`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) requires_compatibilities: Vec<String>,
+    pub requires_compatibilities: Vec<String>,
+    /// `containerDefinitions`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) container_definitions: Vec<ContainerDto>,
+    pub container_definitions: Vec<ContainerDto>,
 }
 
+/// A task definition's `containerDefinitions[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ContainerDto {
+pub struct ContainerDto {
+    /// `name`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) name: String,
+    pub name: String,
+    /// `image`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) image: Option<String>,
+    pub image: Option<String>,
+    /// `secrets`: the values injected from Secrets Manager and SSM.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) secrets: Vec<SecretRefDto>,
+    pub secrets: Vec<SecretRefDto>,
+    /// `logConfiguration`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) log_configuration: Option<LogConfigurationDto>,
+    pub log_configuration: Option<LogConfigurationDto>,
+    /// `repositoryCredentials`: the private registry's credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) repository_credentials: Option<RepositoryCredentialsDto>,
+    pub repository_credentials: Option<RepositoryCredentialsDto>,
 }
 
+/// One of a container's `secrets[]` or `logConfiguration.secretOptions[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct SecretRefDto {
+pub struct SecretRefDto {
+    /// `name`: the variable or option it sets.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) name: String,
+    pub name: String,
+    /// `valueFrom`: a secret's ARN (with an optional JSON key, stage and version), a
+    /// parameter's name or ARN.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) value_from: String,
+    pub value_from: String,
 }
 
+/// A container's `logConfiguration`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct LogConfigurationDto {
+pub struct LogConfigurationDto {
+    /// `logDriver`, such as `awslogs`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) log_driver: Option<String>,
+    pub log_driver: Option<String>,
+    /// `options`.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) options: BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
+    /// `secretOptions`: values the log driver reads from Secrets Manager and SSM.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) secret_options: Vec<SecretRefDto>,
+    pub secret_options: Vec<SecretRefDto>,
 }
 
+/// A container's `repositoryCredentials`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct RepositoryCredentialsDto {
+pub struct RepositoryCredentialsDto {
+    /// `credentialsParameter`: the secret holding the registry's credentials.
     #[serde(default, deserialize_with = "nullable")]
-    pub(super) credentials_parameter: String,
+    pub credentials_parameter: String,
 }
 
+/// `aws ecs describe-tasks` → `.tasks[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct TaskDto {
-    pub(super) task_arn: String,
+pub struct TaskDto {
+    /// `taskArn`.
+    pub task_arn: String,
+    /// `clusterArn`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) cluster_arn: Option<String>,
-    pub(super) task_definition_arn: String,
+    pub cluster_arn: Option<String>,
+    /// `taskDefinitionArn`.
+    pub task_definition_arn: String,
+    /// `group`, such as `service:<name>`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) group: Option<String>,
+    pub group: Option<String>,
+    /// `launchType`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) launch_type: Option<String>,
+    pub launch_type: Option<String>,
+    /// `containerInstanceArn`: the EC2 container instance the task runs on.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) container_instance_arn: Option<String>,
+    pub container_instance_arn: Option<String>,
+    /// `overrides`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) overrides: Option<TaskOverridesDto>,
+    pub overrides: Option<TaskOverridesDto>,
 }
 
+/// A task's `overrides`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct TaskOverridesDto {
+pub struct TaskOverridesDto {
+    /// `taskRoleArn`: a role the task's containers have besides the task definition's.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) task_role_arn: Option<String>,
+    pub task_role_arn: Option<String>,
+    /// `executionRoleArn`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) execution_role_arn: Option<String>,
+    pub execution_role_arn: Option<String>,
 }
 
+/// `aws secretsmanager list-secrets` → `.SecretList[]`, plus `ResourcePolicy`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct SecretDto {
+pub struct SecretDto {
+    /// `ARN`.
     #[serde(rename = "ARN")]
-    pub(super) arn: String,
+    pub arn: String,
+    /// `Name`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) name: Option<String>,
+    pub name: Option<String>,
+    /// `KmsKeyId`: a key id, key ARN, alias name or alias ARN; absent for the AWS-managed
+    /// `aws/secretsmanager`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) kms_key_id: Option<String>,
+    pub kms_key_id: Option<String>,
+    /// `Tags`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(super) tags: Vec<TagDto>,
+    pub tags: Vec<TagDto>,
+    /// `ResourcePolicy`: the document of `get-resource-policy`; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) resource_policy: Option<Value>,
+    pub resource_policy: Option<Value>,
 }
 
+/// `aws ssm describe-parameters` → `.Parameters[]`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct SsmParameterDto {
-    pub(super) name: String,
+pub struct SsmParameterDto {
+    /// `Name`.
+    pub name: String,
+    /// `ARN`; derived from the name when absent.
     #[serde(rename = "ARN")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) arn: Option<String>,
+    pub arn: Option<String>,
+    /// `Type`: `String`, `StringList` or `SecureString`; `String` when absent.
     #[serde(rename = "Type")]
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) parameter_type: Option<String>,
+    pub parameter_type: Option<String>,
+    /// `KeyId`: the key of a `SecureString`; absent for the AWS-managed `aws/ssm`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) key_id: Option<String>,
+    pub key_id: Option<String>,
     /// `ssm list-tags-for-resource` → `.TagList`; absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tags: Option<Vec<TagDto>>,
+    pub tags: Option<Vec<TagDto>>,
 }
 
+/// One KMS key: its metadata, key policy, aliases and tags.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct KmsKeyDto {
-    pub(super) key_metadata: KeyMetadataDto,
+pub struct KmsKeyDto {
+    /// `KeyMetadata`: `aws kms describe-key` → `.KeyMetadata`.
+    pub key_metadata: KeyMetadataDto,
+    /// `Policy`: the key policy; absent when it could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) policy: Option<Value>,
+    pub policy: Option<Value>,
+    /// `Aliases`: `aws kms list-aliases` → `.Aliases[]` of this key.
     #[serde(default)]
-    pub(super) aliases: Vec<AliasDto>,
+    pub aliases: Vec<AliasDto>,
+    /// `Tags`: `aws kms list-resource-tags` → `.Tags[]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(super) tags: Vec<KmsTagDto>,
+    pub tags: Vec<KmsTagDto>,
 }
 
+/// A key's `KeyMetadata`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct KeyMetadataDto {
-    pub(super) key_id: String,
-    pub(super) arn: String,
+pub struct KeyMetadataDto {
+    /// `KeyId`.
+    pub key_id: String,
+    /// `Arn`.
+    pub arn: String,
+    /// `KeyManager`: `CUSTOMER` or `AWS`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) key_manager: Option<String>,
+    pub key_manager: Option<String>,
 }
 
+/// One of a key's `Aliases`.
 #[derive(Deserialize, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct AliasDto {
-    pub(super) alias_name: String,
+pub struct AliasDto {
+    /// `AliasName`, such as `alias/prod-secrets`.
+    pub alias_name: String,
 }
 
+/// A KMS tag, in `TagKey`/`TagValue` form.
 #[derive(Deserialize, Serialize)]
-pub(super) struct KmsTagDto {
+pub struct KmsTagDto {
+    /// `TagKey`.
     #[serde(rename = "TagKey")]
-    pub(super) key: String,
+    pub key: String,
+    /// `TagValue`.
     #[serde(rename = "TagValue", default)]
-    pub(super) value: String,
+    pub value: String,
 }
 
+/// `aws ecr describe-repositories` → `.repositories[]`, plus `policyText` and `tags`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct EcrRepositoryDto {
-    pub(super) repository_arn: String,
+pub struct EcrRepositoryDto {
+    /// `repositoryArn`.
+    pub repository_arn: String,
+    /// `repositoryName`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) repository_name: Option<String>,
+    pub repository_name: Option<String>,
+    /// `repositoryUri`: the host and path that images name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) repository_uri: Option<String>,
+    pub repository_uri: Option<String>,
+    /// `policyText`: the document of `get-repository-policy`; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) policy_text: Option<Value>,
+    pub policy_text: Option<Value>,
     /// `ecr list-tags-for-resource` → `.tags` (`Key`/`Value`); absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tags: Option<Vec<TagDto>>,
+    pub tags: Option<Vec<TagDto>>,
 }
 
+/// `aws logs describe-log-groups` → `.logGroups[]`, plus `tags`.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct LogGroupDto {
-    pub(super) log_group_name: String,
+pub struct LogGroupDto {
+    /// `logGroupName`.
+    pub log_group_name: String,
+    /// `arn`, which ends in `:*`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) arn: Option<String>,
+    pub arn: Option<String>,
     /// `logs list-tags-for-resource` → `.tags` (a map); absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tags: Option<BTreeMap<String, String>>,
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
+/// One entry of `s3_buckets`: `aws s3api list-buckets` → `.Buckets[]`, plus what each bucket's
+/// own calls return.
 #[derive(Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub(super) struct BucketDto {
-    pub(super) name: String,
+pub struct BucketDto {
+    /// `Name`.
+    pub name: String,
+    /// `Region`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) region: Option<String>,
+    pub region: Option<String>,
+    /// `Policy`: the bucket policy; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) policy: Option<Value>,
+    pub policy: Option<Value>,
     /// `get-public-access-block` → `.PublicAccessBlockConfiguration`; absent when not
     /// collected, all `false` when the bucket has none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) public_access_block: Option<PublicAccessBlockDto>,
+    pub public_access_block: Option<PublicAccessBlockDto>,
     /// `get-bucket-acl` output; absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) acl: Option<BucketAclDto>,
+    pub acl: Option<BucketAclDto>,
     /// `get-bucket-encryption` → `.ServerSideEncryptionConfiguration`; absent when not
     /// collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) encryption: Option<BucketEncryptionDto>,
+    pub encryption: Option<BucketEncryptionDto>,
     /// `get-bucket-tagging` → `.TagSet`; absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) tags: Option<Vec<TagDto>>,
+    pub tags: Option<Vec<TagDto>>,
 }
 
+/// One of `gaps`: a call that collection could not make.
 #[derive(Deserialize, Serialize, Debug)]
-pub(super) struct GapDto {
+pub struct GapDto {
+    /// `account`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) account: Option<String>,
+    pub account: Option<String>,
+    /// `region`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) region: Option<String>,
+    pub region: Option<String>,
+    /// `service`, such as `secretsmanager`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) service: Option<String>,
+    pub service: Option<String>,
+    /// `operation`, such as `GetResourcePolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) operation: Option<String>,
+    pub operation: Option<String>,
+    /// `resource`: what the call was about.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) resource: Option<String>,
+    pub resource: Option<String>,
+    /// `error`: the AWS error code and message.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) error: Option<String>,
+    pub error: Option<String>,
 }
 
 // ---- conversion into the model ----

@@ -1,11 +1,16 @@
-//! The synthetic organization generator: its output is a valid snapshot with the shapes the
-//! benchmarks rely on (cross-account chains, ExternalId trusts, injected secrets, denied
-//! references), and the same seed gives the same bytes.
+//! The synthetic organization generator of the `synth` example (`examples/synth/org/`): its
+//! output is a valid snapshot with the shapes the benchmarks rely on (cross-account chains,
+//! ExternalId trusts, injected secrets, denied references), the same seed gives the same bytes,
+//! and a configuration that cannot be an organization is refused.
 
 use rolechain::analysis;
 use rolechain::collect;
 use rolechain::graph::{self, BuildOptions, EdgeKind, EdgeStatus, NodeKind};
-use rolechain::synth::{self, Config};
+
+#[path = "../../examples/synth/org/mod.rs"]
+mod org;
+
+use org::{Config, SynthError};
 
 fn tiny(seed: u64) -> Config {
     Config {
@@ -19,17 +24,17 @@ fn tiny(seed: u64) -> Config {
 
 #[test]
 fn same_seed_gives_same_bytes() {
-    let (a, _) = synth::to_vec(&tiny(42)).unwrap();
-    let (b, _) = synth::to_vec(&tiny(42)).unwrap();
+    let (a, _) = org::to_vec(&tiny(42)).unwrap();
+    let (b, _) = org::to_vec(&tiny(42)).unwrap();
     assert!(a == b, "two runs with seed 42 differ");
-    let (c, _) = synth::to_vec(&tiny(43)).unwrap();
+    let (c, _) = org::to_vec(&tiny(43)).unwrap();
     assert!(a != c, "seeds 42 and 43 give the same organization");
 }
 
 #[test]
 fn generated_org_loads_and_has_every_shape() {
     let config = tiny(7);
-    let (bytes, summary) = synth::to_vec(&config).unwrap();
+    let (bytes, summary) = org::to_vec(&config).unwrap();
     let text = String::from_utf8(bytes).unwrap();
     let inventory = collect::load_str(&text, "synth.json").unwrap();
     assert_eq!(inventory.accounts.len(), config.accounts);
@@ -93,7 +98,7 @@ fn generated_org_loads_and_has_every_shape() {
     );
 
     // The probes name nodes of the graph, and the probe secret has readers.
-    let probes = synth::probes(&config).unwrap();
+    let probes = org::probes(&config).unwrap();
     let secret = analysis::lookup(&g, &probes.secret).unwrap();
     assert!(!analysis::who_can(&g, secret, None).is_empty());
     analysis::explain(
@@ -105,4 +110,37 @@ fn generated_org_loads_and_has_every_shape() {
         None,
     )
     .unwrap();
+}
+
+#[test]
+fn rejects_what_cannot_be_an_organization() {
+    let ok = Config {
+        accounts: 4,
+        roles_per_account: 4,
+        services_per_account: 1,
+        resources_per_account: org::MIN_RESOURCES_PER_ACCOUNT,
+        seed: 0,
+    };
+    assert!(org::to_vec(&ok).is_ok());
+    let few = Config {
+        accounts: 3,
+        ..ok.clone()
+    };
+    assert!(matches!(
+        org::to_vec(&few),
+        Err(SynthError::TooFewAccounts(3))
+    ));
+    let none = Config {
+        services_per_account: 0,
+        ..ok.clone()
+    };
+    assert!(matches!(org::to_vec(&none), Err(SynthError::NoServices)));
+    let small = Config {
+        resources_per_account: 3,
+        ..ok
+    };
+    assert!(matches!(
+        org::to_vec(&small),
+        Err(SynthError::TooFewResources(3))
+    ));
 }

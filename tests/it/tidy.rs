@@ -161,6 +161,26 @@ fn no_layer_reaches_into_another_layers_internals() {
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
 
+/// Every module of the crate belongs to a layer the rules above check: nothing escapes them by
+/// living beside the layers.
+#[test]
+fn every_module_belongs_to_a_layer() {
+    let known = [
+        "model", "policy", "graph", "analysis", "export", "collect", "cli", "lib.rs", "main.rs",
+    ];
+    let mut strays: Vec<String> = std::fs::read_dir(support::root().join("src"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !known.contains(&name.as_str()))
+        .collect();
+    strays.sort();
+    assert!(
+        strays.is_empty(),
+        "modules outside the layers: {}",
+        strays.join(", ")
+    );
+}
+
 /// Every Rust file says why it exists in a `//!` doc at its top.
 #[test]
 fn every_file_starts_with_a_module_doc() {

@@ -7,8 +7,8 @@
 //! ```
 //!
 //! The same arguments give the same bytes. The file is written to a temporary file beside it and
-//! renamed into place, so a reader never sees half a snapshot. What the organization holds is
-//! described in `rolechain::synth`.
+//! renamed into place, so a reader never sees half a snapshot. The generator is the module in
+//! `org/`, whose documentation describes what an organization holds.
 
 #![allow(
     clippy::print_stdout,
@@ -19,7 +19,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rolechain::synth::{self, Config};
+mod org;
+
+use org::Config;
 
 const USAGE: &str = "usage: synth --accounts N [--roles-per-account R] [--services-per-account S] [--resources-per-account K] [--seed X] -o FILE";
 
@@ -60,7 +62,7 @@ fn parse(args: &[String]) -> Result<(Config, PathBuf), String> {
 }
 
 /// Writes `config`'s snapshot to `path` through a temporary file in the same directory.
-fn write_atomically(config: &Config, path: &std::path::Path) -> Result<synth::Summary, String> {
+fn write_atomically(config: &Config, path: &std::path::Path) -> Result<org::Summary, String> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -75,7 +77,7 @@ fn write_atomically(config: &Config, path: &std::path::Path) -> Result<synth::Su
         let file = std::fs::File::create(&tmp)
             .map_err(|e| format!("creating `{}`: {e}", tmp.display()))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let summary = synth::write(config, &mut w).map_err(|e| format!("{e}: {:?}", e))?;
+        let summary = org::write(config, &mut w).map_err(|e| format!("{e}: {:?}", e))?;
         let file = w
             .into_inner()
             .map_err(|e| format!("writing `{}`: {}", tmp.display(), e.error()))?;
