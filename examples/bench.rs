@@ -178,6 +178,7 @@ fn child_value(file: &Path) -> Result<(), String> {
 
 fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     let probes = org::probes(config).map_err(|e| e.to_string())?;
+    let start = Instant::now();
     let text = timed("read_s", || std::fs::read_to_string(file)).map_err(|e| e.to_string())?;
     let name = file.display().to_string();
     let inventory: model::Inventory =
@@ -203,6 +204,7 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
         analysis::reach(&g, &analysis::containers(&g), None, None).len()
     });
     report("reach_paths", paths);
+    report("reach_total_s", start.elapsed().as_secs_f64());
     report("rss_kib", peak_rss_kib());
     let secret = analysis::lookup(&g, &probes.secret).map_err(|e| e.to_string())?;
     let readers = timed("who_can_s", || analysis::who_can(&g, secret, None).len());
@@ -223,9 +225,30 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+/// `who-can` as the CLI runs it: load, build only toward the secret, answer; one process.
+fn child_who_can(file: &Path, config: &Config) -> Result<(), String> {
+    let probes = org::probes(config).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    let name = file.display().to_string();
+    let inventory: model::Inventory =
+        collect::load_str(&text, &name).map_err(|e| format!("loading: {e}"))?;
+    drop(text);
+    let g = timed("toward_build_s", || {
+        graph::build_toward(&inventory, &probes.secret, &BuildOptions::default())
+    });
+    let secret = analysis::lookup(&g, &probes.secret).map_err(|e| e.to_string())?;
+    let readers = analysis::who_can(&g, secret, None).len();
+    report("toward_total_s", start.elapsed().as_secs_f64());
+    report("toward_paths", readers);
+    report("toward_edges", g.graph.edge_count());
+    report("toward_rss_kib", peak_rss_kib());
+    Ok(())
+}
+
 fn child(args: &[String]) -> Result<(), String> {
     let [kind, file, accounts, seed] = args else {
-        return Err("usage: bench --child value|rolechain FILE ACCOUNTS SEED".to_string());
+        return Err("usage: bench --child value|rolechain|who-can FILE ACCOUNTS SEED".to_string());
     };
     let file = PathBuf::from(file);
     let config = Config {
@@ -236,6 +259,7 @@ fn child(args: &[String]) -> Result<(), String> {
     match kind.as_str() {
         "value" => child_value(&file),
         "rolechain" => child_rolechain(&file, &config),
+        "who-can" => child_who_can(&file, &config),
         other => Err(format!("unknown child `{other}`")),
     }
 }
@@ -328,6 +352,7 @@ struct Row {
     bytes: u64,
     value: Figures,
     rc: Figures,
+    who: Figures,
 }
 
 fn secs(v: Option<f64>) -> String {
@@ -422,6 +447,31 @@ fn print_tables(rows: &[Row]) {
             ),
         );
     }
+    println!();
+    println!(
+        "| size | `who-can` in one process (paths, edges evaluated) | its peak RSS | (load + answer) / `Value` parse ≤ 4 | `reach` in one process | (load + build + answer) / `Value` parse ≤ 20 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let w = &r.who;
+        let count = |k: &str| w.values.get(k).cloned().unwrap_or_else(|| "—".into());
+        println!(
+            "| {} | {} ({}, {}) | {} | {} | {} | {} |",
+            r.size.label,
+            secs(w.num("toward_total_s")),
+            count("toward_paths"),
+            count("toward_edges"),
+            mib(w.num("toward_rss_kib").map(|k| k * 1024.0)),
+            ratio(w.num("toward_total_s"), r.value.num("parse_s"), 4.0, true),
+            secs(r.rc.num("reach_total_s")),
+            ratio(
+                r.rc.num("reach_total_s"),
+                r.value.num("parse_s"),
+                20.0,
+                true
+            ),
+        );
+    }
     // Growth between consecutive sizes, per phase (target: ≤ 12× for 10× the organization).
     for pair in rows.windows(2) {
         let [a, b] = pair else { continue };
@@ -466,6 +516,12 @@ fn print_tables(rows: &[Row]) {
         ] {
             phase(name, a.rc.num(key), b.rc.num(key), secs);
         }
+        phase(
+            "`who-can` in one process",
+            a.who.num("toward_total_s"),
+            b.who.num("toward_total_s"),
+            secs,
+        );
         let peak = |r: &Row| {
             r.rc.num("rss_kib")
                 .filter(|_| r.rc.finished)
@@ -494,7 +550,9 @@ fn run(args: Args) -> Result<(), String> {
         let value = run_child("value", &path, &s.config, args.timeout)?;
         eprintln!("bench: size {}: rolechain phases", s.label);
         let rc = run_child("rolechain", &path, &s.config, args.timeout)?;
-        for (k, v) in &rc.values {
+        eprintln!("bench: size {}: who-can toward one secret", s.label);
+        let who = run_child("who-can", &path, &s.config, args.timeout)?;
+        for (k, v) in rc.values.iter().chain(&who.values) {
             eprintln!("bench:   {k} = {v}");
         }
         rows.push(Row {
@@ -502,6 +560,7 @@ fn run(args: Args) -> Result<(), String> {
             bytes,
             value,
             rc,
+            who,
         });
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
