@@ -561,7 +561,7 @@ fn cross_account_trusts(world: &World<'_>, g: &AccessGraph, out: &mut Vec<Draft>
                 trust
                     .into_iter()
                     .flat_map(|t| &t.statements)
-                    .filter(|s| s.label() == &*r.statement)
+                    .filter(|s| s.label() == *r.statement)
                     .any(|s| s.condition.iter().any(|c| pins(&c.key)))
             });
         if pinned_by_statement {
@@ -589,11 +589,14 @@ fn cross_account_trusts(world: &World<'_>, g: &AccessGraph, out: &mut Vec<Draft>
     }
 }
 
+/// The task definitions a role serves, and what their containers reference.
+type Served<'a> = (BTreeSet<&'a str>, BTreeSet<&'a str>);
+
 /// Execution and task roles that read secrets or parameters beyond what their task definitions
 /// reference: the build's `accesses` edges out of the role.
 fn breadth(world: &World<'_>, g: &AccessGraph, referenced: &Referenced, out: &mut Vec<Draft>) {
     // Role → (task definitions it serves, what they reference), per plane.
-    let mut served: BTreeMap<(Code, &str), (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    let mut served: BTreeMap<(Code, &str), Served<'_>> = BTreeMap::new();
     for (td_arn, place) in world.task_definitions() {
         let td = place.definition;
         let roles = [

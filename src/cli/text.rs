@@ -315,7 +315,7 @@ fn blocked_part(out: &mut String, g: &AccessGraph, blocked: &[Attempt]) {
             "  {} {} → {}: blocked by ({}) {}",
             a.hop.as_str(),
             label(g, &a.from),
-            a.to,
+            label(g, &a.to),
             a.blocked_by(),
             a.block.message
         );
