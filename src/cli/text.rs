@@ -448,13 +448,17 @@ pub fn findings(g: &AccessGraph, f: &Findings) -> String {
             if p.cross_account {
                 flags.push("cross-account");
             }
+            let actions = if p.actions.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", p.actions.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "    {} → {}  [{}]  {}",
+                "    {} → {}  [{}]{actions}",
                 label(g, &p.source),
                 label(g, &p.target),
                 flags.join(", "),
-                p.actions.join(", ")
             );
             for (i, h) in p.hops.iter().enumerate() {
                 let mut hop_text = String::new();
