@@ -6,6 +6,7 @@
 # - the Liberation fonts (fonts-liberation2), which Graphviz and Chromium draw text with;
 # - the graph-database checkers' Python environment (falkordblite, networkx), by
 #   tools/graphdb/install.sh.
+# - the SARIF checker's Python environment (jsonschema), by tools/sarif/install.sh.
 # - with --moto, only moto's server (PyPI `moto[server]`, pinned), for the collector's tests.
 #
 # Usage: bash tools/install.sh [--render | --moto]
@@ -61,3 +62,4 @@ if ! cmp -s "$here/mermaid/package-lock.json" "$stamp"; then
 fi
 
 bash "$here/graphdb/install.sh"
+bash "$here/sarif/install.sh"

@@ -1,5 +1,5 @@
-//! Path questions over the access graph: what a source reaches, who reaches a target, and why
-//! one pair is or is not connected.
+//! Path questions over the access graph: what a source reaches, who reaches a target, why one
+//! pair is or is not connected, and which misconfigurations and risky paths it holds.
 //!
 //! Searches are breadth-first over petgraph views, so cycles (A assumes B assumes A) are handled
 //! by the visited set, and only the shortest path per (source, target, plane) is reported.
@@ -51,9 +51,11 @@ pub struct Path {
 }
 
 mod explain;
+mod findings;
 mod search;
 
 pub use explain::{Attempt, Explanation, explain};
+pub use findings::{Code, Finding, Findings, Involved, Severity, blocked_references, findings};
 pub use search::{
     Plane, containers, focus, lookup, reach, reach_beyond, resolve_sources, who_can, who_can_beyond,
 };

@@ -14,8 +14,8 @@ use rolechain::graph::{self, AccessGraph, BuildOptions};
 use rolechain::model::Inventory;
 
 use super::{
-    CollectArgs, Command, DecisionFormat, ExitStatus, MergeArgs, Printer, ReportFormat,
-    SnapshotArgs, SourceArgs, output, text,
+    CollectArgs, Command, DecisionFormat, ExitStatus, FindingsFormat, MergeArgs, Printer,
+    ReportFormat, SnapshotArgs, SourceArgs, output, text,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -62,6 +62,17 @@ pub enum Settings {
         input: Analysis,
         /// The output format.
         format: ReportFormat,
+    },
+    /// `findings`.
+    Findings {
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// The output format.
+        format: FindingsFormat,
+        /// Exit 1 when a finding at or above this severity exists.
+        fail_on: Option<analysis::Severity>,
+        /// The output file, checked to be writable; stdout when `None`.
+        output: Option<PathBuf>,
     },
     /// `simulate`.
     Simulate {
@@ -145,6 +156,16 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
             input: analysis_settings(args.snapshot)?,
             format: args.format,
         },
+        Command::Findings(args) => {
+            let input = analysis_settings(args.snapshot)?;
+            check_output(args.output.as_deref())?;
+            Settings::Findings {
+                input,
+                format: args.format,
+                fail_on: args.fail_on.map(Into::into),
+                output: args.output,
+            }
+        }
         Command::Simulate(args) => Settings::Simulate {
             request: args.request,
             unknown_as_conditional: args.unknown_as_conditional,
@@ -199,7 +220,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             format,
         } => {
             // Only the hops that can end at the resource are evaluated.
-            let (_, g) = load(&input, Some(&resource), printer)?;
+            let (inventory, g) = load(&input, Some(&resource), printer)?;
             let target = analysis::lookup(&g, &resource)?;
             if !g.graph[target].kind.is_resource() {
                 bail!(QueryError::WrongKind {
@@ -209,6 +230,8 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 });
             }
             let paths = analysis::who_can(&g, target, input.max_depth);
+            // The containers whose configured references to the resource fail.
+            let blocked = analysis::blocked_references(&inventory, None, Some(&resource));
             let cut = input.max_depth.and_then(|max_depth| {
                 let beyond = analysis::who_can_beyond(&g, target, max_depth);
                 (beyond > 0).then_some(text::Cut::Sources { beyond, max_depth })
@@ -217,10 +240,10 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 printer.warn(&cut.message());
             }
             output::stdout(|out| match format {
-                ReportFormat::Json => export::write_paths_json(&paths, out),
-                ReportFormat::Text => {
-                    out.write_all(text::who_can(&g, &resource, &paths, cut.as_ref()).as_bytes())
-                }
+                ReportFormat::Json => export::write_paths_blocked_json(&paths, &blocked, out),
+                ReportFormat::Text => out.write_all(
+                    text::who_can(&g, &resource, &paths, &blocked, cut.as_ref()).as_bytes(),
+                ),
             })?;
         }
         Settings::Reach {
@@ -229,7 +252,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             input,
             format,
         } => {
-            let (_, g) = load(&input, None, printer)?;
+            let (inventory, g) = load(&input, None, printer)?;
             let sources = match &from {
                 Some(id) => analysis::resolve_sources(&g, id)?,
                 None => analysis::containers(&g),
@@ -239,15 +262,24 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 .map(|id| analysis::lookup(&g, id))
                 .transpose()?;
             let paths = analysis::reach(&g, &sources, to, input.max_depth);
+            // The configured references of the queried containers that fail.
+            let queried: Vec<String> = sources
+                .iter()
+                .map(|&n| &g.graph[n])
+                .filter(|n| n.kind == rolechain::graph::NodeKind::Container)
+                .map(|n| n.id.clone())
+                .collect();
+            let to_id = to.map(|n| g.graph[n].id.as_str());
+            let blocked = analysis::blocked_references(&inventory, Some(&queried), to_id);
             let cut = reach_cut(&g, &sources, to, input.max_depth);
             if let Some(cut) = &cut {
                 printer.warn(&cut.message());
             }
             output::stdout(|out| match format {
-                ReportFormat::Json => export::write_paths_json(&paths, out),
-                ReportFormat::Text => {
-                    out.write_all(text::reach(&g, from.as_deref(), &paths, cut.as_ref()).as_bytes())
-                }
+                ReportFormat::Json => export::write_paths_blocked_json(&paths, &blocked, out),
+                ReportFormat::Text => out.write_all(
+                    text::reach(&g, from.as_deref(), &paths, &blocked, cut.as_ref()).as_bytes(),
+                ),
             })?;
         }
         Settings::Graph {
@@ -300,6 +332,35 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             })?;
             // As grep exits 1 when nothing matches: the answer is printed, and it is "no".
             if !explanation.allowed() {
+                return Ok(ExitStatus::Findings);
+            }
+        }
+        Settings::Findings {
+            input,
+            format,
+            fail_on,
+            output: path,
+        } => {
+            let (inventory, g) = load(&input, None, printer)?;
+            let found = analysis::findings(&inventory, &g);
+            // The build has warned about what it noticed; only what is new is said.
+            let new: Vec<_> = found
+                .diagnostics
+                .iter()
+                .filter(|d| !g.diagnostics.contains(d))
+                .cloned()
+                .collect();
+            printer.diagnostics(&new);
+            output::write(
+                path.as_deref(),
+                output::Privacy::Normal,
+                |out| match format {
+                    FindingsFormat::Text => out.write_all(text::findings(&g, &found).as_bytes()),
+                    FindingsFormat::Json => export::write_findings_json(&found, out),
+                    FindingsFormat::Sarif => export::write_findings_sarif(&found, out),
+                },
+            )?;
+            if fail_on.is_some_and(|s| found.worst().is_some_and(|w| w >= s)) {
                 return Ok(ExitStatus::Findings);
             }
         }

@@ -7,8 +7,9 @@
 //! snapshot is read or any AWS call is made.
 //!
 //! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `explain` found
-//! no path that holds (as grep exits 1 when nothing matches), or `collect --strict` recorded
-//! gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
+//! no path that holds (as grep exits 1 when nothing matches), `findings --fail-on` found one at
+//! or above that severity, or `collect --strict` recorded gaps; 2 errors (bad arguments or
+//! input, an unknown id, an unwritable output).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -40,7 +41,8 @@ pub struct Cli {
 
 /// The exit-code text of `rolechain --help`.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `explain` found no path that holds, \
-     or `collect --strict` recorded gaps; 2 error: bad arguments or input, an unknown id, an \
+     `findings --fail-on` found one at or above that severity, or `collect --strict` recorded \
+     gaps; 2 error: bad arguments or input, an unknown id, an \
      unwritable output.";
 
 /// The help heading of the flags that shape an analysis and its output.
@@ -106,6 +108,39 @@ impl From<GraphFormat> for rolechain::export::GraphFormat {
     }
 }
 
+/// The formats of `findings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FindingsFormat {
+    /// Text for people.
+    Text,
+    /// Versioned JSON (rolechain.findings/v1), the machine contract.
+    Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+}
+
+/// The severities `--fail-on` takes, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl From<FailOn> for rolechain::analysis::Severity {
+    fn from(s: FailOn) -> Self {
+        match s {
+            FailOn::Critical => Self::Critical,
+            FailOn::High => Self::High,
+            FailOn::Medium => Self::Medium,
+            FailOn::Low => Self::Low,
+            FailOn::Info => Self::Info,
+        }
+    }
+}
+
 /// The formats of `simulate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DecisionFormat {
@@ -127,6 +162,9 @@ enum Command {
     /// Explain why a source reaches a resource, or the first hop that blocks it; exits 1 when no
     /// path holds.
     Explain(ExplainArgs),
+    /// Report misconfigurations and risky paths, each with a stable code, a severity and its
+    /// proof; with --fail-on, exits 1 when a finding at or above that severity exists.
+    Findings(FindingsArgs),
     /// Decide one authorization request given with all its policies (rolechain.request/v1).
     Simulate(SimulateArgs),
     /// Read accounts through the AWS API and write a snapshot (rolechain.snapshot/v1).
@@ -287,6 +325,21 @@ struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+struct FindingsArgs {
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text, help_heading = ANALYSIS)]
+    format: FindingsFormat,
+    /// Exit 1 when a finding of this severity or a stronger one exists.
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = ANALYSIS)]
+    fail_on: Option<FailOn>,
+    /// Write to this file instead of stdout (atomically).
+    #[arg(short, long, value_name = "FILE", help_heading = ANALYSIS)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct SimulateArgs {
     /// The request file (rolechain.request/v1).
     request: PathBuf,
@@ -303,8 +356,8 @@ struct SimulateArgs {
 pub enum ExitStatus {
     /// It did what was asked.
     Success,
-    /// It ran, and reports findings: `explain` found no path that holds, or `collect --strict`
-    /// recorded gaps.
+    /// It ran, and reports findings: `explain` found no path that holds, `findings --fail-on`
+    /// found one at or above that severity, or `collect --strict` recorded gaps.
     Findings,
     /// It could not do what was asked.
     Error,

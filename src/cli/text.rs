@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use rolechain::analysis::{Explanation, Hop, Path};
+use rolechain::analysis::{Attempt, Explanation, Findings, Hop, Path, Severity};
 use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use rolechain::model::Effect;
 use rolechain::policy::{
@@ -302,8 +302,35 @@ fn summary(g: &AccessGraph, paths: &[Path]) -> String {
     )
 }
 
-/// `who-can`: sources grouped by kind, those outside the snapshot first, then containers.
-pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path], cut: Option<&Cut>) -> String {
+/// The configured references that fail, one line each with what blocks them: the part of
+/// `reach` and `who-can` that says which secrets and images will not arrive.
+fn blocked_part(out: &mut String, g: &AccessGraph, blocked: &[Attempt]) {
+    if blocked.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nblocked (configured, but ECS cannot deliver them)");
+    for a in blocked {
+        let _ = writeln!(
+            out,
+            "  {} {} → {}: blocked by ({}) {}",
+            a.hop.as_str(),
+            label(g, &a.from),
+            label(g, &a.to),
+            a.blocked_by(),
+            a.block.message
+        );
+    }
+}
+
+/// `who-can`: sources grouped by kind, those outside the snapshot first, then containers; then
+/// the containers whose references to the target fail.
+pub fn who_can(
+    g: &AccessGraph,
+    target: &str,
+    paths: &[Path],
+    blocked: &[Attempt],
+    cut: Option<&Cut>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "who can reach {target}");
     if paths.is_empty() {
@@ -329,7 +356,11 @@ pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path], cut: Option<&Cut>)
             let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
             path(&mut out, g, p, true, show_plane);
         }
+        blocked_part(&mut out, g, blocked);
         let _ = writeln!(out, "\n{}", summary(g, paths));
+    }
+    if paths.is_empty() {
+        blocked_part(&mut out, g, blocked);
     }
     if let Some(cut) = cut {
         let _ = writeln!(out, "{}", cut.message());
@@ -337,8 +368,14 @@ pub fn who_can(g: &AccessGraph, target: &str, paths: &[Path], cut: Option<&Cut>)
     out
 }
 
-/// `reach`: paths grouped by source.
-pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path], cut: Option<&Cut>) -> String {
+/// `reach`: paths grouped by source; then the queried containers' references that fail.
+pub fn reach(
+    g: &AccessGraph,
+    from: Option<&str>,
+    paths: &[Path],
+    blocked: &[Attempt],
+    cut: Option<&Cut>,
+) -> String {
     let mut out = String::new();
     if paths.is_empty() {
         let within = cut.map_or_else(String::new, |cut| {
@@ -362,11 +399,87 @@ pub fn reach(g: &AccessGraph, from: Option<&str>, paths: &[Path], cut: Option<&C
             let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
             path(&mut out, g, p, false, show_plane);
         }
+        blocked_part(&mut out, g, blocked);
         let _ = writeln!(out, "\n{}", summary(g, paths));
+    }
+    if paths.is_empty() {
+        blocked_part(&mut out, g, blocked);
     }
     if let Some(cut) = cut {
         let _ = writeln!(out, "{}", cut.message());
     }
+    out
+}
+
+/// `findings`: grouped by severity, strongest first; each with its code, subject, what the code
+/// means and its proof; then a count per severity.
+pub fn findings(g: &AccessGraph, f: &Findings) -> String {
+    let mut out = String::new();
+    if f.findings.is_empty() {
+        let _ = writeln!(out, "no findings");
+        return out;
+    }
+    let mut current = None;
+    for finding in &f.findings {
+        let severity = finding.severity();
+        if current != Some(severity) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", severity.as_str());
+            current = Some(severity);
+        }
+        let _ = writeln!(out, "  [{}] {}", finding.code.as_str(), finding.subject);
+        let _ = writeln!(out, "    {}", finding.code.summary());
+        if let Some(a) = &finding.blocked {
+            let _ = writeln!(
+                out,
+                "    {} {} → {}: blocked by ({}) {}",
+                a.hop.as_str(),
+                label(g, &a.from),
+                label(g, &a.to),
+                a.blocked_by(),
+                a.block.message
+            );
+            let _ = writeln!(out, "    request: {}", a.block.request);
+        }
+        for p in &finding.paths {
+            let mut flags = vec![p.status.as_str()];
+            if p.cross_account {
+                flags.push("cross-account");
+            }
+            let actions = if p.actions.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", p.actions.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "    {} → {}  [{}]{actions}",
+                label(g, &p.source),
+                label(g, &p.target),
+                flags.join(", "),
+            );
+            for (i, h) in p.hops.iter().enumerate() {
+                let mut hop_text = String::new();
+                hop(&mut hop_text, g, i, h);
+                // Two more spaces than a path's hops, under the finding.
+                for line in hop_text.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
+    }
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .map(|&s| format!("{} {}", f.count(s), s.as_str()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} ({})",
+        count(f.findings.len(), "finding", "findings"),
+        counts.join(", ")
+    );
     out
 }
 

@@ -1,4 +1,5 @@
-//! Versioned JSON output: the whole graph, a list of paths, one decision, and an explanation.
+//! Versioned JSON output: the whole graph, a list of paths, one decision, an explanation, and
+//! findings.
 //!
 //! Model types are not `Serialize`; this module maps them into private DTOs whose field names
 //! are the wire format below. Every document is written into an [`io::Write`] as the
@@ -144,6 +145,64 @@
 //! - `because` lists the statements that decided it: the allowing statements, or the Deny.
 //! - `blocked_by` is `null` for an allowed request, and otherwise a [blocker](#blocker).
 //!
+//! ## Findings: `rolechain.findings/v1`
+//!
+//! Written by [`write_findings_json`], and printed by `findings --format json`
+//! (docs/findings.md):
+//!
+//! ```json
+//! {
+//!   "schema": "rolechain.findings/v1",
+//!   "counts": { "critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0 },
+//!   "findings": [ <finding>, … ]
+//! }
+//! ```
+//!
+//! `findings` is sorted by severity (strongest first), then `code`, `subject` and `nodes`.
+//!
+//! ## Finding
+//!
+//! ```json
+//! {
+//!   "code": "launch-secret-unreadable",
+//!   "severity": "high",
+//!   "subject": "arn:aws:ecs:us-east-1:111111111111:task-definition/app:14#app",
+//!   "nodes": [ { "id": "arn:…", "kind": "container" }, … ],
+//!   "paths": [ <path>, … ],
+//!   "blocked": <attempt> | null
+//! }
+//! ```
+//!
+//! - `code` is one of the codes of docs/findings.md; `severity` is `critical`, `high`,
+//!   `medium`, `low` or `info`, fixed per code.
+//! - `subject` is the node id the finding is about; `nodes` lists every node involved, the
+//!   subject first, each with its node `kind` (or `null` for ids that are not nodes of the graph,
+//!   such as `ecs-tasks.amazonaws.com`).
+//! - `paths` is the proof of a risky path or permission, as in `rolechain.paths/v1` (a single
+//!   edge is a path of one hop); `blocked` is the proof of a failure, as an
+//!   [attempt](#attempt).
+//!
+//! ## Attempt
+//!
+//! A hop that fails, as `explain` lists them:
+//!
+//! ```json
+//! {
+//!   "hop": "injects",
+//!   "from": "arn:…#app",
+//!   "to": "arn:aws:secretsmanager:…",
+//!   "blocked_by": "key",
+//!   "blocker": <blocker> | null,
+//!   "request": "…",
+//!   "message": "…"
+//! }
+//! ```
+//!
+//! `blocked_by` is a stable word (`trust`, `key`, `identity`, `explicit-deny`, `not-found`,
+//! `structure`, …). `who-can` and `reach` add the denied references of the containers they cover,
+//! as attempts, in an optional `blocked` list of their `rolechain.paths/v1` document; it is left
+//! out when empty.
+//!
 //! ## Reason
 //!
 //! ```json
@@ -214,8 +273,10 @@ use std::io;
 
 use serde::Serialize;
 
-use crate::analysis::{Hop, Path};
-use crate::graph::{AccessGraph, Edge, Node};
+use std::collections::BTreeMap;
+
+use crate::analysis::{self, Attempt, Findings, Hop, Path};
+use crate::graph::{AccessGraph, Edge, Node, NodeKind};
 use crate::model::{Diagnostic, Severity};
 use crate::policy::{Blocker, Decision, OpenCondition, Reason};
 
@@ -260,6 +321,8 @@ struct EdgeDto<'a> {
 struct PathsDto<'a> {
     schema: &'static str,
     paths: Vec<PathDto<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    blocked: Vec<AttemptDto<'a>>,
 }
 
 #[derive(Serialize)]
@@ -565,9 +628,93 @@ pub fn write_paths_json(paths: &[Path], out: impl io::Write) -> io::Result<()> {
         &PathsDto {
             schema: PATHS_SCHEMA,
             paths: paths.iter().map(PathDto::new).collect(),
+            blocked: Vec::new(),
         },
         out,
     )
+}
+
+/// Writes paths as [`write_paths_json`] does, with the denied references of the containers the
+/// query covers in the optional `blocked` list (left out when empty, so the document is then
+/// byte-identical to [`write_paths_json`]'s).
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+pub fn write_paths_blocked_json(
+    paths: &[Path],
+    blocked: &[Attempt],
+    out: impl io::Write,
+) -> io::Result<()> {
+    write_pretty(
+        &PathsDto {
+            schema: PATHS_SCHEMA,
+            paths: paths.iter().map(PathDto::new).collect(),
+            blocked: blocked.iter().map(AttemptDto::new).collect(),
+        },
+        out,
+    )
+}
+
+/// The `schema` of [`write_findings_json`].
+pub const FINDINGS_SCHEMA: &str = "rolechain.findings/v1";
+
+#[derive(Serialize)]
+struct FindingsDto<'a> {
+    schema: &'static str,
+    counts: BTreeMap<&'static str, usize>,
+    findings: Vec<FindingDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingDto<'a> {
+    code: &'static str,
+    severity: &'static str,
+    subject: &'a str,
+    nodes: Vec<InvolvedDto<'a>>,
+    paths: Vec<PathDto<'a>>,
+    blocked: Option<AttemptDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct InvolvedDto<'a> {
+    id: &'a str,
+    kind: Option<&'static str>,
+}
+
+/// Writes findings as a `rolechain.findings/v1` document, in their order.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+pub fn write_findings_json(findings: &Findings, out: impl io::Write) -> io::Result<()> {
+    let dto = FindingsDto {
+        schema: FINDINGS_SCHEMA,
+        counts: analysis::Severity::ALL
+            .iter()
+            .map(|&s| (s.as_str(), findings.count(s)))
+            .collect(),
+        findings: findings
+            .findings
+            .iter()
+            .map(|f| FindingDto {
+                code: f.code.as_str(),
+                severity: f.severity().as_str(),
+                subject: &f.subject,
+                nodes: f
+                    .nodes
+                    .iter()
+                    .map(|n| InvolvedDto {
+                        id: &n.id,
+                        kind: n.kind.map(NodeKind::as_str),
+                    })
+                    .collect(),
+                paths: f.paths.iter().map(PathDto::new).collect(),
+                blocked: f.blocked.as_ref().map(AttemptDto::new),
+            })
+            .collect(),
+    };
+    write_pretty(&dto, out)
 }
 
 /// Writes one decision as a `rolechain.decision/v1` document (SNAPSHOT-V1 §4).
@@ -617,6 +764,20 @@ struct AttemptDto<'a> {
     message: &'a str,
 }
 
+impl<'a> AttemptDto<'a> {
+    fn new(a: &'a Attempt) -> Self {
+        AttemptDto {
+            hop: a.hop.as_str(),
+            from: &a.from,
+            to: &a.to,
+            blocked_by: a.blocked_by(),
+            blocker: a.block.blocker.as_ref().map(BlockerDto::new),
+            request: &a.block.request,
+            message: &a.block.message,
+        }
+    }
+}
+
 /// Writes an explanation as a `rolechain.explanation/v1` document: `allowed`, the working
 /// `paths` (as in `rolechain.paths/v1`), and, when none works, the failed `attempts`, closest
 /// first, each with the hop kind, its ends, `blocked_by` (a stable word such as `trust`, `key`,
@@ -636,19 +797,7 @@ pub fn write_explanation_json(
         actions: &explanation.actions,
         allowed: explanation.allowed(),
         paths: explanation.paths.iter().map(PathDto::new).collect(),
-        attempts: explanation
-            .attempts
-            .iter()
-            .map(|a| AttemptDto {
-                hop: a.hop.as_str(),
-                from: &a.from,
-                to: &a.to,
-                blocked_by: a.blocked_by(),
-                blocker: a.block.blocker.as_ref().map(BlockerDto::new),
-                request: &a.block.request,
-                message: &a.block.message,
-            })
-            .collect(),
+        attempts: explanation.attempts.iter().map(AttemptDto::new).collect(),
     };
     write_pretty(&dto, out)
 }

@@ -10,7 +10,8 @@
 //!   say when a drawing is too large to read or to render; an exporter with nothing to say
 //!   returns none.
 //! - a document writer, `fn(&T, impl io::Write) -> io::Result<()>`: [`write_paths_json`],
-//!   [`write_decision_json`] and [`write_explanation_json`].
+//!   [`write_decision_json`], [`write_explanation_json`], [`write_findings_json`] and
+//!   [`write_findings_sarif`].
 //!
 //! The writer may be owned or borrowed (`&mut Vec<u8>`, `&mut BufWriter<File>`,
 //! `&mut dyn Write`). It receives many small writes, so a file or a socket wants an
@@ -41,12 +42,17 @@ pub mod dot;
 pub mod graphml;
 pub mod json;
 pub mod mermaid;
+pub mod sarif;
 
 pub use cypher::write_cypher;
 pub use dot::write_dot;
 pub use graphml::write_graphml;
-pub use json::{write_decision_json, write_explanation_json, write_graph_json, write_paths_json};
+pub use json::{
+    write_decision_json, write_explanation_json, write_findings_json, write_graph_json,
+    write_paths_blocked_json, write_paths_json,
+};
 pub use mermaid::write_mermaid;
+pub use sarif::write_findings_sarif;
 
 /// A format a whole graph is exported in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

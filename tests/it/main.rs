@@ -17,6 +17,7 @@ mod example;
 mod export;
 #[cfg(feature = "moto-tests")]
 mod faults;
+mod findings;
 mod fuzz_regressions;
 mod graphdb;
 #[cfg(feature = "moto-tests")]

@@ -178,6 +178,9 @@ pub enum Tool {
     MermaidCli,
     /// The graph-database checkers' Python environment, `tools/graphdb/.venv`.
     GraphDb,
+    /// A Python with `jsonschema`: the SARIF checker's environment, `tools/sarif/.venv`, or else
+    /// `python3` on PATH when it has the package.
+    Jsonschema,
 }
 
 impl Tool {
@@ -235,8 +238,50 @@ impl Tool {
                     )
                 })
             }
+            Tool::Jsonschema => jsonschema_python().is_none().then(|| {
+                format!("no Python with `jsonschema` (`tools/sarif/.venv` or `python3`); {INSTALL}")
+            }),
         }
     }
+}
+
+/// The Python that has `jsonschema`: the SARIF checker's environment, or `python3` on PATH
+/// when it can import the package.
+fn jsonschema_python() -> Option<PathBuf> {
+    let venv = root().join("tools/sarif/.venv");
+    if is_executable(&venv.join("bin/python"))
+        && venv.join(".installed-from-requirements.txt").is_file()
+    {
+        return Some(venv.join("bin/python"));
+    }
+    let imports = Command::new("python3")
+        .args(["-c", "import jsonschema"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    imports.then(|| PathBuf::from("python3"))
+}
+
+/// Validates a SARIF log against the official SARIF 2.1.0 schema
+/// (`tests/fixtures/sarif/sarif-schema-2.1.0.json`) with Python's `jsonschema`, and fails the
+/// test with the schema's errors. `None` (the check skipped) when no such Python is installed.
+#[track_caller]
+pub fn assert_sarif_valid(log: &str) -> Option<()> {
+    if !tool_available(Tool::Jsonschema) {
+        return None;
+    }
+    let python = jsonschema_python()?;
+    let mut command = Command::new(python);
+    command
+        .arg(root().join("tools/sarif/validate.py"))
+        .arg(root().join("tests/fixtures/sarif/sarif-schema-2.1.0.json"));
+    let output = run_with_stdin(command, log);
+    assert!(
+        output.status.success(),
+        "the SARIF log does not follow the SARIF 2.1.0 schema:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(())
 }
 
 /// True when `path` is a file that may be executed (following links).

@@ -6,9 +6,11 @@
 
 mod access;
 mod agent;
+mod deputy;
 mod trust;
 mod verdict;
 
+pub use deputy::FOREIGN_SOURCE_ACCOUNT;
 pub use verdict::{Block, Verdict, describe_blocker};
 
 use std::borrow::Cow;
