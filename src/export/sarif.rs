@@ -4,7 +4,8 @@
 //! a rule's index never changes) and one result per finding, in the order of the findings.
 //!
 //! - A rule has the code as `id`, a PascalCase `name`, the code's summary as `shortDescription`,
-//!   `helpUri` pointing at the code's section of docs/findings.md, and a default level from the
+//!   `help` naming the code's section of docs/findings.md (the project publishes no web address
+//!   to point `helpUri` at, so there is none), and a default level from the
 //!   code's severity: `critical` and `high` are `error`, `medium` is `warning`, `low` and `info`
 //!   are `note`. Its `properties` carry `severity` and a `security-severity` score (critical 9.5,
 //!   high 8.0, medium 5.5, low 3.0, info 0.0) for services that rank by it.
@@ -27,8 +28,6 @@ use crate::analysis::{Code, Finding, Findings, Severity};
 pub const SARIF_VERSION: &str = "2.1.0";
 /// The `$schema` of the document written.
 pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where the codes are documented; a rule's `helpUri` is this with the code as fragment.
-pub const FINDINGS_DOCS: &str = "https://github.com/rolechain/rolechain/blob/main/docs/findings.md";
 
 #[derive(Serialize)]
 struct Log<'a> {
@@ -54,7 +53,6 @@ struct Tool {
 struct Driver {
     name: &'static str,
     version: &'static str,
-    information_uri: &'static str,
     rules: Vec<Rule>,
 }
 
@@ -65,7 +63,6 @@ struct Rule {
     name: String,
     short_description: Text,
     full_description: Text,
-    help_uri: String,
     help: Text,
     default_configuration: Configuration,
     properties: RuleProperties,
@@ -177,7 +174,6 @@ fn rule(code: Code) -> Rule {
         full_description: Text {
             text: format!("{}.", code.summary()),
         },
-        help_uri: format!("{FINDINGS_DOCS}#{}", code.as_str()),
         help: Text {
             text: format!(
                 "{}. See docs/findings.md#{}.",
@@ -285,7 +281,6 @@ pub fn write_findings_sarif(findings: &Findings, out: impl io::Write) -> io::Res
                 driver: Driver {
                     name: "rolechain",
                     version: env!("CARGO_PKG_VERSION"),
-                    information_uri: FINDINGS_DOCS,
                     rules,
                 },
             },
