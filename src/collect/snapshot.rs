@@ -349,8 +349,20 @@ pub(super) struct OrgDto {
     pub(super) accounts: Vec<OrgAccountDto>,
     #[serde(default)]
     pub(super) parents: BTreeMap<String, String>,
+    /// `aws organizations describe-organizational-unit` → `.OrganizationalUnit`, one per OU
+    /// that `parents` names; absent in snapshots written before it was collected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(super) organizational_units: Vec<OrgUnitDto>,
     #[serde(default)]
     pub(super) policies: Vec<OrgPolicyDto>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct OrgUnitDto {
+    pub(super) id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) name: Option<String>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -1101,6 +1113,11 @@ impl Converter<'_> {
                 })
                 .collect(),
             parents: o.parents,
+            unit_names: o
+                .organizational_units
+                .into_iter()
+                .filter_map(|u| Some((u.id, u.name?)))
+                .collect(),
             policies,
         })
     }
