@@ -48,9 +48,11 @@ pub struct Path {
     pub hops: Vec<Hop>,
 }
 
+mod check;
 mod explain;
 mod search;
 
+pub use check::{CheckError, CheckOptions, Report, RuleResult, check};
 pub use explain::{Attempt, Explanation, explain};
 pub use search::{
     Plane, containers, focus, lookup, reach, reach_beyond, resolve_sources, who_can, who_can_beyond,

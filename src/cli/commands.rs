@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use petgraph::graph::NodeIndex;
 
-use rolechain::analysis::{self, QueryError};
+use rolechain::analysis::{self, CheckError, QueryError};
 use rolechain::collect;
+use rolechain::collect::rules::RulesError;
 use rolechain::export;
-use rolechain::graph::{self, AccessGraph, BuildOptions};
+use rolechain::graph::{self, AccessGraph, Attributes, BuildOptions};
 use rolechain::model::Inventory;
+use rolechain::model::rules::Rules;
 
 use super::{
     CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, MergeArgs, Printer,
@@ -63,6 +65,17 @@ pub enum Settings {
         /// The output format.
         format: ReportFormat,
     },
+    /// `check`, whose rules file has been read.
+    Check {
+        /// The rules.
+        rules: Rules,
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// Whether a selector that matches nothing is only a warning.
+        allow_empty: bool,
+        /// The output format.
+        format: ReportFormat,
+    },
     /// `simulate`.
     Simulate {
         /// The request file.
@@ -107,14 +120,18 @@ enum ArgError {
         "`{0}` is not an action: expected `service:Action`, such as `secretsmanager:GetSecretValue`"
     )]
     Action(String),
+    /// `--max-depth` given to `check`, whose rules hold for every path.
+    #[error("`--max-depth` does not apply to `check`: a rule holds or fails over every path")]
+    CheckDepth,
 }
 
 /// Checks a command's arguments, in the order a person reads them, before any I/O but the
-/// metadata of `-o` targets.
+/// metadata of `-o` targets and the rules file of `check`, which is read and parsed here so that
+/// a mistake in it is reported before a long snapshot load or a live collection.
 ///
 /// # Errors
-/// No snapshot and no `--live`, a malformed `--action`, or an `-o` that names a directory or a
-/// file in a missing directory.
+/// No snapshot and no `--live`, a malformed `--action`, an `-o` that names a directory or a
+/// file in a missing directory, or a rules file that cannot be read or parsed.
 pub fn resolve(command: Command) -> anyhow::Result<Settings> {
     Ok(match command {
         Command::WhoCan(args) => Settings::WhoCan {
@@ -145,6 +162,18 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
             input: analysis_settings(args.snapshot)?,
             format: args.format,
         },
+        Command::Check(args) => {
+            if args.snapshot.max_depth.is_some() {
+                bail!(ArgError::CheckDepth);
+            }
+            let input = analysis_settings(args.snapshot)?;
+            Settings::Check {
+                rules: collect::rules::load_rules(&args.rules)?,
+                input,
+                allow_empty: args.allow_empty,
+                format: args.format,
+            }
+        }
         Command::Simulate(args) => Settings::Simulate {
             request: args.request,
             unknown_as_conditional: args.unknown_as_conditional,
@@ -309,6 +338,29 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 return Ok(ExitStatus::Findings);
             }
         }
+        Settings::Check {
+            rules,
+            input,
+            allow_empty,
+            format,
+        } => {
+            let (inventory, g) = load(&input, printer)?;
+            let attributes = Attributes::new(&inventory, &g);
+            let options = analysis::CheckOptions {
+                actions: input.actions.clone(),
+                allow_empty,
+            };
+            let report = analysis::check(&g, &attributes, &rules, &options)?;
+            printer.diagnostics(&report.diagnostics);
+            let out = match format {
+                ReportFormat::Json => export::check_json(&report),
+                ReportFormat::Text => text::check(&g, &report),
+            };
+            write_stdout(&out)?;
+            if !report.holds() {
+                return Ok(ExitStatus::Findings);
+            }
+        }
         Settings::Simulate {
             request,
             unknown_as_conditional,
@@ -387,6 +439,22 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     if let Some(ArgError::NoSnapshot) = err.downcast_ref::<ArgError>() {
         return Some("pass the snapshot with `--snapshot FILE` or the ROLECHAIN_SNAPSHOT environment variable, or collect one now with `--live`".to_string());
+    }
+    if let Some(RulesError::Invalid { .. }) = err.downcast_ref::<RulesError>() {
+        return Some("the rules format is described in docs/check.md".to_string());
+    }
+    if let Some(CheckError::Empty { suggestions, .. }) = err.downcast_ref::<CheckError>() {
+        let allow = "pass --allow-empty to make a selector that matches nothing a warning";
+        return Some(match suggestions.as_slice() {
+            [] => allow.to_string(),
+            ids => format!(
+                "did you mean {}? or {allow}",
+                ids.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
     }
     if let Some(QueryError::UnknownNode { .. }) = err.downcast_ref::<QueryError>() {
         return Some("ids are ARNs as in the snapshot; containers are `<task definition ARN>#<container name>`".to_string());

@@ -6,9 +6,10 @@
 //! `commands::resolve` checks the rest (actions, the snapshot source, `-o` targets) before any
 //! snapshot is read or any AWS call is made.
 //!
-//! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `explain` found
-//! no path that holds (as grep exits 1 when nothing matches), or `collect --strict` recorded
-//! gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
+//! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `check` found a
+//! rule violated, `explain` found no path that holds (as grep exits 1 when nothing matches), or
+//! `collect --strict` recorded gaps; 2 errors (bad arguments or input, an unknown id, an
+//! unwritable output).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -40,9 +41,9 @@ pub struct Cli {
 }
 
 /// The exit-code text of `rolechain --help`.
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `explain` found no path that holds, \
-     or `collect --strict` recorded gaps; 2 error: bad arguments or input, an unknown id, an \
-     unwritable output.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `check` found a rule violated, \
+     `explain` found no path that holds, or `collect --strict` recorded gaps; 2 error: bad \
+     arguments or input (a rules file included), an unknown id, an unwritable output.";
 
 /// The help heading of the flags that shape an analysis and its output.
 const ANALYSIS: &str = "Analysis";
@@ -71,7 +72,7 @@ enum ColorChoice {
     Never,
 }
 
-/// The formats of `who-can`, `reach` and `explain`.
+/// The formats of `who-can`, `reach`, `explain` and `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
     /// Text for people.
@@ -118,6 +119,9 @@ enum Command {
     Explain(ExplainArgs),
     /// Decide one authorization request given with all its policies (rolechain.request/v1).
     Simulate(SimulateArgs),
+    /// Hold the snapshot to reachability rules (TOML, rolechain.rules/v1): what must never be
+    /// reachable, and what must be; exits 1 when a rule is violated.
+    Check(CheckArgs),
     /// Read accounts through the AWS API and write a snapshot (rolechain.snapshot/v1).
     Collect(CollectArgs),
     /// Join snapshots collected separately (for example one per account) into one.
@@ -276,6 +280,22 @@ struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
+struct CheckArgs {
+    /// The rules file (TOML, rolechain.rules/v1; see docs/check.md).
+    #[arg(long, value_name = "RULES.toml")]
+    rules: PathBuf,
+    #[command(flatten)]
+    snapshot: SnapshotArgs,
+    /// Make a selector or action that matches nothing a warning instead of an error (a `never`
+    /// rule over nothing holds; a `reach` rule over nothing is violated).
+    #[arg(long, help_heading = ANALYSIS)]
+    allow_empty: bool,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, help_heading = ANALYSIS)]
+    format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
 struct SimulateArgs {
     /// The request file (rolechain.request/v1).
     request: PathBuf,
@@ -292,8 +312,8 @@ struct SimulateArgs {
 pub enum ExitStatus {
     /// It did what was asked.
     Success,
-    /// It ran, and reports findings: `explain` found no path that holds, or `collect --strict`
-    /// recorded gaps.
+    /// It ran, and reports findings: `check` found a rule violated, `explain` found no path that
+    /// holds, or `collect --strict` recorded gaps.
     Findings,
     /// It could not do what was asked.
     Error,

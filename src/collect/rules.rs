@@ -286,7 +286,10 @@ impl Reader<'_> {
             if let Some(first) = names.get(&name) {
                 return Err(self.error(
                     &name_span,
-                    &format!("a second rule named `{name}`: the first is at line {}", first.line),
+                    &format!(
+                        "a second rule named `{name}`: the first is at line {}",
+                        first.line
+                    ),
                 ));
             }
             names.insert(name.clone(), self.at(&name_span));
@@ -364,7 +367,10 @@ impl Reader<'_> {
             let tag_span = tags.span();
             let tags = tags.into_inner();
             if tags.is_empty() {
-                return Err(self.error(&tag_span, "`tag` is empty: give at least one `key = \"value\"`"));
+                return Err(self.error(
+                    &tag_span,
+                    "`tag` is empty: give at least one `key = \"value\"`",
+                ));
             }
             parts.push(Selector::Test(Located {
                 value: Test::Tag(tags.into_iter().map(|(k, v)| (k, v.into_inner())).collect()),
@@ -372,7 +378,11 @@ impl Reader<'_> {
             }));
         }
         for (value, make, key) in [
-            (d.service, Test::Service as fn(Vec<String>) -> Test, "service"),
+            (
+                d.service,
+                Test::Service as fn(Vec<String>) -> Test,
+                "service",
+            ),
             (d.cluster, Test::Cluster, "cluster"),
         ] {
             if let Some(v) = value {
@@ -413,7 +423,10 @@ impl Reader<'_> {
         let span = value.span();
         let OneOrMany(items) = value.into_inner();
         if items.is_empty() {
-            return Err(self.error(&span, &format!("`{key}` is an empty list: give at least one value")));
+            return Err(self.error(
+                &span,
+                &format!("`{key}` is an empty list: give at least one value"),
+            ));
         }
         let mut values = Vec::new();
         let mut seen = BTreeSet::new();
@@ -508,7 +521,13 @@ to = { arn = "arn:aws:secretsmanager:*:*:secret:web/db-*" }
             ou.value,
             Test::Ou(vec!["Prod".into(), "ou-a1b2-22222222".into()])
         );
-        assert_eq!(ou.at, Position { line: 7, column: 43 });
+        assert_eq!(
+            ou.at,
+            Position {
+                line: 7,
+                column: 43
+            }
+        );
         assert_eq!(ou.value.to_string(), r#"ou = ["Prod", "ou-a1b2-22222222"]"#);
         // A reach rule does not count conditional paths unless told to.
         assert_eq!(rules.rules[1].conditional, Conditional::Ignore);
@@ -526,7 +545,10 @@ to = { arn = "arn:aws:secretsmanager:*:*:secret:web/db-*" }
         let e = error(
             "[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = { sevice = \"web\" }\nto = { kind = \"secret\" }\n",
         );
-        assert!(e.starts_with("`rules.toml:5:10`: unknown field `sevice`"), "{e}");
+        assert!(
+            e.starts_with("`rules.toml:5:10`: unknown field `sevice`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -538,7 +560,10 @@ to = { arn = "arn:aws:secretsmanager:*:*:secret:web/db-*" }
         let e = error(
             "[[rule]]\nname = \"a\"\nexpect = \"always\"\nfrom = { kind = \"container\" }\nto = { kind = \"secret\" }\n",
         );
-        assert!(e.starts_with("`rules.toml:4:10`: unknown variant `always`"), "{e}");
+        assert!(
+            e.starts_with("`rules.toml:4:10`: unknown variant `always`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -546,13 +571,18 @@ to = { arn = "arn:aws:secretsmanager:*:*:secret:web/db-*" }
         let e = error(
             "[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = { kind = [\"container\", \"task\"] }\nto = { kind = \"secret\" }\n",
         );
-        assert!(e.starts_with("`rules.toml:5:31`: `task` is not a node kind"), "{e}");
+        assert!(
+            e.starts_with("`rules.toml:5:31`: `task` is not a node kind"),
+            "{e}"
+        );
     }
 
     #[test]
     fn empty_parts_are_errors() {
         let rule = |from: &str| {
-            format!("[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = {from}\nto = {{ kind = \"secret\" }}\n")
+            format!(
+                "[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = {from}\nto = {{ kind = \"secret\" }}\n"
+            )
         };
         assert!(error(&rule("{}")).contains("an empty selector"));
         assert!(error(&rule("{ not = {} }")).contains("an empty selector"));
@@ -574,13 +604,22 @@ to = { arn = "arn:aws:secretsmanager:*:*:secret:web/db-*" }
         assert!(e.contains("missing field `schema`"), "{e}");
         // A missing key is reported at the table that lacks it.
         let e = parse("\n[[rule]]\nname = \"a\"\n").unwrap_err().to_string();
-        assert!(e.starts_with("`rules.toml:3:1`: missing field `expect`"), "{e}");
+        assert!(
+            e.starts_with("`rules.toml:3:1`: missing field `expect`"),
+            "{e}"
+        );
         assert!(error("").contains("no rules"));
         let rule = "[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = { kind = \"container\" }\nto = { kind = \"secret\" }\n";
         let e = error(&format!("{rule}{rule}"));
-        assert!(e.starts_with("`rules.toml:8:8`: a second rule named `a`: the first is at line 3"), "{e}");
+        assert!(
+            e.starts_with("`rules.toml:8:8`: a second rule named `a`: the first is at line 3"),
+            "{e}"
+        );
         let e = error(&format!("{rule}actions = [\"GetSecretValue\"]\n"));
-        assert!(e.starts_with("`rules.toml:7:12`: `GetSecretValue` is not an action"), "{e}");
+        assert!(
+            e.starts_with("`rules.toml:7:12`: `GetSecretValue` is not an action"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub mod mermaid;
 pub use cypher::to_cypher;
 pub use dot::to_dot;
 pub use graphml::to_graphml;
-pub use json::{decision_json, graph_json, paths_json};
+pub use json::{check_json, decision_json, graph_json, paths_json};
 pub use mermaid::to_mermaid;
 
 /// A box of the drawing: an ECS cluster or service, with what sits inside it.

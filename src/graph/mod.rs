@@ -12,12 +12,14 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::model::Diagnostic;
 use crate::policy::{OpenCondition, Reason};
 
+pub mod attributes;
 mod build;
 pub mod context;
 mod ecs;
 pub mod index;
 pub mod world;
 
+pub use attributes::Attributes;
 pub use build::{BuildOptions, build, outsiders};
 pub use ecs::{ReferenceError, ValueFrom, parse_image_repository, parse_value_from};
 pub use world::{ANONYMOUS, ANY_PRINCIPAL, Outside, Outsider};
