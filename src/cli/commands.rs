@@ -17,7 +17,7 @@ use rolechain::model::rules::Rules;
 
 use super::{
     CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, MergeArgs, Printer,
-    ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
+    InputArgs, ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -120,9 +120,6 @@ enum ArgError {
         "`{0}` is not an action: expected `service:Action`, such as `secretsmanager:GetSecretValue`"
     )]
     Action(String),
-    /// `--max-depth` given to `check`, whose rules hold for every path.
-    #[error("`--max-depth` does not apply to `check`: a rule holds or fails over every path")]
-    CheckDepth,
 }
 
 /// Checks a command's arguments, in the order a person reads them, before any I/O but the
@@ -163,10 +160,8 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
             format: args.format,
         },
         Command::Check(args) => {
-            if args.snapshot.max_depth.is_some() {
-                bail!(ArgError::CheckDepth);
-            }
-            let input = analysis_settings(args.snapshot)?;
+            // No depth limit: a rule holds or fails over every path.
+            let input = input_settings(args.input, None)?;
             Settings::Check {
                 rules: collect::rules::load_rules(&args.rules)?,
                 input,
@@ -191,6 +186,10 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
 }
 
 fn analysis_settings(args: SnapshotArgs) -> anyhow::Result<Analysis> {
+    input_settings(args.input, args.max_depth)
+}
+
+fn input_settings(args: InputArgs, max_depth: Option<usize>) -> anyhow::Result<Analysis> {
     for action in &args.actions {
         if action
             .split_once(':')
@@ -208,7 +207,7 @@ fn analysis_settings(args: SnapshotArgs) -> anyhow::Result<Analysis> {
     Ok(Analysis {
         source,
         actions: (!args.actions.is_empty()).then_some(args.actions),
-        max_depth: args.max_depth,
+        max_depth,
     })
 }
 

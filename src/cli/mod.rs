@@ -190,6 +190,18 @@ struct MergeArgs {
 
 #[derive(Debug, Args)]
 struct SnapshotArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The most hops a path may have (default: no limit). When the limit leaves sources or
+    /// resources out, a warning and the text output's last line say how many.
+    #[arg(long, value_name = "N", help_heading = ANALYSIS)]
+    max_depth: Option<usize>,
+}
+
+/// Where the inventory comes from and which actions to evaluate: what every analysis command
+/// takes, `check` included (which takes no depth limit).
+#[derive(Debug, Args)]
+struct InputArgs {
     /// The snapshot file (rolechain.snapshot/v1); required unless --live is given.
     // Not `required_unless_present`: a missing snapshot is reported by `commands::resolve`, with
     // a hint, and an empty ROLECHAIN_SNAPSHOT counts as none.
@@ -211,10 +223,6 @@ struct SnapshotArgs {
     /// Actions to evaluate instead of each resource type's defaults (repeatable).
     #[arg(long = "action", value_name = "ACTION", help_heading = ANALYSIS)]
     actions: Vec<String>,
-    /// The most hops a path may have (default: no limit). When the limit leaves sources or
-    /// resources out, a warning and the text output's last line say how many.
-    #[arg(long, value_name = "N", help_heading = ANALYSIS)]
-    max_depth: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -285,7 +293,7 @@ struct CheckArgs {
     #[arg(long, value_name = "RULES.toml")]
     rules: PathBuf,
     #[command(flatten)]
-    snapshot: SnapshotArgs,
+    input: InputArgs,
     /// Make a selector or action that matches nothing a warning instead of an error (a `never`
     /// rule over nothing holds; a `reach` rule over nothing is violated).
     #[arg(long, help_heading = ANALYSIS)]
