@@ -6,8 +6,9 @@
 //! `tag = { env = "prod" }`, …), wherever it stands, even under `not`, must match some node of
 //! the graph; each rule's `from` must match some source and its `to` some resource; and each of
 //! its actions must be one the graph evaluated on those resources. Otherwise [`check`] fails
-//! with [`CheckError::Empty`], or, with [`CheckOptions::allow_empty`], goes on and returns a
-//! warning: a `never` rule over nothing then holds, and a `reach` rule over nothing fails.
+//! with [`CheckError::Empty`], or, with [`CheckOptions::allow_empty`] or the rule's own
+//! `allow_empty`, goes on and returns a warning: a `never` rule over nothing then holds, and a
+//! `reach` rule over nothing fails.
 //!
 //! The paths are exact for the question asked. A rule with `actions` is searched in a view of the
 //! graph whose last hops (`accesses`, `injects`, `pulls`) allow one of them, so a shorter path
@@ -119,7 +120,7 @@ pub enum CheckError {
 ///
 /// # Errors
 /// [`CheckError::Empty`] for the first test, side or action that matches nothing, unless
-/// `options.allow_empty`.
+/// `options.allow_empty` or the rule's `allow_empty`.
 ///
 /// # Complexity
 /// Per rule, O(k · n) to match its k tests against the n nodes, then one breadth-first search
@@ -173,7 +174,7 @@ pub fn check(
             what,
             suggestions,
         };
-        if options.allow_empty {
+        if options.allow_empty || rule.allow_empty {
             diagnostics.push(Diagnostic::warning(
                 "empty-selector",
                 format!("{}:{at}", rules.file),

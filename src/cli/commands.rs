@@ -16,8 +16,8 @@ use rolechain::model::Inventory;
 use rolechain::model::rules::Rules;
 
 use super::{
-    CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, MergeArgs, Printer,
-    InputArgs, ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
+    CollectArgs, Command, DecisionFormat, ExitStatus, GraphFormat, InputArgs, MergeArgs, Printer,
+    ReportFormat, SnapshotArgs, SourceArgs, output, text, write_stdout,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the

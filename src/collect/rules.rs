@@ -143,6 +143,8 @@ struct RuleDto {
     actions: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     conditional: Option<ConditionalDto>,
+    #[serde(default)]
+    allow_empty: bool,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -338,6 +340,7 @@ impl Reader<'_> {
                 to: self.selector(rule.to)?,
                 actions,
                 conditional,
+                allow_empty: rule.allow_empty,
                 at,
             });
         }

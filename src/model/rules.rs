@@ -100,6 +100,10 @@ pub struct Rule {
     pub actions: Vec<Located<String>>,
     /// Whether conditional paths count.
     pub conditional: Conditional,
+    /// A test, side or action of this rule that matches nothing is a warning, not an error (as
+    /// `--allow-empty` makes it for every rule): for rules about sources that exist only where a
+    /// policy admits them, such as principals outside the organization.
+    pub allow_empty: bool,
     /// Where the rule starts.
     pub at: Position,
 }

@@ -303,7 +303,10 @@ fn help_lists_each_command_formats_under_analysis() {
             "{command:?}:\n{help}"
         );
         if command[0] != "simulate" {
-            assert!(analysis.contains("--action <ACTION>"), "{command:?}:\n{help}");
+            assert!(
+                analysis.contains("--action <ACTION>"),
+                "{command:?}:\n{help}"
+            );
             // `check` holds its rules over every path: it takes no depth limit.
             assert_eq!(
                 analysis.contains("--max-depth <N>"),
