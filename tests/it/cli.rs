@@ -839,3 +839,26 @@ fn check_example_rules_find_the_legacy_admin_violation() {
         "examples/three-account-org/snapshot.json",
     ]));
 }
+
+/// docs/check.md shows the example's output as it is.
+#[test]
+fn check_example_output_in_the_docs_is_current() {
+    let docs = std::fs::read_to_string(support::root().join("docs/check.md")).unwrap();
+    let command = "rolechain check --rules examples/three-account-org/rules.toml --snapshot examples/three-account-org/snapshot.json\n```\n\n```text\n";
+    let start = docs
+        .find(command)
+        .expect("docs/check.md shows the example's command")
+        + command.len();
+    let shown = &docs[start..start + docs[start..].find("```").unwrap()];
+    let output = cli()
+        .args([
+            "check",
+            "--rules",
+            "examples/three-account-org/rules.toml",
+            "--snapshot",
+            "examples/three-account-org/snapshot.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), shown);
+}
