@@ -35,7 +35,7 @@ pub struct Attributes {
 const NONE: &[String] = &[];
 
 impl Attributes {
-    /// Gathers the facts of `graph`, which [`super::build`] made from `inventory`.
+    /// Gathers the facts of `graph`, which [`super::build()`] made from `inventory`.
     ///
     /// # Complexity
     /// O((n + e) log n) in the inventory's size and the graph's nodes and edges.
