@@ -127,7 +127,7 @@ pub fn parse_rules(text: &str, file: &str) -> Result<Rules, RulesError> {
 struct RulesFile {
     schema: Spanned<String>,
     #[serde(default, rename = "rule")]
-    rules: Option<Spanned<Vec<Spanned<RuleDto>>>>,
+    rules: Option<Spanned<RuleList>>,
 }
 
 #[derive(Deserialize)]
@@ -136,34 +136,54 @@ struct RuleDto {
     name: Spanned<String>,
     #[serde(default)]
     description: Option<String>,
-    expect: ExpectDto,
+    expect: Spanned<String>,
     from: Spanned<SelectorDto>,
     to: Spanned<SelectorDto>,
     #[serde(default)]
     actions: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    conditional: Option<ConditionalDto>,
+    conditional: Option<Spanned<String>>,
     #[serde(default)]
     allow_empty: bool,
 }
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum ExpectDto {
-    Never,
-    Reach,
-}
+/// The `[[rule]]` tables.
+struct RuleList(Vec<Spanned<RuleDto>>);
 
-#[derive(Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum ConditionalDto {
-    Count,
-    Ignore,
+impl<'de> Deserialize<'de> for RuleList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RuleList;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("`[[rule]]` tables")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RuleList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(rule) = seq.next_element()? {
+                    out.push(rule);
+                }
+                Ok(RuleList(out))
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<RuleList, A::Error> {
+                Err(de::Error::custom(
+                    "`[rule]` is one table: write each rule as an array table, `[[rule]]`",
+                ))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
 }
 
 /// A selector table. Keys in the order tests are built in.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a selector table, such as `{ kind = \"container\" }`"
+)]
 struct SelectorDto {
     #[serde(default)]
     id: Option<Spanned<OneOrMany>>,
@@ -269,7 +289,7 @@ impl Reader<'_> {
                 ),
             ));
         }
-        let Some(list) = dto.rules.filter(|l| !l.get_ref().is_empty()) else {
+        let Some(list) = dto.rules.filter(|l| !l.get_ref().0.is_empty()) else {
             return Err(self.error_at(
                 Position { line: 1, column: 1 },
                 "no rules: a file with no `[[rule]]` checks nothing",
@@ -277,7 +297,7 @@ impl Reader<'_> {
         };
         let mut names: BTreeMap<String, Position> = BTreeMap::new();
         let mut rules = Vec::new();
-        for rule in list.into_inner() {
+        for rule in list.into_inner().0 {
             let at = self.at(&rule.span());
             let rule = rule.into_inner();
             let name_span = rule.name.span();
@@ -295,14 +315,28 @@ impl Reader<'_> {
                 ));
             }
             names.insert(name.clone(), self.at(&name_span));
-            let expect = match rule.expect {
-                ExpectDto::Never => Expect::Never,
-                ExpectDto::Reach => Expect::Reach,
+            let expect = match rule.expect.get_ref().as_str() {
+                "never" => Expect::Never,
+                "reach" => Expect::Reach,
+                other => {
+                    return Err(self.error(
+                        &rule.expect.span(),
+                        &format!("`expect = \"{other}\"`: expected `never` or `reach`"),
+                    ));
+                }
             };
             let conditional = match rule.conditional {
-                Some(ConditionalDto::Count) => Conditional::Count,
-                Some(ConditionalDto::Ignore) => Conditional::Ignore,
                 None => Conditional::default_for(expect),
+                Some(c) => match c.get_ref().as_str() {
+                    "count" => Conditional::Count,
+                    "ignore" => Conditional::Ignore,
+                    other => {
+                        return Err(self.error(
+                            &c.span(),
+                            &format!("`conditional = \"{other}\"`: expected `count` or `ignore`"),
+                        ));
+                    }
+                },
             };
             let mut actions = Vec::new();
             if let Some(list) = rule.actions {
@@ -563,9 +597,27 @@ to = { arn = "arn:aws:secretsmanager:*:*:secret:web/db-*" }
         let e = error(
             "[[rule]]\nname = \"a\"\nexpect = \"always\"\nfrom = { kind = \"container\" }\nto = { kind = \"secret\" }\n",
         );
-        assert!(
-            e.starts_with("`rules.toml:4:10`: unknown variant `always`"),
-            "{e}"
+        assert_eq!(
+            e,
+            "`rules.toml:4:10`: `expect = \"always\"`: expected `never` or `reach`"
+        );
+        let e = error(
+            "[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = { kind = \"container\" }\nto = { kind = \"secret\" }\nconditional = true\n",
+        );
+        assert_eq!(
+            e,
+            "`rules.toml:7:15`: invalid type: boolean `true`, expected a string"
+        );
+        // A selector is a table; `[rule]` is not an array of tables.
+        let e = error("[[rule]]\nname = \"a\"\nexpect = \"never\"\nfrom = \"container\"\n");
+        assert_eq!(
+            e,
+            "`rules.toml:5:8`: invalid type: string \"container\", expected a selector table, such as `{ kind = \"container\" }`"
+        );
+        let e = error("[rule]\nname = \"a\"\n");
+        assert_eq!(
+            e,
+            "`rules.toml:2:1`: `[rule]` is one table: write each rule as an array table, `[[rule]]`"
         );
     }
 
