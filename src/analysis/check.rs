@@ -10,6 +10,12 @@
 //! `allow_empty`, goes on and returns a warning: a `never` rule over nothing then holds, and a
 //! `reach` rule over nothing fails.
 //!
+//! Each rule searches from its smaller side: one backward search per target ([`who_can`]) or one
+//! forward search per source ([`reach`]). Both give, for each (source, target, plane), one
+//! shortest path, allowed preferred to conditional, so the choice changes at most which of two
+//! equally short paths is shown (`searching_from_either_side_finds_the_same_pairs` in
+//! tests/it/check.rs holds them to that).
+//!
 //! The paths are exact for the question asked. A rule with `actions` is searched in a view of the
 //! graph whose last hops (`accesses`, `injects`, `pulls`) allow one of them, so a shorter path
 //! that allows other actions cannot hide one that allows these. A path that is conditional is
@@ -167,24 +173,21 @@ pub fn check(
     };
     let mut diagnostics = Vec::new();
     let mut empty = |rule: &Rule, at: Position, what: String, suggestions: Vec<String>| {
-        let error = CheckError::Empty {
-            file: rules.file.clone(),
-            at,
-            rule: rule.name.clone(),
-            what,
-            suggestions,
-        };
         if options.allow_empty || rule.allow_empty {
             diagnostics.push(Diagnostic::warning(
                 "empty-selector",
                 format!("{}:{at}", rules.file),
-                match &error {
-                    CheckError::Empty { rule, what, .. } => format!("rule `{rule}`: {what}"),
-                },
+                format!("rule `{}`: {what}", rule.name),
             ));
             Ok(())
         } else {
-            Err(error)
+            Err(CheckError::Empty {
+                file: rules.file.clone(),
+                at,
+                rule: rule.name.clone(),
+                what,
+                suggestions,
+            })
         }
     };
     let mut results = Vec::new();

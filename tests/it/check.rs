@@ -385,3 +385,51 @@ fn tests_take_ids_and_names() {
     assert!(report.holds());
     assert_eq!(report.diagnostics.len(), 1);
 }
+
+/// `check` searches each rule from its smaller side; `who_can` per target and `reach` per source
+/// must then agree on every (source, target, plane) they connect, with the same status and the
+/// same length, on the fixture and on the bundled example.
+#[test]
+fn searching_from_either_side_finds_the_same_pairs() {
+    fn key(p: &analysis::Path) -> (String, String, bool, EdgeStatus, usize) {
+        let agent = matches!(
+            p.hops.first().map(|h| h.kind),
+            Some(EdgeKind::Injects | EdgeKind::Pulls)
+        );
+        (
+            p.source.clone(),
+            p.target.clone(),
+            agent,
+            p.status,
+            p.hops.len(),
+        )
+    }
+    for path in [
+        FIXTURE,
+        "examples/three-account-org/snapshot.json",
+        CONDITIONAL,
+    ] {
+        let (_, g) = load(path);
+        let mut backward: Vec<_> = g
+            .graph
+            .node_indices()
+            .filter(|&n| g.graph[n].kind.is_resource())
+            .flat_map(|t| analysis::who_can(&g, t, None))
+            .map(|p| key(&p))
+            .collect();
+        let sources: Vec<_> = backward
+            .iter()
+            .map(|k| g.node(&k.0).unwrap().0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut forward: Vec<_> = analysis::reach(&g, &sources, None, None)
+            .iter()
+            .map(key)
+            .collect();
+        backward.sort();
+        forward.sort();
+        assert!(!forward.is_empty(), "{path}");
+        assert_eq!(backward, forward, "{path}");
+    }
+}
