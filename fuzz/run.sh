@@ -20,7 +20,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(snapshot policy_eval request)
+  targets=(snapshot policy_eval request rules)
 fi
 
 step() { printf '\n==> %s\n' "$*"; }

@@ -59,6 +59,98 @@ pub fn request(data: &[u8]) -> bool {
     read
 }
 
+/// The graph `rules` checks against: the fixture of the `check` tests (OUs, tags, services in
+/// three accounts), built once.
+fn rules_fixture() -> &'static (rolechain::graph::AccessGraph, rolechain::graph::Attributes) {
+    static FIXTURE: std::sync::OnceLock<(
+        rolechain::graph::AccessGraph,
+        rolechain::graph::Attributes,
+    )> = std::sync::OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let text = include_str!("../../tests/fixtures/check/snapshot.json");
+        let inventory = rolechain::collect::load_str(text, "snapshot.json")
+            .unwrap_or_else(|e| panic!("the check fixture must load: {e}"));
+        let graph = rolechain::graph::build(&inventory, &rolechain::graph::BuildOptions::default());
+        let attributes = rolechain::graph::Attributes::new(&inventory, &graph);
+        (graph, attributes)
+    })
+}
+
+/// `rules`: reads arbitrary UTF-8 as a `rolechain.rules/v1` file
+/// (`collect::rules::parse_rules`) and, when it parses, checks it against the `check` tests'
+/// fixture, with and without `allow_empty`. Returns true when the file parsed.
+///
+/// Besides "no panic" it checks what the reader and `check` document: an error's line and
+/// column lie inside the text; with `allow_empty` a parsed file always checks; there is one
+/// result per rule; a `never` rule holds exactly when it has no counted path and a `reach` rule
+/// when it has one; and counted paths are allowed ones when conditional paths are ignored.
+pub fn rules(data: &[u8]) -> bool {
+    if data.len() > MAX_INPUT {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let parsed = match rolechain::collect::rules::parse_rules(text, "fuzz.toml") {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            if let Some(at) = e.position() {
+                let lines = text.split('\n').count();
+                assert!(
+                    at.line >= 1 && at.line <= lines && at.column >= 1,
+                    "`{e}` is outside the text ({lines} lines)"
+                );
+                let line = text.split('\n').nth(at.line - 1).unwrap_or_default();
+                assert!(
+                    at.column <= line.chars().count() + 1,
+                    "`{e}` is past the end of line {}",
+                    at.line
+                );
+            }
+            assert!(
+                !e.to_string().contains('\n'),
+                "a message on several lines: {e:?}"
+            );
+            return false;
+        }
+    };
+    let (graph, attributes) = rules_fixture();
+    for allow_empty in [false, true] {
+        let options = rolechain::analysis::CheckOptions {
+            actions: None,
+            allow_empty,
+        };
+        let report = match rolechain::analysis::check(graph, attributes, &parsed, &options) {
+            Ok(report) => report,
+            Err(e) => {
+                assert!(!allow_empty, "allow_empty must not fail: {e}");
+                continue;
+            }
+        };
+        assert_eq!(report.results.len(), parsed.rules.len());
+        for (result, rule) in report.results.iter().zip(&parsed.rules) {
+            assert_eq!(result.name, rule.name);
+            let holds = match result.expect {
+                rolechain::model::rules::Expect::Never => result.paths.is_empty(),
+                rolechain::model::rules::Expect::Reach => !result.paths.is_empty(),
+            };
+            assert_eq!(result.holds(), holds);
+            if result.conditional == rolechain::model::rules::Conditional::Ignore {
+                assert!(
+                    result
+                        .paths
+                        .iter()
+                        .all(|p| p.status == rolechain::graph::EdgeStatus::Allowed),
+                    "a counted conditional path: {result:?}"
+                );
+            } else {
+                assert!(result.uncounted.is_empty());
+            }
+        }
+    }
+    true
+}
+
 /// `policy_eval`: the input is a policy document's text, then optionally a NUL byte and the bytes
 /// from which [`EvalInput`] builds a request with `arbitrary` (no NUL: every choice is its first
 /// one). The text is decoded lossily, so every input is some text; the document is parsed with

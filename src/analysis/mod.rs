@@ -50,10 +50,12 @@ pub struct Path {
     pub hops: Vec<Hop>,
 }
 
+mod check;
 mod explain;
 mod findings;
 mod search;
 
+pub use check::{CheckError, CheckOptions, Report, RuleResult, check};
 pub use explain::{Attempt, Explanation, explain};
 pub use findings::{Code, Finding, Findings, Involved, Severity, blocked_references, findings};
 pub use search::{

@@ -34,7 +34,7 @@ impl Plane {
 }
 
 /// True for node kinds that can start a path.
-fn is_source(kind: NodeKind) -> bool {
+pub(crate) fn is_source(kind: NodeKind) -> bool {
     matches!(
         kind,
         NodeKind::Container
@@ -196,7 +196,9 @@ fn chain(
     edges
 }
 
-fn sort_paths(paths: &mut [Path]) {
+/// Sorts paths by source, then target, then length, then hop kinds: the order every answer
+/// lists them in.
+pub(crate) fn sort_paths(paths: &mut [Path]) {
     paths.sort_by(|a, b| {
         (
             &a.source,

@@ -7,15 +7,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use petgraph::graph::NodeIndex;
 
-use rolechain::analysis::{self, QueryError};
+use rolechain::analysis::{self, CheckError, QueryError};
 use rolechain::collect;
+use rolechain::collect::rules::RulesError;
 use rolechain::export;
-use rolechain::graph::{self, AccessGraph, BuildOptions};
+use rolechain::graph::{self, AccessGraph, Attributes, BuildOptions};
 use rolechain::model::Inventory;
+use rolechain::model::rules::Rules;
 
 use super::{
-    CollectArgs, Command, DecisionFormat, ExitStatus, FindingsFormat, MergeArgs, Printer,
-    ReportFormat, SnapshotArgs, SourceArgs, output, text,
+    CollectArgs, Command, DecisionFormat, ExitStatus, FindingsFormat, InputArgs, MergeArgs,
+    Printer, ReportFormat, SnapshotArgs, SourceArgs, output, text,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -74,6 +76,17 @@ pub enum Settings {
         /// The output file, checked to be writable; stdout when `None`.
         output: Option<PathBuf>,
     },
+    /// `check`, whose rules file has been read.
+    Check {
+        /// The rules.
+        rules: Rules,
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// Whether a selector that matches nothing is only a warning.
+        allow_empty: bool,
+        /// The output format.
+        format: ReportFormat,
+    },
     /// `simulate`.
     Simulate {
         /// The request file.
@@ -121,11 +134,12 @@ enum ArgError {
 }
 
 /// Checks a command's arguments, in the order a person reads them, before any I/O but the
-/// metadata of `-o` targets.
+/// metadata of `-o` targets and the rules file of `check`, which is read and parsed here so that
+/// a mistake in it is reported before a long snapshot load or a live collection.
 ///
 /// # Errors
-/// No snapshot and no `--live`, a malformed `--action`, or an `-o` that names a directory or a
-/// file in a missing directory.
+/// No snapshot and no `--live`, a malformed `--action`, an `-o` that names a directory or a
+/// file in a missing directory, or a rules file that cannot be read or parsed.
 pub fn resolve(command: Command) -> anyhow::Result<Settings> {
     Ok(match command {
         Command::WhoCan(args) => Settings::WhoCan {
@@ -166,6 +180,16 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
                 output: args.output,
             }
         }
+        Command::Check(args) => {
+            // No depth limit: a rule holds or fails over every path.
+            let input = input_settings(args.input, None)?;
+            Settings::Check {
+                rules: collect::rules::load_rules(&args.rules)?,
+                input,
+                allow_empty: args.allow_empty,
+                format: args.format,
+            }
+        }
         Command::Simulate(args) => Settings::Simulate {
             request: args.request,
             unknown_as_conditional: args.unknown_as_conditional,
@@ -183,6 +207,10 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
 }
 
 fn analysis_settings(args: SnapshotArgs) -> anyhow::Result<Analysis> {
+    input_settings(args.input, args.max_depth)
+}
+
+fn input_settings(args: InputArgs, max_depth: Option<usize>) -> anyhow::Result<Analysis> {
     for action in &args.actions {
         if action
             .split_once(':')
@@ -200,7 +228,7 @@ fn analysis_settings(args: SnapshotArgs) -> anyhow::Result<Analysis> {
     Ok(Analysis {
         source,
         actions: (!args.actions.is_empty()).then_some(args.actions),
-        max_depth: args.max_depth,
+        max_depth,
     })
 }
 
@@ -364,6 +392,28 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 return Ok(ExitStatus::Findings);
             }
         }
+        Settings::Check {
+            rules,
+            input,
+            allow_empty,
+            format,
+        } => {
+            let (inventory, g) = load(&input, None, printer)?;
+            let attributes = Attributes::new(&inventory, &g);
+            let options = analysis::CheckOptions {
+                actions: input.actions.clone(),
+                allow_empty,
+            };
+            let report = analysis::check(&g, &attributes, &rules, &options)?;
+            printer.diagnostics(&report.diagnostics);
+            output::stdout(|out| match format {
+                ReportFormat::Json => export::write_check_json(&report, out),
+                ReportFormat::Text => out.write_all(text::check(&g, &report).as_bytes()),
+            })?;
+            if !report.holds() {
+                return Ok(ExitStatus::Findings);
+            }
+        }
         Settings::Simulate {
             request,
             unknown_as_conditional,
@@ -451,6 +501,22 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     if let Some(ArgError::NoSnapshot) = err.downcast_ref::<ArgError>() {
         return Some("pass the snapshot with `--snapshot FILE` or the ROLECHAIN_SNAPSHOT environment variable, or collect one now with `--live`".to_string());
+    }
+    if let Some(RulesError::Invalid { .. }) = err.downcast_ref::<RulesError>() {
+        return Some("the rules format is described in docs/check.md".to_string());
+    }
+    if let Some(CheckError::Empty { suggestions, .. }) = err.downcast_ref::<CheckError>() {
+        let allow = "pass --allow-empty to make a selector that matches nothing a warning";
+        return Some(match suggestions.as_slice() {
+            [] => allow.to_string(),
+            ids => format!(
+                "did you mean {}? or {allow}",
+                ids.iter()
+                    .map(|id| format!("`{id}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
     }
     if let Some(QueryError::UnknownNode { .. }) = err.downcast_ref::<QueryError>() {
         return Some("ids are ARNs as in the snapshot; containers are `<task definition ARN>#<container name>`".to_string());

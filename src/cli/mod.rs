@@ -6,10 +6,10 @@
 //! `commands::resolve` checks the rest (actions, the snapshot source, `-o` targets) before any
 //! snapshot is read or any AWS call is made.
 //!
-//! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `explain` found
-//! no path that holds (as grep exits 1 when nothing matches), `findings --fail-on` found one at
-//! or above that severity, or `collect --strict` recorded gaps; 2 errors (bad arguments or
-//! input, an unknown id, an unwritable output).
+//! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `check` found a
+//! rule violated, `explain` found no path that holds (as grep exits 1 when nothing matches),
+//! `findings --fail-on` found one at or above that severity, or `collect --strict` recorded
+//! gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -40,10 +40,10 @@ pub struct Cli {
 }
 
 /// The exit-code text of `rolechain --help`.
-const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `explain` found no path that holds, \
-     `findings --fail-on` found one at or above that severity, or `collect --strict` recorded \
-     gaps; 2 error: bad arguments or input, an unknown id, an \
-     unwritable output.";
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `check` found a rule violated, \
+     `explain` found no path that holds, `findings --fail-on` found one at or above that \
+     severity, or `collect --strict` recorded gaps; 2 error: bad arguments or input (a rules \
+     file included), an unknown id, an unwritable output.";
 
 /// The help heading of the flags that shape an analysis and its output.
 const ANALYSIS: &str = "Analysis";
@@ -72,7 +72,7 @@ enum ColorChoice {
     Never,
 }
 
-/// The formats of `who-can`, `reach` and `explain`.
+/// The formats of `who-can`, `reach`, `explain` and `check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
     /// Text for people.
@@ -167,6 +167,9 @@ enum Command {
     Findings(FindingsArgs),
     /// Decide one authorization request given with all its policies (rolechain.request/v1).
     Simulate(SimulateArgs),
+    /// Hold the snapshot to reachability rules (TOML, rolechain.rules/v1): what must never be
+    /// reachable, and what must be; exits 1 when a rule is violated.
+    Check(CheckArgs),
     /// Read accounts through the AWS API and write a snapshot (rolechain.snapshot/v1).
     Collect(CollectArgs),
     /// Join snapshots collected separately (for example one per account) into one.
@@ -235,6 +238,18 @@ struct MergeArgs {
 
 #[derive(Debug, Args)]
 struct SnapshotArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The most hops a path may have (default: no limit). When the limit leaves sources or
+    /// resources out, a warning and the text output's last line say how many.
+    #[arg(long, value_name = "N", help_heading = ANALYSIS)]
+    max_depth: Option<usize>,
+}
+
+/// Where the inventory comes from and which actions to evaluate: what every analysis command
+/// takes, `check` included (which takes no depth limit).
+#[derive(Debug, Args)]
+struct InputArgs {
     /// The snapshot file (rolechain.snapshot/v1); required unless --live is given.
     // Not `required_unless_present`: a missing snapshot is reported by `commands::resolve`, with
     // a hint, and an empty ROLECHAIN_SNAPSHOT counts as none.
@@ -256,10 +271,6 @@ struct SnapshotArgs {
     /// Actions to evaluate instead of each resource type's defaults (repeatable).
     #[arg(long = "action", value_name = "ACTION", help_heading = ANALYSIS)]
     actions: Vec<String>,
-    /// The most hops a path may have (default: no limit). When the limit leaves sources or
-    /// resources out, a warning and the text output's last line say how many.
-    #[arg(long, value_name = "N", help_heading = ANALYSIS)]
-    max_depth: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -340,6 +351,22 @@ struct FindingsArgs {
 }
 
 #[derive(Debug, Args)]
+struct CheckArgs {
+    /// The rules file (TOML, rolechain.rules/v1; see docs/check.md).
+    #[arg(long, value_name = "RULES.toml")]
+    rules: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Make a selector or action that matches nothing a warning instead of an error (a `never`
+    /// rule over nothing holds; a `reach` rule over nothing is violated).
+    #[arg(long, help_heading = ANALYSIS)]
+    allow_empty: bool,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, help_heading = ANALYSIS)]
+    format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
 struct SimulateArgs {
     /// The request file (rolechain.request/v1).
     request: PathBuf,
@@ -356,8 +383,9 @@ struct SimulateArgs {
 pub enum ExitStatus {
     /// It did what was asked.
     Success,
-    /// It ran, and reports findings: `explain` found no path that holds, `findings --fail-on`
-    /// found one at or above that severity, or `collect --strict` recorded gaps.
+    /// It ran, and reports findings: `check` found a rule violated, `explain` found no path that
+    /// holds, `findings --fail-on` found one at or above that severity, or `collect --strict`
+    /// recorded gaps.
     Findings,
     /// It could not do what was asked.
     Error,

@@ -1,12 +1,14 @@
-//! Text renderings for people: paths with their proofs, explanations and decisions.
+//! Text renderings for people: paths with their proofs, explanations, decisions and the outcome
+//! of a rules file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use rolechain::analysis::{Attempt, Explanation, Findings, Hop, Path, Severity};
+use rolechain::analysis::{Attempt, Explanation, Findings, Hop, Path, Report, Severity};
 use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use rolechain::model::Effect;
+use rolechain::model::rules::Expect;
 use rolechain::policy::{
     Blocker, Context, ContextValue, Decision, OpenCondition, Outcome, PolicySet, PolicyType,
     Reason, Request,
@@ -368,6 +370,105 @@ pub fn who_can(
     out
 }
 
+/// Paths grouped by source, as `reach` lists them: "<source> reaches", then a row per target
+/// with its hops.
+fn by_source(out: &mut String, g: &AccessGraph, paths: &[Path]) {
+    let twice = repeated(paths);
+    let mut current: Option<&str> = None;
+    for p in paths {
+        if current != Some(p.source.as_str()) {
+            if current.is_some() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{} reaches", p.source);
+            current = Some(&p.source);
+        }
+        let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
+        path(out, g, p, false, show_plane);
+    }
+}
+
+/// `check`: a line per rule in file order; a violated rule then gives its description and the
+/// paths that violate it (a `never` rule), or says that none exists (a `reach` rule), listing
+/// the conditional paths it did not count. The last line counts the violated rules.
+pub fn check(g: &AccessGraph, report: &Report) -> String {
+    let mut out = String::new();
+    for (i, r) in report.results.iter().enumerate() {
+        let verdict = match (r.expect, r.holds()) {
+            (Expect::Never, true) => "ok".to_string(),
+            (Expect::Never, false) => {
+                format!("violated by {}", count(r.paths.len(), "path", "paths"))
+            }
+            (Expect::Reach, true) => format!("ok, {}", count(r.paths.len(), "path", "paths")),
+            (Expect::Reach, false) => format!(
+                "violated: no path from {} to {}",
+                count(r.sources, "source", "sources"),
+                count(r.targets, "resource", "resources")
+            ),
+        };
+        let uncounted = if r.uncounted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} not counted)",
+                count(r.uncounted.len(), "conditional path", "conditional paths")
+            )
+        };
+        // A violated rule, with its details, stands apart from its neighbours.
+        let previous_violated = i > 0 && !report.results[i - 1].holds();
+        if i > 0 && (!r.holds() || previous_violated) {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "rule `{}` ({}): {verdict}{uncounted}",
+            r.name,
+            r.expect.as_str()
+        );
+        if r.holds() {
+            continue;
+        }
+        if let Some(d) = &r.description {
+            let _ = writeln!(out, "  {d}");
+        }
+        let _ = writeln!(out, "  at {}:{}", report.file, r.at);
+        if !r.actions.is_empty() {
+            let _ = writeln!(out, "  actions: {}", r.actions.join(", "));
+        }
+        if r.expect == Expect::Never {
+            out.push('\n');
+            by_source(&mut out, g, &r.paths);
+        } else if !r.uncounted.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nconditional paths, not counted (the rule says `conditional = \"{}\"`):\n",
+                r.conditional.as_str()
+            );
+            by_source(&mut out, g, &r.uncounted);
+        }
+    }
+    let violated = report.violated().count();
+    let total = report.results.len();
+    let _ = if violated == 0 {
+        writeln!(
+            out,
+            "\n{}",
+            if total == 1 {
+                "the rule holds".to_string()
+            } else {
+                format!("all {total} rules hold")
+            }
+        )
+    } else {
+        writeln!(
+            out,
+            "\n{violated} of {} violated",
+            count(total, "rule", "rules")
+        )
+    };
+    out
+}
+
 /// `reach`: paths grouped by source; then the queried containers' references that fail.
 pub fn reach(
     g: &AccessGraph,
@@ -386,19 +487,7 @@ pub fn reach(
             None => writeln!(out, "no container reaches any resource{within}"),
         };
     } else {
-        let twice = repeated(paths);
-        let mut current: Option<&str> = None;
-        for p in paths {
-            if current != Some(p.source.as_str()) {
-                if current.is_some() {
-                    out.push('\n');
-                }
-                let _ = writeln!(out, "{} reaches", p.source);
-                current = Some(&p.source);
-            }
-            let show_plane = twice.contains(&(p.source.as_str(), p.target.as_str()));
-            path(&mut out, g, p, false, show_plane);
-        }
+        by_source(&mut out, g, paths);
         blocked_part(&mut out, g, blocked);
         let _ = writeln!(out, "\n{}", summary(g, paths));
     }

@@ -1,8 +1,8 @@
 //! Joining snapshots collected separately (one job per account, say) into one.
 //!
 //! Merging works on the JSON documents, so fields rolechain does not read survive it. Accounts
-//! are matched by id, organization accounts by `Id`, SCPs and RCPs by `PolicySummary.Id`, and
-//! `parents` by child id. A duplicate that is identical is kept once; an account read in both
+//! are matched by id, organization accounts and OUs by `Id`, SCPs and RCPs by
+//! `PolicySummary.Id`, and `parents` by child id. A duplicate that is identical is kept once; an account read in both
 //! files may add regions the other lacks; anything else that differs is a conflict naming both
 //! files. Gaps are concatenated.
 
@@ -196,6 +196,7 @@ fn merge_org(
     }
     for (list, id_of) in [
         ("accounts", account_id as fn(&Value) -> Option<&str>),
+        ("organizational_units", account_id),
         ("policies", policy_id),
     ] {
         let theirs = other.get(list).and_then(Value::as_array).cloned();
@@ -309,16 +310,25 @@ mod tests {
     #[test]
     fn organizations_join_and_gaps_concatenate() {
         let a = r#"{"schema": "rolechain.snapshot/v1", "accounts": [],
-            "organization": {"id": "o-1", "accounts": [{"Id": "111111111111"}], "parents": {"111111111111": "r-1"}},
+            "organization": {"id": "o-1", "accounts": [{"Id": "111111111111"}], "parents": {"111111111111": "r-1"},
+              "organizational_units": [{"Id": "ou-1-a", "Name": "Prod"}]},
             "gaps": [{"account": "111111111111", "error": "x"}]}"#;
         let b = r#"{"schema": "rolechain.snapshot/v1", "accounts": [],
-            "organization": {"id": "o-1", "management_account_id": "111111111111", "accounts": [{"Id": "222222222222"}], "parents": {"222222222222": "r-1"}},
+            "organization": {"id": "o-1", "management_account_id": "111111111111", "accounts": [{"Id": "222222222222"}], "parents": {"222222222222": "r-1"},
+              "organizational_units": [{"Id": "ou-1-a", "Name": "Prod"}, {"Id": "ou-1-b", "Name": "Dev"}]},
             "gaps": [{"account": "222222222222", "error": "y"}]}"#;
         let out = merge(&[Input { name: "a", text: a }, Input { name: "b", text: b }]).unwrap();
         let inv = load_str(&out, "out").unwrap();
         let org = inv.organization.unwrap();
         assert_eq!(org.accounts.len(), 2);
         assert_eq!(org.parents.len(), 2);
+        assert_eq!(
+            org.unit_names.into_iter().collect::<Vec<_>>(),
+            [
+                ("ou-1-a".to_string(), "Prod".to_string()),
+                ("ou-1-b".to_string(), "Dev".to_string())
+            ]
+        );
         assert_eq!(org.management_account_id.as_deref(), Some("111111111111"));
         assert_eq!(inv.gaps.len(), 2);
         let c = r#"{"schema": "rolechain.snapshot/v1", "organization": {"id": "o-2"}}"#;

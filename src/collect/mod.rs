@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod merge;
 pub mod request;
+pub mod rules;
 pub mod snapshot;
 
 pub use snapshot::{LoadError, SNAPSHOT_SCHEMA, load_file, load_str};

@@ -372,9 +372,24 @@ pub struct OrgDto {
     /// `parents`: each child id (account or OU) to its parent id (OU or root).
     #[serde(default)]
     pub parents: BTreeMap<String, String>,
+    /// `aws organizations describe-organizational-unit` → `.OrganizationalUnit`, one per OU
+    /// that `parents` names; absent in snapshots written before it was collected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizational_units: Vec<OrgUnitDto>,
     /// `policies`: the SCPs and RCPs, with their targets.
     #[serde(default)]
     pub policies: Vec<OrgPolicyDto>,
+}
+
+/// `aws organizations describe-organizational-unit` → `.OrganizationalUnit`.
+#[derive(Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OrgUnitDto {
+    /// `Id`: the OU id (`ou-…`).
+    pub id: String,
+    /// `Name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// `aws organizations list-accounts` → `.Accounts[]`.
@@ -1326,6 +1341,11 @@ impl Converter<'_> {
                 })
                 .collect(),
             parents: o.parents,
+            unit_names: o
+                .organizational_units
+                .into_iter()
+                .filter_map(|u| Some((u.id, u.name?)))
+                .collect(),
             policies,
         })
     }

@@ -1,5 +1,5 @@
-//! Versioned JSON output: the whole graph, a list of paths, one decision, an explanation, and
-//! findings.
+//! Versioned JSON output: the whole graph, a list of paths, one decision, an explanation,
+//! findings, and the outcome of a rules file.
 //!
 //! Model types are not `Serialize`; this module maps them into private DTOs whose field names
 //! are the wire format below. Every document is written into an [`io::Write`] as the
@@ -203,6 +203,60 @@
 //! as attempts, in an optional `blocked` list of their `rolechain.paths/v1` document; it is left
 //! out when empty.
 //!
+//! ## Check: `rolechain.check/v1`
+//!
+//! Written by [`write_check_json`], and printed by `check --format json` (docs/check.md):
+//!
+//! ```json
+//! {
+//!   "schema": "rolechain.check/v1",
+//!   "file": "rules.toml",
+//!   "holds": false,
+//!   "violated": 1,
+//!   "rules": [ <rule>, … ],
+//!   "diagnostics": [ <diagnostic>, … ]
+//! }
+//! ```
+//!
+//! - `file` is the rules file as it was named on the command line.
+//! - `holds` is true when every rule holds; `violated` counts the rules that do not.
+//! - `rules` lists one result per rule, in file order.
+//! - `diagnostics` lists the selectors and actions that matched nothing, with `--allow-empty`
+//!   (code `empty-selector`, subject `<file>:<line>:<column>`).
+//!
+//! ## Rule
+//!
+//! ```json
+//! {
+//!   "name": "prod-secrets-stay-in-prod",
+//!   "description": "No container outside the Prod OU reads a secret tagged env=prod.",
+//!   "expect": "never",
+//!   "conditional": "count",
+//!   "actions": [],
+//!   "line": 4,
+//!   "column": 1,
+//!   "holds": false,
+//!   "sources": 3,
+//!   "targets": 2,
+//!   "paths": [ <path>, … ],
+//!   "uncounted": [ <path>, … ]
+//! }
+//! ```
+//!
+//! - `description` is `null` when the rule has none.
+//! - `expect` is `never` (no path may exist) or `reach` (some path must).
+//! - `conditional` is `count` or `ignore`: whether paths that hold only under conditions the
+//!   snapshot cannot decide counted.
+//! - `actions` are the rule's action globs; empty for every evaluated action.
+//! - `line` and `column` (1-based) locate the rule's `[[rule]]` header.
+//! - `sources` and `targets` count the sources its `from` matched and the resources its `to`
+//!   matched.
+//! - `paths` are the paths that count, as in `rolechain.paths/v1`: for `never`, the forbidden
+//!   ones (the rule holds when there is none); for `reach`, those that satisfy it (the rule holds
+//!   when there is one). Sorted by `source`, then `target`.
+//! - `uncounted` are the conditional paths that `conditional = "ignore"` left out, sorted
+//!   likewise.
+//!
 //! ## Reason
 //!
 //! ```json
@@ -286,6 +340,8 @@ pub const GRAPH_SCHEMA: &str = "rolechain.graph/v1";
 pub const PATHS_SCHEMA: &str = "rolechain.paths/v1";
 /// The `schema` of [`write_decision_json`].
 pub const DECISION_SCHEMA: &str = "rolechain.decision/v1";
+/// The `schema` of [`check_json`].
+pub const CHECK_SCHEMA: &str = "rolechain.check/v1";
 
 #[derive(Serialize)]
 struct GraphDto<'a> {
@@ -800,4 +856,81 @@ pub fn write_explanation_json(
         attempts: explanation.attempts.iter().map(AttemptDto::new).collect(),
     };
     write_pretty(&dto, out)
+}
+
+#[derive(Serialize)]
+struct CheckDto<'a> {
+    schema: &'static str,
+    file: &'a str,
+    holds: bool,
+    violated: usize,
+    rules: Vec<RuleDto<'a>>,
+    diagnostics: Vec<DiagnosticDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct RuleDto<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    expect: &'static str,
+    conditional: &'static str,
+    actions: &'a [String],
+    line: usize,
+    column: usize,
+    holds: bool,
+    sources: usize,
+    targets: usize,
+    paths: Vec<PathDto<'a>>,
+    uncounted: Vec<PathDto<'a>>,
+}
+
+/// Writes the outcome of a rules file as a `rolechain.check/v1` document: one result per rule,
+/// in file order, with the paths that count and those left uncounted.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+///
+/// # Example
+///
+/// ```
+/// let report = rolechain::analysis::Report {
+///     file: "rules.toml".to_string(),
+///     results: Vec::new(),
+///     diagnostics: Vec::new(),
+/// };
+/// let mut json = Vec::new();
+/// rolechain::export::write_check_json(&report, &mut json)?;
+/// assert!(json.starts_with(b"{\n  \"schema\": \"rolechain.check/v1\""));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_check_json(report: &crate::analysis::Report, out: impl io::Write) -> io::Result<()> {
+    write_pretty(
+        &CheckDto {
+            schema: CHECK_SCHEMA,
+            file: &report.file,
+            holds: report.holds(),
+            violated: report.violated().count(),
+            rules: report
+                .results
+                .iter()
+                .map(|r| RuleDto {
+                    name: &r.name,
+                    description: r.description.as_deref(),
+                    expect: r.expect.as_str(),
+                    conditional: r.conditional.as_str(),
+                    actions: &r.actions,
+                    line: r.at.line,
+                    column: r.at.column,
+                    holds: r.holds(),
+                    sources: r.sources,
+                    targets: r.targets,
+                    paths: r.paths.iter().map(PathDto::new).collect(),
+                    uncounted: r.uncounted.iter().map(PathDto::new).collect(),
+                })
+                .collect(),
+            diagnostics: report.diagnostics.iter().map(DiagnosticDto::new).collect(),
+        },
+        out,
+    )
 }

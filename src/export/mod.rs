@@ -48,8 +48,8 @@ pub use cypher::write_cypher;
 pub use dot::write_dot;
 pub use graphml::write_graphml;
 pub use json::{
-    write_decision_json, write_explanation_json, write_findings_json, write_graph_json,
-    write_paths_blocked_json, write_paths_json,
+    write_check_json, write_decision_json, write_explanation_json, write_findings_json,
+    write_graph_json, write_paths_blocked_json, write_paths_json,
 };
 pub use mermaid::write_mermaid;
 pub use sarif::write_findings_sarif;

@@ -13,6 +13,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use crate::model::Diagnostic;
 use crate::policy::{OpenCondition, Reason};
 
+pub mod attributes;
 mod build;
 pub mod context;
 mod ecs;
@@ -22,6 +23,7 @@ pub mod kinds;
 pub mod outside;
 pub mod world;
 
+pub use attributes::Attributes;
 pub use build::{BuildOptions, build, build_toward};
 pub use ecs::{ReferenceError, ValueFrom, parse_image_repository, parse_value_from};
 pub use outside::outsiders;

@@ -38,6 +38,8 @@ pub struct Organization {
     pub accounts: Vec<OrgAccount>,
     /// Child id (account, OU) to parent id (OU, root).
     pub parents: BTreeMap<String, String>,
+    /// OU id to its name, for the OUs the snapshot names.
+    pub unit_names: BTreeMap<String, String>,
     /// SCPs and RCPs with their targets.
     pub policies: Vec<OrgPolicy>,
 }

@@ -7,6 +7,7 @@ pub mod arn;
 pub mod diagnostic;
 pub mod inventory;
 pub mod policy;
+pub mod rules;
 
 pub use arn::{Arn, ArnError};
 pub use diagnostic::{Diagnostic, Severity};

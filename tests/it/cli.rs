@@ -278,6 +278,7 @@ fn help_lists_each_command_formats_under_analysis() {
             "dot",
         ),
         (vec!["simulate"], &["json", "text"][..], "json"),
+        (vec!["check"], &["text", "json"][..], "text"),
     ] {
         let output = cli()
             .env("COLUMNS", "100")
@@ -303,9 +304,16 @@ fn help_lists_each_command_formats_under_analysis() {
             "{command:?}:\n{help}"
         );
         if command[0] != "simulate" {
-            for flag in ["--action <ACTION>", "--max-depth <N>"] {
-                assert!(analysis.contains(flag), "{command:?} {flag}:\n{help}");
-            }
+            assert!(
+                analysis.contains("--action <ACTION>"),
+                "{command:?}:\n{help}"
+            );
+            // `check` holds its rules over every path: it takes no depth limit.
+            assert_eq!(
+                analysis.contains("--max-depth <N>"),
+                command[0] != "check",
+                "{command:?}:\n{help}"
+            );
             let collection = help_section(&help, "Collection");
             assert!(collection.contains("--profile <PROFILE>"), "{help}");
             for flag in ["--action", "--max-depth", "--format", "--focus", "--output"] {
@@ -322,7 +330,10 @@ fn help_states_the_exit_codes() {
     assert_eq!(output.status.code(), Some(0));
     let help = String::from_utf8(output.stdout).unwrap().replace('\n', " ");
     assert!(
-        help.contains("Exit codes: 0 success; 1 findings: `explain` found no path that holds"),
+        help.contains(
+            "Exit codes: 0 success; 1 findings: `check` found a rule violated, `explain` found no \
+             path that holds"
+        ),
         "{help}"
     );
 }
@@ -752,4 +763,152 @@ mod output_file {
         assert_eq!(output.status.code(), Some(0), "{output:?}");
         assert_eq!(mode(&fresh), 0o666 & !umask);
     }
+}
+
+const CHECK_SNAPSHOT: &str = "tests/fixtures/check/snapshot.json";
+
+fn check(rules: &str) -> Command {
+    let mut c = cli();
+    c.args(["check", "--rules", rules, "--snapshot", CHECK_SNAPSHOT]);
+    c
+}
+
+/// A violated rule prints its paths as `reach` does and exits 1; the rules that hold get a line.
+#[test]
+fn check_violation_exits_1_with_its_paths() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/rules.toml"));
+}
+
+#[test]
+fn check_clean_exits_0() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/clean.toml"));
+}
+
+/// `--format json` prints `rolechain.check/v1`, with the same exit code as the text.
+#[test]
+fn check_json_exits_1_with_the_violation() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/rules.toml").args(["--format", "json"]));
+    let output = check("tests/fixtures/check/rules.toml")
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema"], "rolechain.check/v1");
+    assert_eq!(json["holds"], false);
+    assert_eq!(json["violated"], 1);
+    let held: Vec<bool> = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["holds"].as_bool().unwrap())
+        .collect();
+    assert_eq!(held, [false, true, true]);
+    let clean = check("tests/fixtures/check/clean.toml")
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0));
+}
+
+#[test]
+fn check_toml_syntax_error_exits_2_with_line_and_column() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/syntax-error.toml"));
+}
+
+#[test]
+fn check_unknown_selector_exits_2() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/unknown-selector.toml"));
+}
+
+/// A selector that matches nothing is an error at its line and column: under `not`, it would
+/// make the rule match everything, and a rule over nothing would hold without saying so.
+#[test]
+fn check_empty_selector_exits_2() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/empty-selector.toml"));
+}
+
+/// With `--allow-empty` the same selectors are warnings, and the rules are checked as written.
+#[test]
+fn check_allow_empty_warns_and_checks() {
+    assert_cmd_snapshot!(check("tests/fixtures/check/empty-selector.toml").arg("--allow-empty"));
+}
+
+/// The rules file is read and parsed in the settings step, before the snapshot: a mistake in
+/// it is what is reported even when the snapshot does not exist.
+#[test]
+fn check_reads_the_rules_before_the_snapshot() {
+    for (rules, message) in [
+        (
+            "tests/fixtures/check/syntax-error.toml",
+            "rolechain: error: `tests/fixtures/check/syntax-error.toml:7:4`: key with no value",
+        ),
+        (
+            "no/such/rules.toml",
+            "rolechain: error: reading `no/such/rules.toml`: ",
+        ),
+        (
+            "tests/fixtures/check",
+            "rolechain: error: reading `tests/fixtures/check`: is a directory: expected a file",
+        ),
+    ] {
+        let output = cli()
+            .args(["check", "--rules", rules, "--snapshot", "no/such/file.json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{rules}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with(message), "{rules}: {stderr}");
+        assert!(!stderr.contains("no/such/file.json"), "{stderr}");
+    }
+}
+
+/// `check` holds a rule over every path, so it has no `--max-depth`.
+#[test]
+fn check_takes_no_max_depth() {
+    let output = check("tests/fixtures/check/clean.toml")
+        .args(["--max-depth", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unexpected argument '--max-depth'"),
+        "{stderr}"
+    );
+}
+
+/// The bundled example's rules file: one rule is violated, because legacy-admin's task role has
+/// AdministratorAccess.
+#[test]
+fn check_example_rules_find_the_legacy_admin_violation() {
+    assert_cmd_snapshot!(cli().args([
+        "check",
+        "--rules",
+        "examples/three-account-org/rules.toml",
+        "--snapshot",
+        "examples/three-account-org/snapshot.json",
+    ]));
+}
+
+/// docs/check.md shows the example's output as it is.
+#[test]
+fn check_example_output_in_the_docs_is_current() {
+    let docs = std::fs::read_to_string(support::root().join("docs/check.md")).unwrap();
+    let command = "rolechain check --rules examples/three-account-org/rules.toml --snapshot examples/three-account-org/snapshot.json\n```\n\n```text\n";
+    let start = docs
+        .find(command)
+        .expect("docs/check.md shows the example's command")
+        + command.len();
+    let shown = &docs[start..start + docs[start..].find("```").unwrap()];
+    let output = cli()
+        .args([
+            "check",
+            "--rules",
+            "examples/three-account-org/rules.toml",
+            "--snapshot",
+            "examples/three-account-org/snapshot.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), shown);
 }

@@ -12,7 +12,7 @@ use crate::support;
 mod harness;
 
 /// The fuzz targets, each replayed by one test below.
-const TARGETS: &[&str] = &["snapshot", "policy_eval", "request"];
+const TARGETS: &[&str] = &["snapshot", "policy_eval", "request", "rules"];
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -67,6 +67,12 @@ fn policy_eval_corpus_and_regressions_do_not_panic() {
 fn request_corpus_and_regressions_do_not_panic() {
     let (total, accepted) = replay("request", harness::request);
     assert!(accepted > 0, "no request seed reads ({total} inputs)");
+}
+
+#[test]
+fn rules_corpus_and_regressions_do_not_panic() {
+    let (total, accepted) = replay("rules", harness::rules);
+    assert!(accepted > 0, "no rules seed parses ({total} inputs)");
 }
 
 /// Every saved input sits in the directory of a target that exists, so none is silently skipped.

@@ -9,6 +9,7 @@
 )]
 
 mod chain;
+mod check;
 mod cli;
 #[cfg(feature = "aws")]
 mod collect;

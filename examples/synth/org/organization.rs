@@ -122,6 +122,7 @@ impl Gen<'_> {
             accounts,
             parents,
             policies,
+            organizational_units: Vec::new(),
         }
     }
 }

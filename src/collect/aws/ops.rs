@@ -129,6 +129,12 @@ pub(super) const LIST_ACCOUNTS: Op = op(
 );
 pub(super) const LIST_ROOTS: Op = op("organizations", "ListRoots", "organizations:ListRoots");
 pub(super) const LIST_PARENTS: Op = op("organizations", "ListParents", "organizations:ListParents");
+/// An OU's name, for rules that name OUs.
+pub(super) const DESCRIBE_ORGANIZATIONAL_UNIT: Op = op(
+    "organizations",
+    "DescribeOrganizationalUnit",
+    "organizations:DescribeOrganizationalUnit",
+);
 pub(super) const LIST_POLICIES: Op = op(
     "organizations",
     "ListPolicies",
@@ -187,6 +193,7 @@ pub const OPERATIONS: &[Op] = &[
     LIST_ACCOUNTS,
     LIST_ROOTS,
     LIST_PARENTS,
+    DESCRIBE_ORGANIZATIONAL_UNIT,
     LIST_POLICIES,
     DESCRIBE_POLICY,
     LIST_TARGETS_FOR_POLICY,

@@ -7,7 +7,7 @@
 //! than a role session. The session is always named `rolechain`, so that whoever reads a
 //! member's CloudTrail sees who read the account.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_config::Region;
 use aws_config::sts::AssumeRoleProvider;
@@ -18,7 +18,9 @@ use futures_util::future::join_all;
 use super::decode::policy_document;
 use super::ops;
 use super::{CollectOptions, Ctx, Scope, Target};
-use crate::collect::snapshot::{OrgAccountDto, OrgDto, OrgPolicyDto, OrgPolicySummaryDto};
+use crate::collect::snapshot::{
+    OrgAccountDto, OrgDto, OrgPolicyDto, OrgPolicySummaryDto, OrgUnitDto,
+};
 
 /// The role session name of every AssumeRole: fixed, so that member accounts' CloudTrail
 /// readers recognise the collector.
@@ -74,6 +76,7 @@ pub(super) async fn organization(
         management_account_id: org.master_account_id().map(str::to_string),
         accounts: Vec::new(),
         parents: BTreeMap::new(),
+        organizational_units: Vec::new(),
         policies: Vec::new(),
     };
 
@@ -149,6 +152,35 @@ pub(super) async fn organization(
             }
         }
     }
+
+    // The names of the OUs on those chains, which rules may name.
+    let units: BTreeSet<&String> = dto
+        .parents
+        .keys()
+        .chain(dto.parents.values())
+        .filter(|id| id.starts_with("ou-"))
+        .collect();
+    let described = join_all(units.into_iter().map(|id| {
+        let client = &client;
+        async move {
+            let out = scope
+                .call(
+                    ops::DESCRIBE_ORGANIZATIONAL_UNIT,
+                    Some(id),
+                    client
+                        .describe_organizational_unit()
+                        .organizational_unit_id(id)
+                        .send(),
+                )
+                .await?;
+            Some(OrgUnitDto {
+                id: id.clone(),
+                name: out.organizational_unit()?.name().map(str::to_string),
+            })
+        }
+    }))
+    .await;
+    dto.organizational_units = described.into_iter().flatten().collect();
 
     for kind in [
         PolicyType::ServiceControlPolicy,
