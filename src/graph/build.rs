@@ -18,6 +18,9 @@ use crate::model::arn::{account_root, last_segment};
 use crate::model::{self, Diagnostic, Inventory};
 use crate::policy::{OpenCondition, Reason};
 
+/// How many callers are decided in parallel before their verdicts join the graph.
+const CHUNK: usize = 256;
+
 /// Options for [`build`].
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
@@ -942,36 +945,41 @@ impl<'a> Builder<'_, 'a> {
         let index = ResourceIndex::new(&resources);
         // Each caller's candidates are evaluated on its own; callers run in parallel and their
         // results are merged in caller order, so the graph does not depend on scheduling.
-        let hits: Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> = callers
-            .par_iter()
-            .map(|caller| {
-                let Some(p) = prepared.get(caller.id()) else {
-                    return Vec::new();
-                };
-                let candidates = if options.exhaustive {
-                    (0..resources.len()).collect()
-                } else {
-                    candidates(p.id(), p.identity_documents(), &resources, &index)
-                };
-                candidates
-                    .into_iter()
-                    .filter(|&i| !actions[i].is_empty())
-                    .filter_map(|i| {
-                        let mut diags = Vec::new();
-                        let verdict = world.access(p, &resources[i], &actions[i], &mut diags);
-                        (verdict.status != EdgeStatus::Denied).then_some((i, verdict, diags))
-                    })
-                    .collect()
-            })
-            .collect();
-        for (caller, hits) in callers.iter().zip(hits) {
-            for (i, verdict, diags) in hits {
-                self.diagnostics.extend(diags);
-                let resource = &resources[i];
-                if !self.nodes.contains_key(&resource.id) {
-                    self.resource_node(resource);
+        // Callers are decided in parallel a chunk at a time, and each chunk's verdicts become
+        // shared edge lists before the next: the verdicts in flight stay bounded, and the result
+        // is merged in caller order, so it does not depend on scheduling.
+        for chunk in callers.chunks(CHUNK) {
+            let hits: Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> = chunk
+                .par_iter()
+                .map(|caller| {
+                    let Some(p) = prepared.get(caller.id()) else {
+                        return Vec::new();
+                    };
+                    let candidates = if options.exhaustive {
+                        (0..resources.len()).collect()
+                    } else {
+                        candidates(p.id(), p.identity_documents(), &resources, &index)
+                    };
+                    candidates
+                        .into_iter()
+                        .filter(|&i| !actions[i].is_empty())
+                        .filter_map(|i| {
+                            let mut diags = Vec::new();
+                            let verdict = world.access(p, &resources[i], &actions[i], &mut diags);
+                            (verdict.status != EdgeStatus::Denied).then_some((i, verdict, diags))
+                        })
+                        .collect()
+                })
+                .collect();
+            for (caller, hits) in chunk.iter().zip(hits) {
+                for (i, verdict, diags) in hits {
+                    self.diagnostics.extend(diags);
+                    let resource = &resources[i];
+                    if !self.nodes.contains_key(&resource.id) {
+                        self.resource_node(resource);
+                    }
+                    self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
                 }
-                self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
             }
         }
         // Sources outside the snapshot that resource policies (and bucket ACLs) admit.
