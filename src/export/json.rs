@@ -340,7 +340,7 @@ pub const GRAPH_SCHEMA: &str = "rolechain.graph/v1";
 pub const PATHS_SCHEMA: &str = "rolechain.paths/v1";
 /// The `schema` of [`write_decision_json`].
 pub const DECISION_SCHEMA: &str = "rolechain.decision/v1";
-/// The `schema` of [`check_json`].
+/// The `schema` of [`write_check_json`].
 pub const CHECK_SCHEMA: &str = "rolechain.check/v1";
 
 #[derive(Serialize)]
