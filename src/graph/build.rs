@@ -236,20 +236,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
                 continue;
             };
             for service in trusts.services_of(arn) {
-                let mut diags = Vec::new();
-                let verdict = world.service_assume(service, role, &mut diags);
-                b.diagnostics.extend(diags);
-                b.node(
-                    service,
-                    NodeKind::ServicePrincipal,
-                    None,
-                    service.to_string(),
-                    None,
-                    true,
-                );
-                if verdict.status != EdgeStatus::Denied {
-                    b.edge(service, arn, EdgeKind::Assumes, verdict);
-                }
+                b.service_edge(service, role);
             }
             for o in trusted_by_outsiders.get(arn).into_iter().flatten() {
                 let p = outside
@@ -815,6 +802,24 @@ impl<'a> Builder<'_, 'a> {
         }
     }
 
+    /// A service principal's node, and its edge into `role` when the trust lets it assume it.
+    fn service_edge(&mut self, service: &str, role: &model::Role) {
+        let mut diags = Vec::new();
+        let verdict = self.world.service_assume(service, role, &mut diags);
+        self.diagnostics.extend(diags);
+        self.node(
+            service,
+            NodeKind::ServicePrincipal,
+            None,
+            service.to_string(),
+            None,
+            true,
+        );
+        if verdict.status != EdgeStatus::Denied {
+            self.edge(service, &role.arn, EdgeKind::Assumes, verdict);
+        }
+    }
+
     fn trust_edges(
         &mut self,
         prepared: &BTreeMap<&'a str, Prepared<'a>>,
@@ -828,20 +833,7 @@ impl<'a> Builder<'_, 'a> {
         for target in world.roles.values() {
             pairs.extend(trusts.callers_of(&target.arn).map(|c| (c, *target)));
             for service in trusts.services_of(&target.arn) {
-                let mut diags = Vec::new();
-                let verdict = world.service_assume(service, target, &mut diags);
-                self.diagnostics.extend(diags);
-                self.node(
-                    service,
-                    NodeKind::ServicePrincipal,
-                    None,
-                    service.to_string(),
-                    None,
-                    true,
-                );
-                if verdict.status != EdgeStatus::Denied {
-                    self.edge(service, &target.arn, EdgeKind::Assumes, verdict);
-                }
+                self.service_edge(service, target);
             }
         }
         self.diagnostics.extend(trusts.diagnostics.iter().cloned());

@@ -418,15 +418,7 @@ impl<'a> TrustIndex<'a> {
                 .iter()
                 .filter(|s| s.effect == Effect::Allow)
             {
-                let entries: Vec<(&str, &str)> = match &s.principal {
-                    Some(Principal::Wildcard) => vec![("AWS", "*")],
-                    Some(Principal::Map(m)) => m
-                        .iter()
-                        .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                for (kind, value) in entries {
+                for (kind, value) in s.principal_entries() {
                     match kind {
                         "AWS" if value == "*" => {
                             named.extend(callers.iter().map(|c| c.id()));

@@ -7,7 +7,7 @@ use crate::graph::NodeKind;
 use crate::graph::world::World;
 use crate::graph::world::{arn_account, arn_partition};
 use crate::model::arn::{account_root, last_segment};
-use crate::model::{self, Diagnostic, Principal};
+use crate::model::{self, Diagnostic};
 
 /// Who a source outside the snapshot is (R7.1, R7.2).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -328,14 +328,7 @@ fn admitted(
     subject: &str,
 ) -> Vec<Outsider> {
     let mut out = Vec::new();
-    let entries: Vec<(&str, &str)> = match &st.principal {
-        Some(Principal::Wildcard) => vec![("AWS", "*")],
-        Some(Principal::Map(m)) => m
-            .iter()
-            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
-            .collect(),
-        None => Vec::new(),
-    };
+    let entries = st.principal_entries();
     let in_snapshot = |account: &str| world.accounts.get(account).is_some_and(|a| a.iam.is_some());
     let partition = model::arn::partition_of(subject).unwrap_or("aws");
     let org = world.inventory.organization.as_ref();

@@ -62,6 +62,19 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// The `Principal` entries as (kind, value) pairs: `"*"` is `("AWS", "*")`, and a map gives
+    /// each of its values with its key (`AWS`, `Service`, `Federated`, `CanonicalUser`).
+    pub fn principal_entries(&self) -> Vec<(&str, &str)> {
+        match &self.principal {
+            Some(Principal::Wildcard) => vec![("AWS", "*")],
+            Some(Principal::Map(m)) => m
+                .iter()
+                .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The statement's name in proofs: its `Sid`, or its zero-based index as a string.
     pub fn label(&self) -> String {
         match &self.sid {
