@@ -51,11 +51,13 @@ pub struct Path {
 }
 
 mod check;
+mod diff;
 mod explain;
 mod findings;
 mod search;
 
 pub use check::{CheckError, CheckOptions, Report, RuleResult, check};
+pub use diff::{Changed, Diff, HopChange, PathDelta, diff, plane_str};
 pub use explain::{Attempt, Explanation, explain};
 pub use findings::{Code, Finding, Findings, Involved, Severity, blocked_references, findings};
 pub use search::{

@@ -11,13 +11,13 @@ use rolechain::analysis::{self, CheckError, QueryError};
 use rolechain::collect;
 use rolechain::collect::rules::RulesError;
 use rolechain::export;
-use rolechain::graph::{self, AccessGraph, Attributes, BuildOptions};
+use rolechain::graph::{self, AccessGraph, Attributes, BuildOptions, NodeKind};
 use rolechain::model::Inventory;
 use rolechain::model::rules::Rules;
 
 use super::{
-    CollectArgs, Command, DecisionFormat, ExitStatus, FindingsFormat, InputArgs, MergeArgs,
-    Printer, ReportFormat, SnapshotArgs, SourceArgs, output, text,
+    CollectArgs, Command, DecisionFormat, DiffFormat, ExitStatus, FindingsFormat, InputArgs,
+    MergeArgs, Printer, ReportFormat, SnapshotArgs, SourceArgs, output, text,
 };
 
 /// A command whose arguments have been checked: what is left to fail is reading input, the
@@ -87,6 +87,17 @@ pub enum Settings {
         /// The output format.
         format: ReportFormat,
     },
+    /// `diff`.
+    Diff {
+        /// The snapshot before the change.
+        old: PathBuf,
+        /// The snapshot after the change.
+        new: PathBuf,
+        /// The output format.
+        format: DiffFormat,
+        /// Exit 1 when a gained path matches [`NewPaths`]; `None`: always exit 0.
+        fail_on_new_paths: Option<NewPaths>,
+    },
     /// `simulate`.
     Simulate {
         /// The request file.
@@ -100,6 +111,14 @@ pub enum Settings {
     Collect(CollectArgs),
     /// `merge`, whose `-o` target has been checked.
     Merge(MergeArgs),
+}
+
+/// Which gained paths make `diff --fail-on-new-paths` exit 1.
+pub struct NewPaths {
+    /// Only paths to a target of this kind.
+    kind: Option<NodeKind>,
+    /// Only paths to a target whose id matches this glob.
+    target: Option<String>,
 }
 
 /// The inventory's source and the analysis options of an analysis command.
@@ -190,6 +209,18 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
                 format: args.format,
             }
         }
+        Command::Diff(args) => Settings::Diff {
+            old: args.old,
+            new: args.new,
+            format: args.format,
+            fail_on_new_paths: args.fail_on_new_paths.then(|| NewPaths {
+                // clap admits only the names of `NodeKind::ALL`.
+                kind: args
+                    .target_kind
+                    .and_then(|k| NodeKind::ALL.into_iter().find(|n| n.as_str() == k)),
+                target: args.target,
+            }),
+        },
         Command::Simulate(args) => Settings::Simulate {
             request: args.request,
             unknown_as_conditional: args.unknown_as_conditional,
@@ -411,6 +442,31 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 ReportFormat::Text => out.write_all(text::check(&g, &report).as_bytes()),
             })?;
             if !report.holds() {
+                return Ok(ExitStatus::Findings);
+            }
+        }
+        Settings::Diff {
+            old,
+            new,
+            format,
+            fail_on_new_paths,
+        } => {
+            let file = |path: PathBuf| Analysis {
+                source: Source::File(path),
+                actions: None,
+                max_depth: None,
+            };
+            let (old_inventory, old_graph) = load(&file(old), None, printer)?;
+            let (new_inventory, new_graph) = load(&file(new), None, printer)?;
+            let d = analysis::diff(&old_inventory, &old_graph, &new_inventory, &new_graph);
+            output::stdout(|out| match format {
+                DiffFormat::Text => out.write_all(text::diff(&d).as_bytes()),
+                DiffFormat::Json => export::write_diff_json(&d, out),
+                DiffFormat::Markdown => export::write_diff_markdown(&d, out),
+            })?;
+            if let Some(NewPaths { kind, target }) = fail_on_new_paths
+                && d.gained_matching(kind, target.as_deref()).next().is_some()
+            {
                 return Ok(ExitStatus::Findings);
             }
         }

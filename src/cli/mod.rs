@@ -8,8 +8,8 @@
 //!
 //! Only this module prints. Exit codes ([`ExitStatus`]): 0 success; 1 findings: `check` found a
 //! rule violated, `explain` found no path that holds (as grep exits 1 when nothing matches),
-//! `findings --fail-on` found one at or above that severity, or `collect --strict` recorded
-//! gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
+//! `findings --fail-on` found one at or above that severity, `diff --fail-on-new-paths` found a
+//! gained path, or `collect --strict` recorded gaps; 2 errors (bad arguments or input, an unknown id, an unwritable output).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -42,7 +42,8 @@ pub struct Cli {
 /// The exit-code text of `rolechain --help`.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 findings: `check` found a rule violated, \
      `explain` found no path that holds, `findings --fail-on` found one at or above that \
-     severity, or `collect --strict` recorded gaps; 2 error: bad arguments or input (a rules \
+     severity, `diff --fail-on-new-paths` found a gained path, or `collect --strict` recorded \
+     gaps; 2 error: bad arguments or input (a rules \
      file included), an unknown id, an unwritable output.";
 
 /// The help heading of the flags that shape an analysis and its output.
@@ -119,6 +120,17 @@ enum FindingsFormat {
     Sarif,
 }
 
+/// The formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DiffFormat {
+    /// Text for people.
+    Text,
+    /// Versioned JSON (rolechain.diff/v1), the machine contract.
+    Json,
+    /// A Markdown summary for a pull-request comment.
+    Markdown,
+}
+
 /// The severities `--fail-on` takes, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
@@ -170,6 +182,10 @@ enum Command {
     /// Hold the snapshot to reachability rules (TOML, rolechain.rules/v1): what must never be
     /// reachable, and what must be; exits 1 when a rule is violated.
     Check(CheckArgs),
+    /// Compare two snapshots: the paths gained, lost and changed (with the hop and statement
+    /// responsible) and the findings new and resolved; with --fail-on-new-paths, exits 1 when a
+    /// path is gained.
+    Diff(DiffArgs),
     /// Read accounts through the AWS API and write a snapshot (rolechain.snapshot/v1).
     Collect(CollectArgs),
     /// Join snapshots collected separately (for example one per account) into one.
@@ -367,6 +383,46 @@ struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+struct DiffArgs {
+    /// The snapshot before the change (rolechain.snapshot/v1).
+    #[arg(value_name = "OLD.json")]
+    old: PathBuf,
+    /// The snapshot after the change (rolechain.snapshot/v1).
+    #[arg(value_name = "NEW.json")]
+    new: PathBuf,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text, help_heading = ANALYSIS)]
+    format: DiffFormat,
+    /// Exit 1 when the new snapshot has a path the old one has not (narrowed by --target-kind
+    /// and --target).
+    #[arg(long, help_heading = ANALYSIS)]
+    fail_on_new_paths: bool,
+    /// With --fail-on-new-paths: count only gained paths to a resource of this kind.
+    #[arg(
+        long,
+        value_name = "KIND",
+        requires = "fail_on_new_paths",
+        help_heading = ANALYSIS,
+        value_parser = clap::builder::PossibleValuesParser::new(
+            rolechain::graph::NodeKind::ALL
+                .into_iter()
+                .filter(|k| k.is_resource())
+                .map(rolechain::graph::NodeKind::as_str)
+        )
+    )]
+    target_kind: Option<String>,
+    /// With --fail-on-new-paths: count only gained paths to a resource whose ARN matches this
+    /// glob (`*` and `?`).
+    #[arg(
+        long,
+        value_name = "ARN_GLOB",
+        requires = "fail_on_new_paths",
+        help_heading = ANALYSIS
+    )]
+    target: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct SimulateArgs {
     /// The request file (rolechain.request/v1).
     request: PathBuf,
@@ -384,8 +440,8 @@ pub enum ExitStatus {
     /// It did what was asked.
     Success,
     /// It ran, and reports findings: `check` found a rule violated, `explain` found no path that
-    /// holds, `findings --fail-on` found one at or above that severity, or `collect --strict`
-    /// recorded gaps.
+    /// holds, `findings --fail-on` found one at or above that severity, `diff
+    /// --fail-on-new-paths` found a gained path, or `collect --strict` recorded gaps.
     Findings,
     /// It could not do what was asked.
     Error,

@@ -1,11 +1,14 @@
 //! Text renderings for people: paths with their proofs, explanations, decisions and the outcome
-//! of a rules file.
+//! of a rules file, and the difference between two snapshots.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use rolechain::analysis::{Attempt, Explanation, Findings, Hop, Path, Report, Severity};
+use rolechain::analysis::{
+    Attempt, Diff, Explanation, Findings, Hop, HopChange, Path, PathDelta, Report, Severity,
+    plane_str,
+};
 use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use rolechain::model::Effect;
 use rolechain::model::rules::Expect;
@@ -778,5 +781,108 @@ pub fn decision(request: &Request, policies: &PolicySet<'_>, d: &Decision) -> St
             );
         }
     }
+    out
+}
+
+/// The hop a diff holds responsible, indented under its path.
+fn hop_change(out: &mut String, h: &HopChange) {
+    let status = |s: Option<EdgeStatus>| s.map_or("none", EdgeStatus::as_str);
+    let _ = writeln!(
+        out,
+        "    changed hop: {} {} → {} ({} → {})",
+        h.kind.as_str(),
+        h.from,
+        h.to,
+        status(h.before),
+        status(h.after)
+    );
+    for r in &h.added {
+        let _ = writeln!(out, "      + {}", reason(r));
+    }
+    for r in &h.removed {
+        let _ = writeln!(out, "      - {}", reason(r));
+    }
+    for c in &h.conditions_added {
+        let _ = writeln!(out, "      + condition {}", clause(c));
+    }
+    for c in &h.conditions_removed {
+        let _ = writeln!(out, "      - condition {}", clause(c));
+    }
+}
+
+fn deltas(out: &mut String, title: &str, list: &[PathDelta]) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{title}");
+    for d in list {
+        let _ = writeln!(
+            out,
+            "  {} → {} ({}) {}: {}",
+            d.path.source,
+            d.path.target,
+            plane_str(d.plane),
+            d.path.status.as_str(),
+            d.path.actions.join(", ")
+        );
+        if let Some(h) = &d.hop {
+            hop_change(out, h);
+        }
+    }
+    out.push('\n');
+}
+
+/// `diff`: paths gained, lost and changed, each with the hop responsible; findings new and
+/// resolved; then the counts.
+pub fn diff(d: &Diff) -> String {
+    let mut out = String::new();
+    deltas(&mut out, "gained", &d.gained);
+    deltas(&mut out, "lost", &d.lost);
+    if !d.changed.is_empty() {
+        let _ = writeln!(out, "changed");
+        for c in &d.changed {
+            let _ = writeln!(
+                out,
+                "  {} → {} ({}): {} → {}",
+                c.after.source,
+                c.after.target,
+                plane_str(c.plane),
+                c.before.status.as_str(),
+                c.after.status.as_str()
+            );
+            if c.before.actions != c.after.actions {
+                let _ = writeln!(
+                    out,
+                    "    actions: {} → {}",
+                    c.before.actions.join(", "),
+                    c.after.actions.join(", ")
+                );
+            }
+            if let Some(h) = &c.hop {
+                hop_change(&mut out, h);
+            }
+        }
+        out.push('\n');
+    }
+    for (title, list) in [
+        ("findings new", &d.new_findings),
+        ("findings resolved", &d.resolved_findings),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{title}");
+        for f in list {
+            let _ = writeln!(
+                out,
+                "  {} [{}] {}",
+                f.severity().as_str(),
+                f.code.as_str(),
+                f.subject
+            );
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", rolechain::export::markdown::diff_summary(d));
     out
 }

@@ -1,5 +1,5 @@
 //! Versioned JSON output: the whole graph, a list of paths, one decision, an explanation,
-//! findings, and the outcome of a rules file.
+//! findings, the outcome of a rules file, and the difference between two snapshots.
 //!
 //! Model types are not `Serialize`; this module maps them into private DTOs whose field names
 //! are the wire format below. Every document is written into an [`io::Write`] as the
@@ -256,6 +256,85 @@
 //!   when there is one). Sorted by `source`, then `target`.
 //! - `uncounted` are the conditional paths that `conditional = "ignore"` left out, sorted
 //!   likewise.
+//!
+//! ## Diff: `rolechain.diff/v1`
+//!
+//! Written by [`write_diff_json`], and printed by `diff --format json` (docs/diff.md):
+//!
+//! ```json
+//! {
+//!   "schema": "rolechain.diff/v1",
+//!   "summary": { "gained": 1, "lost": 0, "changed": 2, "findings_new": 1, "findings_resolved": 0 },
+//!   "gained": [ <path change>, … ],
+//!   "lost": [ <path change>, … ],
+//!   "changed": [ <changed path>, … ],
+//!   "findings_new": [ <finding>, … ],
+//!   "findings_resolved": [ <finding>, … ]
+//! }
+//! ```
+//!
+//! - `summary` counts each list.
+//! - `gained` lists the paths only the new snapshot has, `lost` those only the old one has, and
+//!   `changed` those both have whose `status` or `actions` differ; each sorted by `source`, then
+//!   `target`, then `plane`.
+//! - `findings_new` and `findings_resolved` are findings only the new, or only the old, snapshot
+//!   has, matched by (`code`, `subject`, `nodes`), in the order of `rolechain.findings/v1`.
+//!
+//! ## Path change
+//!
+//! A path (as in `rolechain.paths/v1`) with three more fields:
+//!
+//! ```json
+//! {
+//!   "source": "arn:aws:iam::999999999999:root",
+//!   "target": "arn:aws:secretsmanager:…",
+//!   "target_kind": "secret",
+//!   "plane": "task",
+//!   "actions": ["secretsmanager:GetSecretValue"],
+//!   "status": "allowed",
+//!   "cross_account": true,
+//!   "hops": [ <hop>, … ],
+//!   "changed_hop": <hop change> | null
+//! }
+//! ```
+//!
+//! - `target_kind` is the target's node kind; `plane` is `task` or `agent` (injected or pulled
+//!   by the ECS agent).
+//! - `changed_hop` is the first hop of the path whose edge the other snapshot lacks or decides
+//!   differently, or `null` when every hop is the same there (the path is new only because a
+//!   shorter or allowed one was preferred).
+//!
+//! ## Changed path
+//!
+//! ```json
+//! {
+//!   "source": "…", "target": "…", "target_kind": "secret", "plane": "task",
+//!   "before": { "status": "allowed", "actions": [ … ], "hops": [ <hop>, … ] },
+//!   "after": { "status": "conditional", "actions": [ … ], "hops": [ <hop>, … ] },
+//!   "changed_hop": <hop change> | null
+//! }
+//! ```
+//!
+//! ## Hop change
+//!
+//! ```json
+//! {
+//!   "from": "arn:aws:iam::111111111111:role/app-task",
+//!   "to": "arn:aws:secretsmanager:…",
+//!   "kind": "accesses",
+//!   "before": "allowed",
+//!   "after": "conditional",
+//!   "added": [ <reason>, … ],
+//!   "removed": [ <reason>, … ],
+//!   "conditions_added": [ <condition>, … ],
+//!   "conditions_removed": [ <condition>, … ]
+//! }
+//! ```
+//!
+//! - `before` and `after` are the edge's status in each snapshot, or `null` where it has no such
+//!   edge.
+//! - `added` are the statements that decide the hop only in the new snapshot, `removed` those
+//!   that decided it only in the old one: the statements responsible for the change.
 //!
 //! ## Reason
 //!
@@ -750,25 +829,175 @@ pub fn write_findings_json(findings: &Findings, out: impl io::Write) -> io::Resu
             .iter()
             .map(|&s| (s.as_str(), findings.count(s)))
             .collect(),
-        findings: findings
-            .findings
+        findings: findings.findings.iter().map(FindingDto::new).collect(),
+    };
+    write_pretty(&dto, out)
+}
+
+impl<'a> FindingDto<'a> {
+    fn new(f: &'a analysis::Finding) -> Self {
+        FindingDto {
+            code: f.code.as_str(),
+            severity: f.severity().as_str(),
+            subject: &f.subject,
+            nodes: f
+                .nodes
+                .iter()
+                .map(|n| InvolvedDto {
+                    id: &n.id,
+                    kind: n.kind.map(NodeKind::as_str),
+                })
+                .collect(),
+            paths: f.paths.iter().map(PathDto::new).collect(),
+            blocked: f.blocked.as_ref().map(AttemptDto::new),
+        }
+    }
+}
+
+/// The `schema` of [`write_diff_json`].
+pub const DIFF_SCHEMA: &str = "rolechain.diff/v1";
+
+#[derive(Serialize)]
+struct DiffDto<'a> {
+    schema: &'static str,
+    summary: BTreeMap<&'static str, usize>,
+    gained: Vec<PathDeltaDto<'a>>,
+    lost: Vec<PathDeltaDto<'a>>,
+    changed: Vec<ChangedDto<'a>>,
+    findings_new: Vec<FindingDto<'a>>,
+    findings_resolved: Vec<FindingDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct PathDeltaDto<'a> {
+    source: &'a str,
+    target: &'a str,
+    target_kind: &'static str,
+    plane: &'static str,
+    actions: &'a [String],
+    status: &'static str,
+    cross_account: bool,
+    hops: Vec<HopDto<'a>>,
+    changed_hop: Option<HopChangeDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChangedDto<'a> {
+    source: &'a str,
+    target: &'a str,
+    target_kind: &'static str,
+    plane: &'static str,
+    before: SideDto<'a>,
+    after: SideDto<'a>,
+    changed_hop: Option<HopChangeDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct SideDto<'a> {
+    status: &'static str,
+    actions: &'a [String],
+    hops: Vec<HopDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct HopChangeDto<'a> {
+    from: &'a str,
+    to: &'a str,
+    kind: &'static str,
+    before: Option<&'static str>,
+    after: Option<&'static str>,
+    added: Vec<ReasonDto<'a>>,
+    removed: Vec<ReasonDto<'a>>,
+    conditions_added: Vec<ConditionDto<'a>>,
+    conditions_removed: Vec<ConditionDto<'a>>,
+}
+
+impl<'a> PathDeltaDto<'a> {
+    fn new(d: &'a analysis::PathDelta) -> Self {
+        PathDeltaDto {
+            source: &d.path.source,
+            target: &d.path.target,
+            target_kind: d.target_kind.as_str(),
+            plane: analysis::plane_str(d.plane),
+            actions: &d.path.actions,
+            status: d.path.status.as_str(),
+            cross_account: d.path.cross_account,
+            hops: d.path.hops.iter().map(HopDto::new).collect(),
+            changed_hop: d.hop.as_ref().map(HopChangeDto::new),
+        }
+    }
+}
+
+impl<'a> SideDto<'a> {
+    fn new(p: &'a Path) -> Self {
+        SideDto {
+            status: p.status.as_str(),
+            actions: &p.actions,
+            hops: p.hops.iter().map(HopDto::new).collect(),
+        }
+    }
+}
+
+impl<'a> HopChangeDto<'a> {
+    fn new(h: &'a analysis::HopChange) -> Self {
+        HopChangeDto {
+            from: &h.from,
+            to: &h.to,
+            kind: h.kind.as_str(),
+            before: h.before.map(|s| s.as_str()),
+            after: h.after.map(|s| s.as_str()),
+            added: reasons(&h.added),
+            removed: reasons(&h.removed),
+            conditions_added: conditions(&h.conditions_added),
+            conditions_removed: conditions(&h.conditions_removed),
+        }
+    }
+}
+
+/// Writes the difference between two snapshots as a `rolechain.diff/v1` document, in the
+/// order of [`analysis::Diff`]'s lists.
+///
+/// # Errors
+///
+/// The first error `out` returns, as it is.
+///
+/// # Example
+///
+/// ```
+/// let mut json = Vec::new();
+/// rolechain::export::write_diff_json(&rolechain::analysis::Diff::default(), &mut json)?;
+/// assert!(json.starts_with(b"{\n  \"schema\": \"rolechain.diff/v1\""));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_diff_json(diff: &analysis::Diff, out: impl io::Write) -> io::Result<()> {
+    let dto = DiffDto {
+        schema: DIFF_SCHEMA,
+        summary: [
+            ("gained", diff.gained.len()),
+            ("lost", diff.lost.len()),
+            ("changed", diff.changed.len()),
+            ("findings_new", diff.new_findings.len()),
+            ("findings_resolved", diff.resolved_findings.len()),
+        ]
+        .into_iter()
+        .collect(),
+        gained: diff.gained.iter().map(PathDeltaDto::new).collect(),
+        lost: diff.lost.iter().map(PathDeltaDto::new).collect(),
+        changed: diff
+            .changed
             .iter()
-            .map(|f| FindingDto {
-                code: f.code.as_str(),
-                severity: f.severity().as_str(),
-                subject: &f.subject,
-                nodes: f
-                    .nodes
-                    .iter()
-                    .map(|n| InvolvedDto {
-                        id: &n.id,
-                        kind: n.kind.map(NodeKind::as_str),
-                    })
-                    .collect(),
-                paths: f.paths.iter().map(PathDto::new).collect(),
-                blocked: f.blocked.as_ref().map(AttemptDto::new),
+            .map(|c| ChangedDto {
+                source: &c.after.source,
+                target: &c.after.target,
+                target_kind: c.target_kind.as_str(),
+                plane: analysis::plane_str(c.plane),
+                before: SideDto::new(&c.before),
+                after: SideDto::new(&c.after),
+                changed_hop: c.hop.as_ref().map(HopChangeDto::new),
             })
             .collect(),
+        findings_new: diff.new_findings.iter().map(FindingDto::new).collect(),
+        findings_resolved: diff.resolved_findings.iter().map(FindingDto::new).collect(),
     };
     write_pretty(&dto, out)
 }

@@ -1,5 +1,5 @@
-//! Exports: Graphviz DOT, Mermaid, versioned JSON, and openCypher and GraphML for graph
-//! databases and graph tools.
+//! Exports: Graphviz DOT, Mermaid, versioned JSON, openCypher and GraphML for graph databases
+//! and graph tools, and a Markdown summary of a diff for pull-request comments.
 //!
 //! Every exporter writes into an [`io::Write`] it is given, in the manner of ripgrep's printers,
 //! and has one of two shapes:
@@ -10,8 +10,8 @@
 //!   say when a drawing is too large to read or to render; an exporter with nothing to say
 //!   returns none.
 //! - a document writer, `fn(&T, impl io::Write) -> io::Result<()>`: [`write_paths_json`],
-//!   [`write_decision_json`], [`write_explanation_json`], [`write_findings_json`] and
-//!   [`write_findings_sarif`].
+//!   [`write_decision_json`], [`write_explanation_json`], [`write_findings_json`],
+//!   [`write_findings_sarif`], [`write_diff_json`] and [`write_diff_markdown`].
 //!
 //! The writer may be owned or borrowed (`&mut Vec<u8>`, `&mut BufWriter<File>`,
 //! `&mut dyn Write`). It receives many small writes, so a file or a socket wants an
@@ -41,6 +41,7 @@ pub mod cypher;
 pub mod dot;
 pub mod graphml;
 pub mod json;
+pub mod markdown;
 pub mod mermaid;
 pub mod sarif;
 
@@ -48,9 +49,10 @@ pub use cypher::write_cypher;
 pub use dot::write_dot;
 pub use graphml::write_graphml;
 pub use json::{
-    write_check_json, write_decision_json, write_explanation_json, write_findings_json,
-    write_graph_json, write_paths_blocked_json, write_paths_json,
+    write_check_json, write_decision_json, write_diff_json, write_explanation_json,
+    write_findings_json, write_graph_json, write_paths_blocked_json, write_paths_json,
 };
+pub use markdown::write_diff_markdown;
 pub use mermaid::write_mermaid;
 pub use sarif::write_findings_sarif;
 

@@ -1,0 +1,356 @@
+//! `diff`: what a change to an organization did to its reachability, comparing the graphs of two
+//! snapshots (before and after).
+//!
+//! Paths come from [`reach`] over every source node of each graph (containers, roles, users,
+//! service principals and the sources outside the snapshot), and are keyed by (source, target,
+//! plane): the same key [`reach`] reports one shortest path for.
+//! A path that only one side has is gained or lost; a path both sides have whose status or
+//! actions differ is changed.
+//! For each, the proof names the first hop whose edge differs between the two graphs, with the
+//! statements added and removed, so a reviewer sees the statement responsible.
+//! Findings are compared by (code, subject, nodes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::graph::NodeIndex;
+
+use super::search::{Plane, is_source, reach};
+use super::{Finding, Hop, Path, findings};
+use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use crate::model::Inventory;
+use crate::policy::{OpenCondition, Reason, glob};
+
+/// What changed between two snapshots.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diff {
+    /// Paths only the new snapshot has, sorted by (source, target, plane).
+    pub gained: Vec<PathDelta>,
+    /// Paths only the old snapshot has, sorted by (source, target, plane).
+    pub lost: Vec<PathDelta>,
+    /// Paths both have whose status or actions differ, sorted by (source, target, plane).
+    pub changed: Vec<Changed>,
+    /// Findings only the new snapshot has, in the order of [`findings`].
+    pub new_findings: Vec<Finding>,
+    /// Findings only the old snapshot has, in the order of [`findings`].
+    pub resolved_findings: Vec<Finding>,
+}
+
+/// A path that one side has and the other has not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathDelta {
+    /// The path, as its side's graph has it.
+    pub path: Path,
+    /// How the source reaches the target.
+    pub plane: Plane,
+    /// The kind of the path's target.
+    pub target_kind: NodeKind,
+    /// The first hop of the path whose edge the other graph lacks or decides differently.
+    pub hop: Option<HopChange>,
+}
+
+/// A path both sides have, whose status or actions differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Changed {
+    /// The old path.
+    pub before: Path,
+    /// The new path.
+    pub after: Path,
+    /// How the source reaches the target.
+    pub plane: Plane,
+    /// The kind of the path's target.
+    pub target_kind: NodeKind,
+    /// The first hop whose proof differs.
+    pub hop: Option<HopChange>,
+}
+
+/// One hop whose proof differs between the two snapshots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HopChange {
+    /// The node id it leaves.
+    pub from: String,
+    /// The node id it reaches.
+    pub to: String,
+    /// The edge kind.
+    pub kind: EdgeKind,
+    /// Its status in the old graph; `None` when the old graph has no such edge.
+    pub before: Option<EdgeStatus>,
+    /// Its status in the new graph; `None` when the new graph has no such edge.
+    pub after: Option<EdgeStatus>,
+    /// Statements that decide it only in the new graph, sorted.
+    pub added: Vec<Reason>,
+    /// Statements that decided it only in the old graph, sorted.
+    pub removed: Vec<Reason>,
+    /// Open conditions only the new graph has, sorted.
+    pub conditions_added: Vec<OpenCondition>,
+    /// Open conditions only the old graph had, sorted.
+    pub conditions_removed: Vec<OpenCondition>,
+}
+
+impl Diff {
+    /// The gained paths whose target is of `kind` (when given) and whose id matches the ARN glob
+    /// `target` (when given; `*` and `?` as in IAM, case-sensitive).
+    pub fn gained_matching<'d>(
+        &'d self,
+        kind: Option<NodeKind>,
+        target: Option<&'d str>,
+    ) -> impl Iterator<Item = &'d PathDelta> + 'd {
+        self.gained.iter().filter(move |d| {
+            kind.is_none_or(|k| d.target_kind == k)
+                && target.is_none_or(|pattern| glob::matches(pattern, &d.path.target))
+        })
+    }
+
+    /// True when nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.gained.is_empty()
+            && self.lost.is_empty()
+            && self.changed.is_empty()
+            && self.new_findings.is_empty()
+            && self.resolved_findings.is_empty()
+    }
+}
+
+/// The plane's contract name: `task` or `agent`.
+pub fn plane_str(plane: Plane) -> &'static str {
+    match plane {
+        Plane::Task => "task",
+        Plane::Agent => "agent",
+    }
+}
+
+/// The plane a path travels: the agent's when it injects or pulls, else the task's.
+fn plane_of(path: &Path) -> Plane {
+    if path
+        .hops
+        .iter()
+        .any(|h| matches!(h.kind, EdgeKind::Injects | EdgeKind::Pulls))
+    {
+        Plane::Agent
+    } else {
+        Plane::Task
+    }
+}
+
+type Key = (String, String, Plane);
+
+/// Every path of `g` from every source, by (source, target, plane).
+fn all_paths(g: &AccessGraph) -> BTreeMap<Key, Path> {
+    let sources: Vec<NodeIndex> = g
+        .graph
+        .node_indices()
+        .filter(|&n| is_source(g.graph[n].kind))
+        .collect();
+    reach(g, &sources, None, None)
+        .into_iter()
+        .map(|p| ((p.source.clone(), p.target.clone(), plane_of(&p)), p))
+        .collect()
+}
+
+fn kind_of(g: &AccessGraph, id: &str) -> NodeKind {
+    // INVARIANT: a path's target is a node of the graph it came from; `Secret` is never used.
+    g.node(id).map_or(NodeKind::Secret, |(_, n)| n.kind)
+}
+
+fn sorted<T: Ord + Clone>(items: &[T]) -> BTreeSet<T> {
+    items.iter().cloned().collect()
+}
+
+/// How `hop` (of a path in one graph) compares with the edge of the same ends and kind in
+/// `other`; `None` when `other` decides it the same way with the same statements.
+/// `hop_is_new` says which side `hop` is on.
+fn compare_hop(hop: &Hop, other: &AccessGraph, hop_is_new: bool) -> Option<HopChange> {
+    let edge = other
+        .node(&hop.from)
+        .zip(other.node(&hop.to))
+        .and_then(|((a, _), (b, _))| {
+            other
+                .graph
+                .edges_connecting(a, b)
+                .map(|e| e.weight())
+                .find(|e| e.kind == hop.kind)
+        });
+    let empty: (BTreeSet<Reason>, BTreeSet<OpenCondition>) = (BTreeSet::new(), BTreeSet::new());
+    let (other_because, other_conditions) = edge
+        .map(|e| (sorted(&e.because), sorted(&e.conditions)))
+        .unwrap_or(empty);
+    let (because, conditions) = (sorted(&hop.because), sorted(&hop.conditions));
+    let other_status = edge.map(|e| e.status);
+    if other_status == Some(hop.status)
+        && other_because == because
+        && other_conditions == conditions
+    {
+        return None;
+    }
+    let (new_b, old_b, new_c, old_c, before, after) = if hop_is_new {
+        (
+            &because,
+            &other_because,
+            &conditions,
+            &other_conditions,
+            other_status,
+            Some(hop.status),
+        )
+    } else {
+        (
+            &other_because,
+            &because,
+            &other_conditions,
+            &conditions,
+            Some(hop.status),
+            other_status,
+        )
+    };
+    Some(HopChange {
+        from: hop.from.clone(),
+        to: hop.to.clone(),
+        kind: hop.kind,
+        before,
+        after,
+        added: new_b.difference(old_b).cloned().collect(),
+        removed: old_b.difference(new_b).cloned().collect(),
+        conditions_added: new_c.difference(old_c).cloned().collect(),
+        conditions_removed: old_c.difference(new_c).cloned().collect(),
+    })
+}
+
+/// The first hop of `path` whose edge `other` lacks or decides differently.
+fn first_changed(path: &Path, other: &AccessGraph, path_is_new: bool) -> Option<HopChange> {
+    path.hops
+        .iter()
+        .find_map(|h| compare_hop(h, other, path_is_new))
+}
+
+/// The first position where two paths' hops differ, as a change from `before` to `after`.
+fn first_positional(before: &Path, after: &Path) -> Option<HopChange> {
+    let len = before.hops.len().max(after.hops.len());
+    (0..len).find_map(|i| match (before.hops.get(i), after.hops.get(i)) {
+        (Some(b), Some(a)) if b == a => None,
+        (Some(b), Some(a)) if (&b.from, &b.to, b.kind) == (&a.from, &a.to, a.kind) => {
+            let (bb, ab) = (sorted(&b.because), sorted(&a.because));
+            let (bc, ac) = (sorted(&b.conditions), sorted(&a.conditions));
+            Some(HopChange {
+                from: a.from.clone(),
+                to: a.to.clone(),
+                kind: a.kind,
+                before: Some(b.status),
+                after: Some(a.status),
+                added: ab.difference(&bb).cloned().collect(),
+                removed: bb.difference(&ab).cloned().collect(),
+                conditions_added: ac.difference(&bc).cloned().collect(),
+                conditions_removed: bc.difference(&ac).cloned().collect(),
+            })
+        }
+        (_, Some(a)) => Some(HopChange {
+            from: a.from.clone(),
+            to: a.to.clone(),
+            kind: a.kind,
+            before: None,
+            after: Some(a.status),
+            added: sorted(&a.because).into_iter().collect(),
+            removed: Vec::new(),
+            conditions_added: sorted(&a.conditions).into_iter().collect(),
+            conditions_removed: Vec::new(),
+        }),
+        (Some(b), None) => Some(HopChange {
+            from: b.from.clone(),
+            to: b.to.clone(),
+            kind: b.kind,
+            before: Some(b.status),
+            after: None,
+            added: Vec::new(),
+            removed: sorted(&b.because).into_iter().collect(),
+            conditions_added: Vec::new(),
+            conditions_removed: sorted(&b.conditions).into_iter().collect(),
+        }),
+        (None, None) => None,
+    })
+}
+
+/// A finding's identity across snapshots.
+fn finding_key(f: &Finding) -> (super::Code, &str, Vec<&str>) {
+    (
+        f.code,
+        f.subject.as_str(),
+        f.nodes.iter().map(|n| n.id.as_str()).collect(),
+    )
+}
+
+/// Compares two snapshots: the paths gained, lost and changed, and the findings new and
+/// resolved.
+///
+/// Each graph must be the full graph of its inventory ([`crate::graph::build`]), built with the
+/// same options, as [`findings`] requires.
+///
+/// # Errors
+/// None: differences are values.
+///
+/// # Complexity
+/// One [`reach`] from every source of each graph, and [`findings`] of each: O(S · (V + E)) for
+/// S sources; then O(P log P + F log F) to match P paths and F findings.
+///
+/// # Example
+/// ```
+/// use rolechain::{analysis, graph, model::Inventory};
+/// let inventory = Inventory::default();
+/// let g = graph::build(&inventory, &graph::BuildOptions::default());
+/// assert!(analysis::diff(&inventory, &g, &inventory, &g).is_empty());
+/// ```
+pub fn diff(
+    old_inventory: &Inventory,
+    old: &AccessGraph,
+    new_inventory: &Inventory,
+    new: &AccessGraph,
+) -> Diff {
+    let before = all_paths(old);
+    let after = all_paths(new);
+    let mut out = Diff::default();
+    for (key, path) in &after {
+        match before.get(key) {
+            None => out.gained.push(PathDelta {
+                plane: key.2,
+                target_kind: kind_of(new, &path.target),
+                hop: first_changed(path, old, true),
+                path: path.clone(),
+            }),
+            Some(old_path) => {
+                if old_path.status != path.status || old_path.actions != path.actions {
+                    let hop = first_changed(path, old, true)
+                        .or_else(|| first_changed(old_path, new, false))
+                        .or_else(|| first_positional(old_path, path));
+                    out.changed.push(Changed {
+                        before: old_path.clone(),
+                        after: path.clone(),
+                        plane: key.2,
+                        target_kind: kind_of(new, &path.target),
+                        hop,
+                    });
+                }
+            }
+        }
+    }
+    for (key, path) in &before {
+        if !after.contains_key(key) {
+            out.lost.push(PathDelta {
+                plane: key.2,
+                target_kind: kind_of(old, &path.target),
+                hop: first_changed(path, new, false),
+                path: path.clone(),
+            });
+        }
+    }
+    let old_findings = findings(old_inventory, old).findings;
+    let new_findings = findings(new_inventory, new).findings;
+    let old_keys: BTreeSet<_> = old_findings.iter().map(finding_key).collect();
+    let new_keys: BTreeSet<_> = new_findings.iter().map(finding_key).collect();
+    out.new_findings = new_findings
+        .iter()
+        .filter(|f| !old_keys.contains(&finding_key(f)))
+        .cloned()
+        .collect();
+    out.resolved_findings = old_findings
+        .iter()
+        .filter(|f| !new_keys.contains(&finding_key(f)))
+        .cloned()
+        .collect();
+    out
+}
