@@ -860,12 +860,21 @@ pub const DIFF_SCHEMA: &str = "rolechain.diff/v1";
 #[derive(Serialize)]
 struct DiffDto<'a> {
     schema: &'static str,
-    summary: BTreeMap<&'static str, usize>,
+    summary: SummaryDto,
     gained: Vec<PathDeltaDto<'a>>,
     lost: Vec<PathDeltaDto<'a>>,
     changed: Vec<ChangedDto<'a>>,
     findings_new: Vec<FindingDto<'a>>,
     findings_resolved: Vec<FindingDto<'a>>,
+}
+
+#[derive(Serialize)]
+struct SummaryDto {
+    gained: usize,
+    lost: usize,
+    changed: usize,
+    findings_new: usize,
+    findings_resolved: usize,
 }
 
 #[derive(Serialize)]
@@ -972,15 +981,13 @@ impl<'a> HopChangeDto<'a> {
 pub fn write_diff_json(diff: &analysis::Diff, out: impl io::Write) -> io::Result<()> {
     let dto = DiffDto {
         schema: DIFF_SCHEMA,
-        summary: [
-            ("gained", diff.gained.len()),
-            ("lost", diff.lost.len()),
-            ("changed", diff.changed.len()),
-            ("findings_new", diff.new_findings.len()),
-            ("findings_resolved", diff.resolved_findings.len()),
-        ]
-        .into_iter()
-        .collect(),
+        summary: SummaryDto {
+            gained: diff.gained.len(),
+            lost: diff.lost.len(),
+            changed: diff.changed.len(),
+            findings_new: diff.new_findings.len(),
+            findings_resolved: diff.resolved_findings.len(),
+        },
         gained: diff.gained.iter().map(PathDeltaDto::new).collect(),
         lost: diff.lost.iter().map(PathDeltaDto::new).collect(),
         changed: diff

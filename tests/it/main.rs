@@ -14,6 +14,7 @@ mod cli;
 #[cfg(feature = "aws")]
 mod collect;
 mod contract;
+mod diff;
 mod example;
 mod export;
 #[cfg(feature = "moto-tests")]
