@@ -29,9 +29,9 @@ pub struct Diff {
     pub lost: Vec<PathDelta>,
     /// Paths both have whose status or actions differ, sorted by (source, target, plane).
     pub changed: Vec<Changed>,
-    /// Findings only the new snapshot has, in the order of [`findings`].
+    /// Findings only the new snapshot has, in the order of [`findings()`].
     pub new_findings: Vec<Finding>,
-    /// Findings only the old snapshot has, in the order of [`findings`].
+    /// Findings only the old snapshot has, in the order of [`findings()`].
     pub resolved_findings: Vec<Finding>,
 }
 
@@ -279,13 +279,13 @@ fn finding_key(f: &Finding) -> (super::Code, &str, Vec<&str>) {
 /// resolved.
 ///
 /// Each graph must be the full graph of its inventory ([`crate::graph::build`]), built with the
-/// same options, as [`findings`] requires.
+/// same options, as [`findings()`] requires.
 ///
 /// # Errors
 /// None: differences are values.
 ///
 /// # Complexity
-/// One [`reach`] from every source of each graph, and [`findings`] of each: O(S · (V + E)) for
+/// One [`reach`] from every source of each graph, and [`findings()`] of each: O(S · (V + E)) for
 /// S sources; then O(P log P + F log F) to match P paths and F findings.
 ///
 /// # Example
