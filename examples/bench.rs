@@ -221,6 +221,8 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     report("explain_allowed", explanation.allowed());
+    let found = timed("findings_s", || analysis::findings(&inventory, &g));
+    report("findings", found.findings.len());
     report("rss_kib", peak_rss_kib());
     Ok(())
 }
@@ -448,6 +450,20 @@ fn print_tables(rows: &[Row]) {
         );
     }
     println!();
+    println!("| size | `findings` on the built graph (findings) | findings / full reach ≤ 2 |");
+    println!("|---|---:|---:|");
+    for r in rows {
+        let f = &r.rc;
+        let count = |k: &str| f.values.get(k).cloned().unwrap_or_else(|| "—".into());
+        println!(
+            "| {} | {} ({}) | {} |",
+            r.size.label,
+            secs(f.num("findings_s")),
+            count("findings"),
+            ratio(f.num("findings_s"), f.num("reach_s"), 2.0, true),
+        );
+    }
+    println!();
     println!(
         "| size | `who-can` in one process (paths, edges evaluated) | its peak RSS | (load + answer) / `Value` parse ≤ 4 | `reach` in one process | (load + build + answer) / `Value` parse ≤ 20 |"
     );
@@ -513,6 +529,7 @@ fn print_tables(rows: &[Row]) {
             ("full reach", "reach_s"),
             ("who-can", "who_can_s"),
             ("explain", "explain_s"),
+            ("findings", "findings_s"),
         ] {
             phase(name, a.rc.num(key), b.rc.num(key), secs);
         }
