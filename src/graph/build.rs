@@ -132,28 +132,29 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
     let index = ResourceIndex::new(one);
     // The callers that may act on the target, decided in parallel.
     let callers = world.callers();
-    let hits: Vec<(Caller<'_>, Verdict, Vec<Diagnostic>)> = if actions.is_empty() {
-        Vec::new()
-    } else {
-        callers
-            .par_iter()
-            .filter_map(|caller| {
-                let (identity, _) = world.identity_policies(*caller);
-                let docs = identity.iter().map(|o| o.doc);
-                if candidates(caller.id(), docs, one, &index).is_empty() {
-                    return None;
-                }
-                let p = world.prepare(*caller);
-                let mut diags = p.diagnostics.clone();
-                let verdict = world.access(&p, &resource, &actions, &mut diags);
-                (verdict.status != EdgeStatus::Denied).then_some((*caller, verdict, diags))
-            })
-            .collect()
-    };
+    // Every caller is read, and says when the snapshot lacks one of its policies or groups,
+    // whether or not it turns out to be a candidate: the missing policy could be the one that
+    // would let it reach the target. The candidates are then decided in parallel.
+    let decided: Vec<(Caller<'_>, Option<Verdict>, Vec<Diagnostic>)> = callers
+        .par_iter()
+        .map(|caller| {
+            let (identity, mut diags) = world.identity_policies(*caller);
+            let docs = identity.iter().map(|o| o.doc);
+            if actions.is_empty() || candidates(caller.id(), docs, one, &index).is_empty() {
+                return (*caller, None, diags);
+            }
+            // `prepare` reads the same identity policies, and the same warnings.
+            let p = world.prepare(*caller);
+            let verdict = world.access(&p, &resource, &actions, &mut diags);
+            let held = (verdict.status != EdgeStatus::Denied).then_some(verdict);
+            (*caller, held, diags)
+        })
+        .collect();
     let mut roles: BTreeSet<String> = BTreeSet::new();
     let mut queue: Vec<&str> = Vec::new();
-    for (caller, verdict, diags) in hits {
+    for (caller, verdict, diags) in decided {
         b.diagnostics.extend(diags);
+        let Some(verdict) = verdict else { continue };
         b.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
         if let Caller::Role(r) = caller {
             if roles.insert(r.arn.clone()) {

@@ -355,8 +355,63 @@ fn assert_who_can_toward_matches(inventory: &Inventory, name: &str) -> Result<()
                 depth
             );
         }
+        // The warnings that say the snapshot lacks part of someone's permissions stay, so an
+        // answer that may leave a principal out says so.
+        for d in full
+            .diagnostics
+            .iter()
+            .filter(|d| UNKNOWN_PERMISSIONS.contains(&d.code))
+        {
+            prop_assert!(
+                toward.diagnostics.contains(d),
+                "{}: who-can `{}` drops the warning {:?}",
+                name,
+                id,
+                d
+            );
+        }
     }
     Ok(())
+}
+
+/// Warning codes that mean a principal's permissions are not all in the snapshot.
+const UNKNOWN_PERMISSIONS: &[&str] = &[
+    "policy-not-in-snapshot",
+    "group-not-in-snapshot",
+    "boundary-not-in-snapshot",
+];
+
+/// A role whose attached policy the snapshot lacks reads nothing the snapshot can show, so the
+/// build toward a secret never decides it; its warning must still reach `who-can`.
+#[test]
+fn who_can_toward_warns_of_callers_whose_policies_are_missing() {
+    let snapshot = serde_json::json!({
+        "schema": "rolechain.snapshot/v1",
+        "accounts": [{
+            "id": "111111111111",
+            "iam": {"RoleDetailList": [{
+                "Arn": "arn:aws:iam::111111111111:role/app", "RoleName": "app", "Path": "/",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+                "AttachedManagedPolicies": [{"PolicyName": "gone", "PolicyArn": "arn:aws:iam::111111111111:policy/gone"}]
+            }]},
+            "regions": {"us-east-1": {"secrets": [
+                {"ARN": "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf", "Name": "db"}]}}
+        }]
+    });
+    let inventory = collect::load_str(&snapshot.to_string(), "missing-policy.json").unwrap();
+    let secret = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf";
+    let toward = graph::build_toward(&inventory, secret, &BuildOptions::default());
+    assert!(
+        toward
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "policy-not-in-snapshot"
+                && d.subject == "arn:aws:iam::111111111111:role/app"),
+        "{:?}",
+        toward.diagnostics
+    );
+    assert_who_can_toward_matches(&inventory, "missing-policy.json").unwrap();
 }
 
 /// The same on every scenario and the bundled example, whose task definitions inject, pull,
