@@ -26,10 +26,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::{Credentials, SharedCredentialsProvider};
 use serde_json::{Value, json};
+
+use super::moto::{config, doc, ecs_trust, reset, runtime};
 
 /// The management account: moto's default.
 const A: &str = "123456789012";
@@ -61,56 +61,6 @@ fn host(url: &str) -> String {
     url.trim_start_matches("http://")
         .trim_end_matches('/')
         .to_string()
-}
-
-/// Empties the moto server (`POST /moto-api/reset`).
-fn reset(url: &str) {
-    let host = host(url);
-    let mut stream =
-        TcpStream::connect(&host).unwrap_or_else(|e| panic!("cannot reach moto at {url}: {e}"));
-    write!(
-        stream,
-        "POST /moto-api/reset HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(
-        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
-        "moto did not reset: {answer}"
-    );
-}
-
-/// A current-thread runtime for seeding.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The management account's configuration, straight to moto.
-async fn config(url: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .retry_config(RetryConfig::disabled())
-        .load()
-        .await
-}
-
-/// A JSON document as text.
-fn doc(v: Value) -> String {
-    v.to_string()
-}
-
-/// A trust policy that lets ECS tasks assume a role.
-fn ecs_trust() -> String {
-    doc(
-        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
-    )
 }
 
 /// Seeds an organization of two accounts with something for every service the collector reads

@@ -45,7 +45,7 @@ fn moto_url() -> String {
 
 /// Empties the moto server (`POST /moto-api/reset`), so each test seeds from nothing and the
 /// tests can run again against the same server.
-fn reset(url: &str) {
+pub(super) fn reset(url: &str) {
     use std::io::{Read, Write};
     let host = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(host)
@@ -82,14 +82,14 @@ impl Intercept for MotoAccount {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(super) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
 }
 
-async fn config(url: &str) -> SdkConfig {
+pub(super) async fn config(url: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
@@ -130,7 +130,7 @@ fn clients(cfg: &SdkConfig, account: Option<&str>) -> Clients {
     }
 }
 
-fn doc(v: Value) -> String {
+pub(super) fn doc(v: Value) -> String {
     v.to_string()
 }
 
@@ -144,7 +144,7 @@ struct Seeded {
     root_id: String,
 }
 
-fn ecs_trust() -> String {
+pub(super) fn ecs_trust() -> String {
     doc(
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
