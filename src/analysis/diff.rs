@@ -115,19 +115,7 @@ pub fn plane_str(plane: Plane) -> &'static str {
     match plane {
         Plane::Task => "task",
         Plane::Agent => "agent",
-    }
-}
-
-/// The plane a path travels: the agent's when it injects or pulls, else the task's.
-fn plane_of(path: &Path) -> Plane {
-    if path
-        .hops
-        .iter()
-        .any(|h| matches!(h.kind, EdgeKind::Injects | EdgeKind::Pulls))
-    {
-        Plane::Agent
-    } else {
-        Plane::Task
+        Plane::Escalation => "escalation",
     }
 }
 
@@ -142,7 +130,7 @@ fn all_paths(g: &AccessGraph) -> BTreeMap<Key, Path> {
         .collect();
     reach(g, &sources, None, None)
         .into_iter()
-        .map(|p| ((p.source.clone(), p.target.clone(), plane_of(&p)), p))
+        .map(|p| ((p.source.clone(), p.target.clone(), Plane::of(&p)), p))
         .collect()
 }
 

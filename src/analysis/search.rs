@@ -16,11 +16,41 @@ pub enum Plane {
     Task,
     /// Through the ECS agent, which fetches a value or pulls an image with the execution role.
     Agent,
+    /// Through an ECS privilege escalation (`escalates`), and then either plane: a principal
+    /// that runs its code in a container's place holds the container's task role and the values
+    /// injected into it. Only paths with an `escalates` hop belong to it; the others are the
+    /// two planes' own.
+    Escalation,
 }
 
 impl Plane {
+    /// Every plane, in the order answers list them.
+    pub const ALL: [Plane; 3] = [Plane::Task, Plane::Agent, Plane::Escalation];
+
+    /// The plane of a path: escalation when a hop escalates, agent when one injects or pulls,
+    /// else task.
+    pub fn of(path: &Path) -> Plane {
+        if path.hops.iter().any(|h| h.kind == EdgeKind::Escalates) {
+            Plane::Escalation
+        } else if path
+            .hops
+            .iter()
+            .any(|h| matches!(h.kind, EdgeKind::Injects | EdgeKind::Pulls))
+        {
+            Plane::Agent
+        } else {
+            Plane::Task
+        }
+    }
+
+    /// True when a path this plane's search found is the plane's to report.
+    fn keeps(self, path: &Path) -> bool {
+        self != Plane::Escalation || path.hops.iter().any(|h| h.kind == EdgeKind::Escalates)
+    }
+
     fn admits(self, kind: EdgeKind) -> bool {
         match self {
+            Plane::Escalation => kind.is_hop(),
             Plane::Task => matches!(
                 kind,
                 EdgeKind::TaskRole
@@ -223,7 +253,7 @@ fn from_source(
     max_depth: Option<usize>,
     out: &mut Vec<Path>,
 ) {
-    for plane in [Plane::Task, Plane::Agent] {
+    for plane in Plane::ALL {
         let strict = bfs(
             g,
             source,
@@ -255,7 +285,9 @@ fn from_source(
                 &loose
             };
             if let Some(p) = path_of(g, chain(g, parents, t, Direction::Outgoing)) {
-                out.push(p);
+                if plane.keeps(&p) {
+                    out.push(p);
+                }
             }
         }
     }
@@ -319,7 +351,7 @@ pub fn reach_beyond(
     let mut beyond = 0;
     for s in sources {
         let mut nearest_hops = BTreeMap::new();
-        for plane in [Plane::Task, Plane::Agent] {
+        for plane in Plane::ALL {
             nearest(
                 &mut nearest_hops,
                 distances(g, s, Direction::Outgoing, plane),
@@ -374,7 +406,7 @@ pub fn reach_beyond(
 /// ```
 pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: Option<usize>) -> Vec<Path> {
     let mut out = Vec::new();
-    for plane in [Plane::Task, Plane::Agent] {
+    for plane in Plane::ALL {
         let strict = bfs(
             g,
             target,
@@ -401,7 +433,9 @@ pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: Option<usize>) -> 
                 &loose
             };
             if let Some(p) = path_of(g, chain(g, parents, n, Direction::Incoming)) {
-                out.push(p);
+                if plane.keeps(&p) {
+                    out.push(p);
+                }
             }
         }
     }
@@ -419,7 +453,7 @@ pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: Option<usize>) -> 
 /// O(V + E): one unlimited backward search per plane.
 pub fn who_can_beyond(g: &AccessGraph, target: NodeIndex, max_depth: usize) -> usize {
     let mut nearest_hops = BTreeMap::new();
-    for plane in [Plane::Task, Plane::Agent] {
+    for plane in Plane::ALL {
         nearest(
             &mut nearest_hops,
             distances(g, target, Direction::Incoming, plane),
@@ -567,7 +601,7 @@ pub fn containers(g: &AccessGraph) -> Vec<NodeIndex> {
 pub fn focus(g: &AccessGraph, center: NodeIndex, depth: Option<usize>) -> AccessGraph {
     let mut keep: BTreeSet<NodeIndex> = BTreeSet::from([center]);
     for dir in [Direction::Outgoing, Direction::Incoming] {
-        for plane in [Plane::Task, Plane::Agent] {
+        for plane in Plane::ALL {
             keep.extend(bfs(g, center, dir, plane, EdgeStatus::Conditional, depth).keys());
         }
     }
@@ -579,7 +613,7 @@ pub fn focus(g: &AccessGraph, center: NodeIndex, depth: Option<usize>) -> Access
         if let Ok(containers) = resolve_sources(g, &g.graph[center].id) {
             for c in containers {
                 keep.insert(c);
-                for plane in [Plane::Task, Plane::Agent] {
+                for plane in Plane::ALL {
                     keep.extend(
                         bfs(
                             g,

@@ -129,6 +129,8 @@ pub struct Analysis {
     actions: Option<Vec<String>>,
     /// The most hops a path may have; `None`: no limit.
     max_depth: Option<usize>,
+    /// Leave out `escalates` edges.
+    no_escalation: bool,
 }
 
 /// Where an analysis command's inventory comes from.
@@ -260,6 +262,7 @@ fn input_settings(args: InputArgs, max_depth: Option<usize>) -> anyhow::Result<A
         source,
         actions: (!args.actions.is_empty()).then_some(args.actions),
         max_depth,
+        no_escalation: args.no_escalation,
     })
 }
 
@@ -455,6 +458,7 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 source: Source::File(path),
                 actions: None,
                 max_depth: None,
+                no_escalation: false,
             };
             let (old_inventory, old_graph) = load(&file(old), None, printer)?;
             let (new_inventory, new_graph) = load(&file(new), None, printer)?;
@@ -525,6 +529,7 @@ fn load(
     };
     let options = BuildOptions {
         actions: input.actions.clone(),
+        no_escalation: input.no_escalation,
         ..BuildOptions::default()
     };
     let g = match toward {

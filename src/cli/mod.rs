@@ -287,6 +287,10 @@ struct InputArgs {
     /// Actions to evaluate instead of each resource type's defaults (repeatable).
     #[arg(long = "action", value_name = "ACTION", help_heading = ANALYSIS)]
     actions: Vec<String>,
+    /// Leave out ECS privilege escalation: principals that can run code as a role or in a
+    /// container's place (escalates edges), and the paths through them.
+    #[arg(long, help_heading = ANALYSIS)]
+    no_escalation: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use rolechain::analysis::{
-    Attempt, Diff, Explanation, Findings, Hop, HopChange, Path, PathDelta, Report, Severity,
+    Attempt, Diff, Explanation, Findings, Hop, HopChange, Path, PathDelta, Plane, Report, Severity,
     plane_str,
 };
 use rolechain::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
@@ -185,6 +185,13 @@ fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
         label(g, &h.from),
         label(g, &h.to)
     );
+    // An escalation names every call it takes.
+    if h.kind == EdgeKind::Escalates {
+        let actions = hop_actions(g, h);
+        if !actions.is_empty() {
+            let _ = writeln!(out, "         with {}", actions.join(", "));
+        }
+    }
     // The agent plane's hops are calls the ECS agent makes with the execution role; say which.
     if matches!(h.kind, EdgeKind::Injects | EdgeKind::Pulls) {
         let actions = hop_actions(g, h);
@@ -207,11 +214,12 @@ fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {
     }
 }
 
-/// The plane a path runs in: the agent's when its first hop is an injection or a pull.
+/// The plane a path runs in (`analysis::Plane::of`).
 fn plane(p: &Path) -> &'static str {
-    match p.hops.first().map(|h| h.kind) {
-        Some(EdgeKind::Injects | EdgeKind::Pulls) => "agent plane",
-        _ => "task plane",
+    match Plane::of(p) {
+        Plane::Agent => "agent plane",
+        Plane::Task => "task plane",
+        Plane::Escalation => "escalation",
     }
 }
 
@@ -222,7 +230,7 @@ fn path(out: &mut String, g: &AccessGraph, p: &Path, show_source: bool, show_pla
     if p.cross_account {
         flags.push("cross-account");
     }
-    if show_plane {
+    if show_plane || Plane::of(p) == Plane::Escalation {
         flags.push(plane(p));
     }
     let head = if show_source { &p.source } else { &p.target };

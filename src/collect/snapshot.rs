@@ -845,6 +845,9 @@ pub struct ServiceDto {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub capacity_provider_strategy: Vec<CapacityProviderItemDto>,
+    /// `enableExecuteCommand`: whether ECS Exec is turned on for the service's tasks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
 }
 
 /// One item of a service's `capacityProviderStrategy`.
@@ -965,6 +968,9 @@ pub struct TaskDto {
     /// `overrides`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overrides: Option<TaskOverridesDto>,
+    /// `enableExecuteCommand`: whether ECS Exec is turned on for the task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
 }
 
 /// A task's `overrides`.
@@ -1084,6 +1090,9 @@ pub struct EcrRepositoryDto {
     /// `repositoryUri`: the host and path that images name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository_uri: Option<String>,
+    /// `imageTagMutability`: `MUTABLE`, `IMMUTABLE`, or either `…_WITH_EXCLUSION`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_tag_mutability: Option<String>,
     /// `policyText`: the document of `get-repository-policy`; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_text: Option<Value>,
@@ -1590,6 +1599,7 @@ impl Converter<'_> {
                                 .repository_name
                                 .unwrap_or_else(|| arn.resource_name().to_string()),
                             uri: e.repository_uri,
+                            image_tag_mutability: e.image_tag_mutability,
                             policy: self.opt_policy(
                                 e.policy_text.as_ref(),
                                 &format!("{epath}.policyText"),
@@ -1678,6 +1688,7 @@ impl Converter<'_> {
                                 .into_iter()
                                 .map(|c| c.capacity_provider)
                                 .collect(),
+                            enable_execute_command: s.enable_execute_command,
                         })
                     })
                     .collect::<Result<Vec<_>, LoadError>>()
@@ -1734,6 +1745,7 @@ impl Converter<'_> {
                             group: t.group,
                             launch_type: t.launch_type,
                             container_instance_arn: t.container_instance_arn,
+                            enable_execute_command: t.enable_execute_command,
                         })
                     })
                     .collect::<Result<Vec<_>, LoadError>>()

@@ -97,17 +97,7 @@ pub const NODE_LABEL: &str = "RolechainNode";
 const BATCH: usize = 500;
 
 /// Every edge kind, in the order their statements are written.
-const EDGE_KINDS: [EdgeKind; 9] = [
-    EdgeKind::Runs,
-    EdgeKind::Defines,
-    EdgeKind::TaskRole,
-    EdgeKind::ExecutionRole,
-    EdgeKind::Assumes,
-    EdgeKind::Accesses,
-    EdgeKind::Injects,
-    EdgeKind::Pulls,
-    EdgeKind::InstanceRole,
-];
+const EDGE_KINDS: [EdgeKind; 10] = EdgeKind::ALL;
 
 /// The node label of a kind: `Account`, `TaskDefinition`, ….
 pub fn node_label(kind: NodeKind) -> &'static str {
@@ -146,6 +136,7 @@ pub fn relationship_type(kind: EdgeKind) -> &'static str {
         EdgeKind::Accesses => "ACCESSES",
         EdgeKind::Injects => "INJECTS",
         EdgeKind::Pulls => "PULLS",
+        EdgeKind::Escalates => "ESCALATES",
     }
 }
 

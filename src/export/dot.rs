@@ -27,7 +27,7 @@ use super::{
     AccountGroup, BoxGroup, Group, Layout, Line, account_title, box_subtitle, display_label,
     subtitle,
 };
-use crate::graph::{AccessGraph, Edge, EdgeStatus, Node, NodeKind};
+use crate::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::Diagnostic;
 
 /// Above this many nodes, the drawing gets a warning.
@@ -519,7 +519,10 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
     for note in edge.notes.iter() {
         let _ = write!(tooltip, "\n{note}");
     }
-    let plain_permission = edge.status == EdgeStatus::Allowed && !edge.kind.is_trust();
+    // Escalations are always named: they are the edges a reader must not take for plain access.
+    let plain_permission = edge.status == EdgeStatus::Allowed
+        && !edge.kind.is_trust()
+        && edge.kind != EdgeKind::Escalates;
     if style.line != Line::Structure && (label_all || !plain_permission) {
         let mut label = edge.kind.as_str().to_owned();
         if let Some(summary) = action_summary(&edge.actions) {
@@ -533,6 +536,12 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
         let _ = write!(attributes, ", label={}", quote(&label));
     }
     let _ = write!(attributes, ", tooltip={}", quote(&tooltip));
+    // An escalation runs back up the drawing (a principal into a container, whose roles sit
+    // below it): ranking by it would make cycles through clusters, which Graphviz cannot lay
+    // out.
+    if edge.kind == EdgeKind::Escalates {
+        attributes.push_str(", constraint=false");
+    }
     attributes
 }
 

@@ -20,7 +20,7 @@ use std::io::{self, Write as _};
 use petgraph::graph::NodeIndex;
 
 use super::{Group, Layout, Line, account_title, box_title, display_label, subtitle};
-use crate::graph::{AccessGraph, Edge, EdgeStatus, Node, NodeKind};
+use crate::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::Diagnostic;
 
 /// Mermaid's default `maxEdges`: a diagram with more edges fails to parse.
@@ -155,7 +155,12 @@ fn edge_label(edge: &Edge, label_all: bool) -> Option<String> {
     if Line::of(edge) == Line::Structure {
         return None;
     }
-    if !label_all && edge.status == EdgeStatus::Allowed && !edge.kind.is_trust() {
+    // Escalations are always named: they are the edges a reader must not take for plain access.
+    if !label_all
+        && edge.status == EdgeStatus::Allowed
+        && !edge.kind.is_trust()
+        && edge.kind != EdgeKind::Escalates
+    {
         return None;
     }
     let mut label = edge.kind.as_str().to_owned();

@@ -8,6 +8,7 @@ use petgraph::graph::DiGraph;
 
 use rayon::prelude::*;
 
+use super::escalation::Targets;
 use super::hop::Verdict;
 use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
@@ -32,6 +33,8 @@ pub struct BuildOptions {
     /// the same (the candidate indexes only skip pairs that are surely denied); this exists to
     /// check that claim, and is quadratic.
     pub exhaustive: bool,
+    /// Leave out `escalates` edges (ECS privilege escalation), and the work of finding them.
+    pub no_escalation: bool,
 }
 
 /// Builds the access graph of an inventory.
@@ -73,7 +76,41 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
         .collect();
     b.trust_edges(&prepared, &found, &outside);
     b.access_edges(options, &prepared, &found, &outside);
+    if !options.no_escalation {
+        let targets = Targets::new(&world);
+        let found = escalations(&world, &targets, &prepared);
+        b.diagnostics.extend(targets.diagnostics);
+        for (from, edges, diags) in found {
+            b.diagnostics.extend(diags);
+            for (to, verdict) in edges {
+                b.edge(from, &to, EdgeKind::Escalates, verdict);
+            }
+        }
+    }
     b.finish()
+}
+
+/// Every escalation of every prepared caller (see [`super::escalation`]), decided in parallel
+/// and listed in caller order, each caller with what its evaluations warned of.
+type Escalations<'a> = Vec<(&'a str, Vec<(String, Verdict)>, Vec<Diagnostic>)>;
+
+fn escalations<'a>(
+    world: &World<'a>,
+    targets: &Targets<'a>,
+    prepared: &BTreeMap<&'a str, Prepared<'a>>,
+) -> Escalations<'a> {
+    if targets.is_empty() {
+        return Vec::new();
+    }
+    let callers: Vec<&Prepared<'a>> = prepared.values().collect();
+    callers
+        .par_iter()
+        .map(|p| {
+            let mut diags = Vec::new();
+            let found = targets.of(world, p, &mut diags);
+            (p.id(), found, diags)
+        })
+        .collect()
 }
 
 /// What a build toward one target keeps: the target, and the roles from which it can be reached.
@@ -189,73 +226,135 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
         }
     }
     let mut prepared: BTreeMap<&str, Prepared<'_>> = BTreeMap::new();
-    while !queue.is_empty() {
-        let layer = std::mem::take(&mut queue);
-        let pairs: Vec<(&str, &model::Role)> = layer
-            .iter()
-            .filter_map(|arn| world.roles.get(arn).map(|r| (*arn, *r)))
-            .flat_map(|(arn, role)| trusts.callers_of(arn).map(move |c| (c, role)))
-            .collect();
-        let callers: BTreeSet<&str> = pairs.iter().map(|(c, _)| *c).collect();
-        let fresh: Vec<Caller<'_>> = callers
-            .into_iter()
-            .filter(|c| !prepared.contains_key(c))
-            .filter_map(|c| match (world.roles.get(c), world.users.get(c)) {
-                (Some(r), _) => Some(Caller::Role(r)),
-                (None, Some(u)) => Some(Caller::User(u)),
-                _ => None,
-            })
-            .collect();
-        let made: Vec<Prepared<'_>> = fresh.par_iter().map(|c| world.prepare(*c)).collect();
-        for p in made {
-            b.diagnostics.extend(p.diagnostics.iter().cloned());
-            prepared.insert(p.id(), p);
-        }
-        let verdicts: Vec<(Verdict, Vec<Diagnostic>)> = pairs
-            .par_iter()
-            .map(|(caller, role)| {
-                let mut diags = Vec::new();
-                let verdict = match prepared.get(caller) {
-                    Some(p) => world.assume(p, role, &mut diags),
-                    None => Verdict::denied(String::new(), None, String::new()),
-                };
-                (verdict, diags)
-            })
-            .collect();
-        for ((caller, role), (verdict, diags)) in pairs.into_iter().zip(verdicts) {
+    // Escalations are found forward, for every caller (as in the full build), and joined where
+    // they end at a role or container already known to reach the target.
+    let mut into: BTreeMap<String, Vec<(&str, Verdict)>> = BTreeMap::new();
+    if !options.no_escalation {
+        let targets = Targets::new(&world);
+        b.diagnostics.extend(targets.diagnostics.iter().cloned());
+        let all: BTreeMap<&str, Prepared<'_>> = if targets.is_empty() {
+            BTreeMap::new()
+        } else {
+            callers
+                .par_iter()
+                .map(|c| (c.id(), world.prepare(*c)))
+                .collect()
+        };
+        for (from, edges, diags) in escalations(&world, &targets, &all) {
             b.diagnostics.extend(diags);
-            if verdict.status == EdgeStatus::Denied {
-                continue;
-            }
-            b.edge(caller, &role.arn, EdgeKind::Assumes, verdict);
-            if world.roles.contains_key(caller) && roles.insert(caller.to_string()) {
-                queue.push(caller);
-            }
-        }
-        for arn in layer {
-            let Some(role) = world.roles.get(arn) else {
-                continue;
-            };
-            for service in trusts.services_of(arn) {
-                b.service_edge(service, role);
-            }
-            for o in trusted_by_outsiders.get(arn).into_iter().flatten() {
-                let p = outside
-                    .entry(o.id())
-                    .or_insert_with(|| world.prepare(Caller::Outside(o)));
-                let mut diags = Vec::new();
-                let verdict = world.assume(p, role, &mut diags);
-                b.diagnostics.extend(diags);
-                b.outside_edge(o, arn, EdgeKind::Assumes, verdict);
+            for (to, verdict) in edges {
+                into.entry(to).or_default().push((from, verdict));
             }
         }
     }
-    // The containers: task roles among those reached, and references to the target.
-    b.focus = Some(Focus {
-        target: target.to_string(),
-        roles,
-    });
-    b.ecs();
+    // Until no new role appears: roles backwards through trusts and escalations into them, then
+    // the containers that reach the target and the escalations into those.
+    loop {
+        while !queue.is_empty() {
+            let layer = std::mem::take(&mut queue);
+            let pairs: Vec<(&str, &model::Role)> = layer
+                .iter()
+                .filter_map(|arn| world.roles.get(arn).map(|r| (*arn, *r)))
+                .flat_map(|(arn, role)| trusts.callers_of(arn).map(move |c| (c, role)))
+                .collect();
+            let callers: BTreeSet<&str> = pairs.iter().map(|(c, _)| *c).collect();
+            let fresh: Vec<Caller<'_>> = callers
+                .into_iter()
+                .filter(|c| !prepared.contains_key(c))
+                .filter_map(|c| match (world.roles.get(c), world.users.get(c)) {
+                    (Some(r), _) => Some(Caller::Role(r)),
+                    (None, Some(u)) => Some(Caller::User(u)),
+                    _ => None,
+                })
+                .collect();
+            let made: Vec<Prepared<'_>> = fresh.par_iter().map(|c| world.prepare(*c)).collect();
+            for p in made {
+                b.diagnostics.extend(p.diagnostics.iter().cloned());
+                prepared.insert(p.id(), p);
+            }
+            let verdicts: Vec<(Verdict, Vec<Diagnostic>)> = pairs
+                .par_iter()
+                .map(|(caller, role)| {
+                    let mut diags = Vec::new();
+                    let verdict = match prepared.get(caller) {
+                        Some(p) => world.assume(p, role, &mut diags),
+                        None => Verdict::denied(String::new(), None, String::new()),
+                    };
+                    (verdict, diags)
+                })
+                .collect();
+            for ((caller, role), (verdict, diags)) in pairs.into_iter().zip(verdicts) {
+                b.diagnostics.extend(diags);
+                if verdict.status == EdgeStatus::Denied {
+                    continue;
+                }
+                b.edge(caller, &role.arn, EdgeKind::Assumes, verdict);
+                if world.roles.contains_key(caller) && roles.insert(caller.to_string()) {
+                    queue.push(caller);
+                }
+            }
+            for arn in layer {
+                let Some(role) = world.roles.get(arn) else {
+                    continue;
+                };
+                for service in trusts.services_of(arn) {
+                    b.service_edge(service, role);
+                }
+                for o in trusted_by_outsiders.get(arn).into_iter().flatten() {
+                    let p = outside
+                        .entry(o.id())
+                        .or_insert_with(|| world.prepare(Caller::Outside(o)));
+                    let mut diags = Vec::new();
+                    let verdict = world.assume(p, role, &mut diags);
+                    b.diagnostics.extend(diags);
+                    b.outside_edge(o, arn, EdgeKind::Assumes, verdict);
+                }
+            }
+        }
+        for arn in roles.clone() {
+            for (from, verdict) in into.get(arn.as_str()).into_iter().flatten() {
+                b.edge(from, &arn, EdgeKind::Escalates, verdict.clone());
+                if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
+                    queue.push(*from);
+                }
+            }
+        }
+        // The containers: task roles among those reached, and references to the target.
+        b.focus = Some(Focus {
+            target: target.to_string(),
+            roles: roles.clone(),
+        });
+        b.ecs();
+        let containers: BTreeSet<Arc<str>> = b
+            .edges
+            .iter()
+            .filter(|((from, _, kind), edge)| {
+                edge.status != EdgeStatus::Denied
+                    && matches!(
+                        kind,
+                        EdgeKind::TaskRole
+                            | EdgeKind::InstanceRole
+                            | EdgeKind::Injects
+                            | EdgeKind::Pulls
+                    )
+                    && b.nodes
+                        .get(&**from)
+                        .is_some_and(|n| n.kind == NodeKind::Container)
+            })
+            .map(|((from, _, _), _)| from.clone())
+            .collect();
+        for c in containers {
+            for (from, verdict) in into.get(&*c).into_iter().flatten() {
+                b.edge(from, &c, EdgeKind::Escalates, verdict.clone());
+                if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
+                    queue.push(*from);
+                }
+            }
+        }
+        if queue.is_empty() {
+            break;
+        }
+    }
     b.finish()
 }
 
@@ -1033,7 +1132,7 @@ impl<'a> Builder<'_, 'a> {
 ///
 /// KMS keys must always be allowed by their key policy, so a key whose policy is known qualifies
 /// only when that policy could name the caller.
-fn candidates<'d>(
+pub(super) fn candidates<'d>(
     id: &str,
     documents: impl Iterator<Item = &'d model::PolicyDocument> + Clone,
     resources: &[ResourceInfo<'_>],

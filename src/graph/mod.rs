@@ -17,6 +17,7 @@ pub mod attributes;
 mod build;
 pub mod context;
 mod ecs;
+mod escalation;
 pub mod hop;
 pub mod index;
 pub mod kinds;
@@ -191,11 +192,30 @@ pub enum EdgeKind {
     /// Task plane: container → the role of the EC2 container instance its task may run on,
     /// whose credentials the instance metadata service hands out (R4.1). Never for Fargate.
     InstanceRole,
+    /// Privilege escalation: principal → role or container, when the principal can make ECS run
+    /// code of its choosing as that role or in that container's place (R4.6): passing the role
+    /// to a task it starts, running a task definition with its own command, ECS Exec, or
+    /// pushing an image the container pulls.
+    Escalates,
 }
 
 impl EdgeKind {
+    /// Every kind, in order.
+    pub const ALL: [EdgeKind; 10] = [
+        EdgeKind::Runs,
+        EdgeKind::Defines,
+        EdgeKind::TaskRole,
+        EdgeKind::ExecutionRole,
+        EdgeKind::Assumes,
+        EdgeKind::Accesses,
+        EdgeKind::Injects,
+        EdgeKind::Pulls,
+        EdgeKind::InstanceRole,
+        EdgeKind::Escalates,
+    ];
+
     /// The contract name: `runs`, `defines`, `task-role`, `execution-role`, `assumes`,
-    /// `accesses`, `injects`, `pulls`, `instance-role`.
+    /// `accesses`, `injects`, `pulls`, `instance-role`, `escalates`.
     pub fn as_str(self) -> &'static str {
         match self {
             EdgeKind::Runs => "runs",
@@ -207,6 +227,7 @@ impl EdgeKind {
             EdgeKind::Injects => "injects",
             EdgeKind::Pulls => "pulls",
             EdgeKind::InstanceRole => "instance-role",
+            EdgeKind::Escalates => "escalates",
         }
     }
 
@@ -220,6 +241,7 @@ impl EdgeKind {
                 | EdgeKind::Injects
                 | EdgeKind::Pulls
                 | EdgeKind::InstanceRole
+                | EdgeKind::Escalates
         )
     }
 

@@ -308,6 +308,8 @@ pub struct Service {
     pub launch_type: Option<String>,
     /// The capacity providers of its strategy, if it has one.
     pub capacity_providers: Vec<String>,
+    /// Whether ECS Exec is turned on for its tasks; `None` when not collected.
+    pub enable_execute_command: Option<bool>,
 }
 
 /// An ECS task definition revision.
@@ -383,6 +385,8 @@ pub struct Task {
     pub launch_type: Option<String>,
     /// The container instance it runs on (EC2 launch type).
     pub container_instance_arn: Option<String>,
+    /// Whether ECS Exec is turned on for it; `None` when not collected.
+    pub enable_execute_command: Option<bool>,
 }
 
 /// A Secrets Manager secret.
@@ -450,6 +454,8 @@ pub struct EcrRepository {
     pub name: String,
     /// The repository URI, `<acct>.dkr.ecr.<region>.amazonaws.com/<name>`.
     pub uri: Option<String>,
+    /// `MUTABLE`, `IMMUTABLE`, or either `…_WITH_EXCLUSION`; `None` when not collected.
+    pub image_tag_mutability: Option<String>,
     /// The repository policy.
     pub policy: Option<PolicyDocument>,
     /// Tags, when collected.

@@ -144,6 +144,7 @@ enum EdgeKindDoc {
     Injects,
     Pulls,
     InstanceRole,
+    Escalates,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +212,7 @@ impl From<EdgeKindDoc> for EdgeKind {
             EdgeKindDoc::Injects => EdgeKind::Injects,
             EdgeKindDoc::Pulls => EdgeKind::Pulls,
             EdgeKindDoc::InstanceRole => EdgeKind::InstanceRole,
+            EdgeKindDoc::Escalates => EdgeKind::Escalates,
         }
     }
 }

@@ -18,11 +18,12 @@ const NAME: &str = "three-account-org";
 const FOCUS: &str = "arn:aws:ecs:us-east-1:111111111111:service/prod/payments-worker";
 const STALE: &str = "is stale: run `bash output/regenerate.sh` and commit the result";
 
+fn example_inventory() -> rolechain::model::Inventory {
+    collect::load_file(&support::root().join(format!("examples/{NAME}/snapshot.json"))).unwrap()
+}
+
 fn example_graph() -> AccessGraph {
-    let inventory =
-        collect::load_file(&support::root().join(format!("examples/{NAME}/snapshot.json")))
-            .unwrap();
-    graph::build(&inventory, &BuildOptions::default())
+    graph::build(&example_inventory(), &BuildOptions::default())
 }
 
 fn output(file: &str) -> String {
@@ -41,6 +42,9 @@ fn example_outputs_are_fresh() {
     let g = example_graph();
     let focus = analysis::focus(&g, analysis::lookup(&g, FOCUS).unwrap(), None);
     let reach = analysis::reach(&g, &analysis::containers(&g), None, None);
+    // What `reach --format json` writes: the paths of every container, and the references that
+    // fail.
+    let blocked = analysis::blocked_references(&example_inventory(), None, None);
     let expected = [
         (format!("{NAME}.dot"), exported(&g, GraphFormat::Dot).0),
         (format!("{NAME}.mmd"), exported(&g, GraphFormat::Mermaid).0),
@@ -54,7 +58,7 @@ fn example_outputs_are_fresh() {
         ),
         (
             format!("{NAME}.reach.json"),
-            written(|out| export::write_paths_json(&reach, out)),
+            written(|out| export::write_paths_blocked_json(&reach, &blocked, out)),
         ),
     ];
     for (file, text) in &expected {

@@ -217,6 +217,7 @@ impl Gen<'_> {
                 repository_name: Some(name),
                 policy_text,
                 tags: None,
+                image_tag_mutability: None,
             });
         }
         summary.repositories += repos.len();

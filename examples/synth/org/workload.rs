@@ -253,6 +253,7 @@ impl Gen<'_> {
                 task_definition: Some(td_arn.clone()),
                 launch_type: Some(launch.to_string()),
                 capacity_provider_strategy: Vec::new(),
+                enable_execute_command: None,
             });
             let containers = self.containers(a, svc, &layout, summary);
             summary.containers += containers.len();
@@ -284,6 +285,7 @@ impl Gen<'_> {
                 launch_type: Some(launch.to_string()),
                 container_instance_arn: None,
                 overrides: None,
+                enable_execute_command: None,
             });
         }
         summary.services += services.len();

@@ -818,6 +818,7 @@ async fn services(
                 cluster_arn: s.cluster_arn().map(str::to_string),
                 task_definition: s.task_definition().map(str::to_string),
                 launch_type: s.launch_type().map(|l| l.as_str().to_string()),
+                enable_execute_command: Some(s.enable_execute_command()),
             });
         }
     }
@@ -868,6 +869,7 @@ async fn tasks(
                     task_role_arn: o.task_role_arn().map(str::to_string),
                     execution_role_arn: o.execution_role_arn().map(str::to_string),
                 }),
+                enable_execute_command: Some(t.enable_execute_command()),
             });
         }
     }
@@ -1217,6 +1219,7 @@ pub(super) async fn repositories(
                 repository_arn: arn,
                 repository_name: Some(name),
                 repository_uri: r.repository_uri().map(str::to_string),
+                image_tag_mutability: r.image_tag_mutability().map(|m| m.as_str().to_string()),
                 policy_text: policy,
             }
         })

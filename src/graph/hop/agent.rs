@@ -254,6 +254,7 @@ impl<'a> World<'a> {
                     aws_managed_key: false,
                     bucket: None,
                     acl: None,
+                    repository: None,
                 });
                 let secret_arn = if secret_id.starts_with("arn:") {
                     secret_id

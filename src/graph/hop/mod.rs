@@ -7,10 +7,12 @@
 mod access;
 mod agent;
 mod deputy;
+mod escalate;
 mod trust;
 mod verdict;
 
 pub use deputy::FOREIGN_SOURCE_ACCOUNT;
+pub use escalate::{LAUNCH_ACTIONS, PUSH_ACTIONS, RUN_ACTIONS, Technique};
 pub use verdict::{Block, Verdict, describe_blocker};
 
 use std::borrow::Cow;

@@ -122,6 +122,8 @@ pub struct ResourceInfo<'a> {
     pub aws_managed_key: bool,
     /// For S3 buckets: the bucket, for its Block Public Access settings.
     pub bucket: Option<&'a model::Bucket>,
+    /// For ECR repositories: the repository, for its tag mutability.
+    pub repository: Option<&'a model::EcrRepository>,
     /// For S3 buckets: the public grants of its ACL as Allow statements, when it has any and
     /// `IgnorePublicAcls` does not void them. They are evaluated with the bucket policy.
     pub acl: Option<Arc<PolicyDocument>>,
@@ -151,6 +153,7 @@ impl<'a> ResourceInfo<'a> {
             aws_managed_key: false,
             bucket: None,
             acl: None,
+            repository: None,
         }
     }
 

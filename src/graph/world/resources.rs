@@ -86,6 +86,7 @@ impl<'a> World<'a> {
                     let label = repo.name.clone();
                     self.add(ResourceInfo {
                         tags: repo.tags.as_ref(),
+                        repository: Some(repo),
                         ..ResourceInfo::collected(
                             NodeKind::EcrRepository,
                             &repo.arn,
@@ -368,6 +369,7 @@ impl<'a> World<'a> {
             aws_managed_key: false,
             bucket: None,
             acl: None,
+            repository: None,
         })
     }
 }

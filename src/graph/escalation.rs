@@ -1,0 +1,328 @@
+//! ECS privilege escalation: which principals can make ECS run code of their choosing as a role,
+//! or in a container's place, and so hold what it holds. The hops themselves are decided by
+//! [`super::hop`] (`escalate.rs`); this module finds what each principal could escalate to.
+//!
+//! Four ways, each needing every one of its actions to be allowed:
+//! - `pass-role`: `iam:PassRole` on a role that trusts ECS tasks, `ecs:RegisterTaskDefinition`
+//!   and a call that starts the task; or a task definition of the account run with a task-role
+//!   override. The edge ends at the role.
+//! - `run-task`: `ecs:RunTask`/`StartTask` on an existing task definition, with `iam:PassRole`
+//!   on the roles it names (ECS checks them at launch): the caller's command runs in its
+//!   containers' place. The edges end at its containers.
+//! - `execute-command`: `ecs:ExecuteCommand` on a task with ECS Exec turned on: a shell in its
+//!   containers.
+//! - `image-push`: pushing to an ECR repository that containers pull by tag (not by digest).
+//!
+//! Escalating into a container gives its task role and the values the agent injects into it,
+//! which the paths then follow.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::hop::Verdict;
+use super::index::{ResourceIndex, statement_services};
+use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, arn_account, container_id};
+use super::{EdgeStatus, NodeKind};
+use crate::model::arn::last_segment;
+use crate::model::{self, Diagnostic};
+use crate::policy::RequestResource;
+
+/// A task that ECS Exec may open a shell in: a running task, or some task of a service.
+struct ExecTarget<'a> {
+    task: RequestResource,
+    region: &'a str,
+    exec: Option<bool>,
+    place: TaskPlace<'a>,
+    what: String,
+}
+
+/// What principals could escalate to, indexed once per build.
+pub(super) struct Targets<'a> {
+    /// account → (region, partition) where it has ECS data.
+    regions: BTreeMap<&'a str, BTreeSet<(&'a str, &'a str)>>,
+    /// (account, region) → roles ECS may assume for a task there, with that trust's verdict.
+    ecs_roles: BTreeMap<(&'a str, &'a str), Vec<(&'a str, Verdict)>>,
+    /// account → its task definitions.
+    definitions: BTreeMap<&'a str, Vec<TaskPlace<'a>>>,
+    /// account → tasks ECS Exec may serve.
+    exec: BTreeMap<&'a str, Vec<ExecTarget<'a>>>,
+    /// Repositories that containers pull by tag, and (at the same position) those containers.
+    repositories: Vec<ResourceInfo<'a>>,
+    pulled_by: Vec<Vec<String>>,
+    index: ResourceIndex,
+    /// What indexing noticed (trust evaluation).
+    pub(super) diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Targets<'a> {
+    pub(super) fn new(world: &World<'a>) -> Targets<'a> {
+        let mut diagnostics = Vec::new();
+        let mut regions: BTreeMap<&'a str, BTreeSet<(&'a str, &'a str)>> = BTreeMap::new();
+        let mut exec: BTreeMap<&'a str, Vec<ExecTarget<'a>>> = BTreeMap::new();
+        for account in &world.inventory.accounts {
+            for (region, r) in &account.regions {
+                let Some(ecs) = &r.ecs else { continue };
+                regions
+                    .entry(&account.id)
+                    .or_default()
+                    .insert((region, &account.partition));
+                let targets = exec.entry(&account.id).or_default();
+                for task in ecs.tasks.iter().flatten() {
+                    if let Some(place) = world.task_definition(&task.task_definition_arn) {
+                        targets.push(ExecTarget {
+                            task: RequestResource::Arn(task.arn.clone()),
+                            region,
+                            exec: task.enable_execute_command,
+                            place,
+                            what: format!("task `{}`", task.arn),
+                        });
+                    }
+                }
+                for s in ecs.services.iter().flatten() {
+                    let (Some(td), Some(cluster)) = (&s.task_definition, &s.cluster_arn) else {
+                        continue;
+                    };
+                    let Some(place) = world.task_definition(td) else {
+                        continue;
+                    };
+                    targets.push(ExecTarget {
+                        task: RequestResource::Under(format!(
+                            "arn:{}:ecs:{region}:{}:task/{}/",
+                            account.partition,
+                            account.id,
+                            last_segment(cluster)
+                        )),
+                        region,
+                        exec: s.enable_execute_command,
+                        place,
+                        what: format!("the tasks of service `{}`", s.name),
+                    });
+                }
+            }
+        }
+        let mut ecs_roles: BTreeMap<(&'a str, &'a str), Vec<(&'a str, Verdict)>> = BTreeMap::new();
+        for (arn, _) in world.roles.iter() {
+            let account = arn_account(arn);
+            for &(region, partition) in regions.get(account).into_iter().flatten() {
+                let verdict = world.ecs_trust(arn, account, region, partition, &mut diagnostics);
+                if verdict.status != EdgeStatus::Denied {
+                    ecs_roles
+                        .entry((account, region))
+                        .or_default()
+                        .push((arn, verdict));
+                }
+            }
+        }
+        let mut definitions: BTreeMap<&'a str, Vec<TaskPlace<'a>>> = BTreeMap::new();
+        let mut pulled: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (arn, place) in world.task_definitions() {
+            definitions.entry(place.account).or_default().push(place);
+            for c in &place.definition.containers {
+                let Some(image) = c.image.as_deref() else {
+                    continue;
+                };
+                // An image pinned by digest does not change when a tag is pushed.
+                if image.contains('@') {
+                    continue;
+                }
+                if let Ok(Some(repo)) = super::ecs::parse_image_repository(image) {
+                    pulled
+                        .entry(repo)
+                        .or_default()
+                        .push(container_id(arn, &c.name));
+                }
+            }
+        }
+        let (repositories, pulled_by): (Vec<ResourceInfo<'a>>, Vec<Vec<String>>) = pulled
+            .into_iter()
+            .filter_map(|(repo, containers)| {
+                let info = world
+                    .resources
+                    .get(&repo)
+                    .cloned()
+                    .or_else(|| world.placeholder(&repo))?;
+                Some((info, containers))
+            })
+            .unzip();
+        Targets {
+            regions,
+            ecs_roles,
+            definitions,
+            exec,
+            index: ResourceIndex::new(&repositories),
+            repositories,
+            pulled_by,
+            diagnostics,
+        }
+    }
+
+    /// True when nothing in the snapshot could be escalated to.
+    pub(super) fn is_empty(&self) -> bool {
+        self.ecs_roles.is_empty() && self.definitions.is_empty() && self.repositories.is_empty()
+    }
+
+    /// Every escalation of one caller: the node it reaches (a role or a container) and the
+    /// verdict, with what it took in the notes. Only roles and users of the snapshot escalate:
+    /// ECS acts in the caller's own account, and a repository push needs an identity policy.
+    pub(super) fn of(
+        &self,
+        world: &World<'a>,
+        p: &Prepared<'a>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(String, Verdict)> {
+        if matches!(p.caller, Caller::Outside(_)) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        // No Allow of an identity policy names the service: no call of it can be allowed
+        // (ECS and IAM have no resource policies; ECR's GetAuthorizationToken needs one too).
+        let mut services: Option<BTreeSet<String>> = Some(BTreeSet::new());
+        for doc in p.identity_documents() {
+            for s in &doc.statements {
+                if s.effect != model::Effect::Allow {
+                    continue;
+                }
+                match (
+                    statement_services(s.action.as_ref(), s.not_action.is_some()),
+                    &mut services,
+                ) {
+                    (Some(more), Some(all)) => all.extend(more),
+                    _ => services = None,
+                }
+            }
+        }
+        let names = |svc: &str| services.as_ref().is_none_or(|s| s.contains(svc));
+        let account = p.caller.account();
+        if names("ecs") && names("iam") {
+            self.pass_role(world, p, account, diags, &mut out);
+        }
+        if names("ecs") {
+            self.run_task(world, p, account, diags, &mut out);
+            self.execute_command(world, p, account, diags, &mut out);
+        }
+        if names("ecr") {
+            self.image_push(world, p, diags, &mut out);
+        }
+        out
+    }
+
+    fn pass_role(
+        &self,
+        world: &World<'a>,
+        p: &Prepared<'a>,
+        account: &str,
+        diags: &mut Vec<Diagnostic>,
+        out: &mut Vec<(String, Verdict)>,
+    ) {
+        for &(region, partition) in self.regions.get(account).into_iter().flatten() {
+            let Some(roles) = self.ecs_roles.get(&(account, region)) else {
+                continue;
+            };
+            let mut start = world.launch_new(p, partition, region, diags);
+            if start.status == EdgeStatus::Denied {
+                // A task definition of the account, run with a task-role override.
+                for place in self.definitions.get(account).into_iter().flatten() {
+                    if place.region == region {
+                        start = start.or(world.run_existing(p, *place, None, diags));
+                    }
+                }
+            }
+            if start.status == EdgeStatus::Denied {
+                continue;
+            }
+            for (role, trust) in roles {
+                let pass = world.pass_role(p, role, region, diags);
+                if pass.status == EdgeStatus::Denied {
+                    continue;
+                }
+                let verdict = start.clone().and(pass).and(trust.clone()).note(format!(
+                    "pass-role: can start a task in {region} with `{}` as its task role",
+                    last_segment(role)
+                ));
+                out.push((role.to_string(), verdict));
+            }
+        }
+    }
+
+    fn run_task(
+        &self,
+        world: &World<'a>,
+        p: &Prepared<'a>,
+        account: &str,
+        diags: &mut Vec<Diagnostic>,
+        out: &mut Vec<(String, Verdict)>,
+    ) {
+        for place in self.definitions.get(account).into_iter().flatten() {
+            let td = place.definition;
+            let verdict = world.run_existing(p, *place, td.task_role_arn.as_deref(), diags);
+            if verdict.status == EdgeStatus::Denied {
+                continue;
+            }
+            let verdict = verdict.note(format!(
+                "run-task: can run `{}` with its own command in place of the containers'",
+                last_segment(&td.arn)
+            ));
+            for c in &td.containers {
+                out.push((container_id(&td.arn, &c.name), verdict.clone()));
+            }
+        }
+    }
+
+    fn execute_command(
+        &self,
+        world: &World<'a>,
+        p: &Prepared<'a>,
+        account: &str,
+        diags: &mut Vec<Diagnostic>,
+        out: &mut Vec<(String, Verdict)>,
+    ) {
+        for t in self.exec.get(account).into_iter().flatten() {
+            let verdict =
+                world.execute_command(p, t.task.clone(), account, t.region, t.exec, diags);
+            if verdict.status == EdgeStatus::Denied {
+                continue;
+            }
+            let verdict = verdict.note(format!(
+                "execute-command: can open a shell in {} with ECS Exec",
+                t.what
+            ));
+            for c in &t.place.definition.containers {
+                out.push((
+                    container_id(&t.place.definition.arn, &c.name),
+                    verdict.clone(),
+                ));
+            }
+        }
+    }
+
+    fn image_push(
+        &self,
+        world: &World<'a>,
+        p: &Prepared<'a>,
+        diags: &mut Vec<Diagnostic>,
+        out: &mut Vec<(String, Verdict)>,
+    ) {
+        let candidates = super::build::candidates(
+            p.id(),
+            p.identity_documents(),
+            &self.repositories,
+            &self.index,
+        );
+        for i in candidates {
+            let (repo, containers) = (&self.repositories[i], &self.pulled_by[i]);
+            if repo.kind != NodeKind::EcrRepository {
+                continue;
+            }
+            let verdict = world.push_image(p, repo, diags);
+            if verdict.status == EdgeStatus::Denied {
+                continue;
+            }
+            let verdict = verdict.note(format!(
+                "image-push: can push to `{}`, whose image these containers pull by tag; it runs at their next deployment",
+                repo.label
+            ));
+            for c in containers {
+                out.push((c.clone(), verdict.clone()));
+            }
+        }
+    }
+}
