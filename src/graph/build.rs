@@ -77,7 +77,7 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     b.trust_edges(&prepared, &found, &outside);
     b.access_edges(options, &prepared, &found, &outside);
     if !options.no_escalation {
-        let targets = Targets::new(&world);
+        let targets = Targets::new(&world, options.exhaustive);
         let found = escalations(&world, &targets, &prepared);
         b.diagnostics.extend(targets.diagnostics);
         for (from, edges, diags) in found {
@@ -230,7 +230,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
     // they end at a role or container already known to reach the target.
     let mut into: BTreeMap<String, Vec<(&str, Verdict)>> = BTreeMap::new();
     if !options.no_escalation {
-        let targets = Targets::new(&world);
+        let targets = Targets::new(&world, options.exhaustive);
         b.diagnostics.extend(targets.diagnostics.iter().cloned());
         let all: BTreeMap<&str, Prepared<'_>> = if targets.is_empty() {
             BTreeMap::new()

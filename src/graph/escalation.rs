@@ -49,12 +49,14 @@ pub(super) struct Targets<'a> {
     repositories: Vec<ResourceInfo<'a>>,
     pulled_by: Vec<Vec<String>>,
     index: ResourceIndex,
+    /// Every repository is a push candidate, as [`super::BuildOptions::exhaustive`] asks.
+    exhaustive: bool,
     /// What indexing noticed (trust evaluation).
     pub(super) diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> Targets<'a> {
-    pub(super) fn new(world: &World<'a>) -> Targets<'a> {
+    pub(super) fn new(world: &World<'a>, exhaustive: bool) -> Targets<'a> {
         let mut diagnostics = Vec::new();
         let mut regions: BTreeMap<&'a str, BTreeSet<(&'a str, &'a str)>> = BTreeMap::new();
         let mut exec: BTreeMap<&'a str, Vec<ExecTarget<'a>>> = BTreeMap::new();
@@ -149,6 +151,7 @@ impl<'a> Targets<'a> {
             definitions,
             exec,
             index: ResourceIndex::new(&repositories),
+            exhaustive,
             repositories,
             pulled_by,
             diagnostics,
@@ -301,12 +304,16 @@ impl<'a> Targets<'a> {
         diags: &mut Vec<Diagnostic>,
         out: &mut Vec<(String, Verdict)>,
     ) {
-        let candidates = super::build::candidates(
-            p.id(),
-            p.identity_documents(),
-            &self.repositories,
-            &self.index,
-        );
+        let candidates = if self.exhaustive {
+            (0..self.repositories.len()).collect()
+        } else {
+            super::build::candidates(
+                p.id(),
+                p.identity_documents(),
+                &self.repositories,
+                &self.index,
+            )
+        };
         for i in candidates {
             let (repo, containers) = (&self.repositories[i], &self.pulled_by[i]);
             if repo.kind != NodeKind::EcrRepository {

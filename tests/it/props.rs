@@ -202,6 +202,19 @@ fn random_org() -> impl Strategy<Value = serde_json::Value> {
         json!("*"),
         json!("sts:AssumeRole"),
         json!(["secretsmanager:GetSecretValue", "kms:Decrypt"]),
+        // ECS privilege escalation (R4.6).
+        json!(["iam:PassRole", "ecs:RegisterTaskDefinition", "ecs:RunTask"]),
+        json!(["iam:PassRole", "ecs:RunTask"]),
+        json!("ecs:*"),
+        json!("ecs:ExecuteCommand"),
+        json!([
+            "ecr:GetAuthorizationToken",
+            "ecr:PutImage",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:BatchCheckLayerAvailability"
+        ]),
     ];
     let resources = vec![
         json!("*"),
@@ -294,7 +307,27 @@ fn random_org() -> impl Strategy<Value = serde_json::Value> {
                         "kms_keys": [{"KeyMetadata": {"KeyId": format!("k-{acct}"), "Arn": key(acct), "KeyManager": "CUSTOMER"}, "Policy": key_policy}],
                         "ssm_parameters": [{"Name": "/app/db", "Type": "SecureString", "KeyId": key(acct)}],
                         "log_groups": [{"logGroupName": "/ecs/web", "arn": format!("arn:aws:logs:us-east-1:{acct}:log-group:/ecs/web:*")}],
-                        "ecr_repositories": [{"repositoryArn": format!("arn:aws:ecr:us-east-1:{acct}:repository/web"), "repositoryName": "web"}]
+                        "ecr_repositories": [{"repositoryArn": format!("arn:aws:ecr:us-east-1:{acct}:repository/web"), "repositoryName": "web"}],
+                        // A service whose tasks inject a secret and pull from account B's
+                        // repository: what escalation can reach (R4.6).
+                        "ecs": {
+                            "clusters": [{"clusterArn": format!("arn:aws:ecs:us-east-1:{acct}:cluster/main"), "clusterName": "main"}],
+                            "services": [{
+                                "serviceArn": format!("arn:aws:ecs:us-east-1:{acct}:service/main/web"), "serviceName": "web",
+                                "clusterArn": format!("arn:aws:ecs:us-east-1:{acct}:cluster/main"),
+                                "taskDefinition": format!("arn:aws:ecs:us-east-1:{acct}:task-definition/web:1"),
+                                "launchType": "FARGATE", "enableExecuteCommand": true
+                            }],
+                            "task_definitions": [{
+                                "taskDefinitionArn": format!("arn:aws:ecs:us-east-1:{acct}:task-definition/web:1"),
+                                "family": "web", "revision": 1,
+                                "taskRoleArn": role_arn(acct, first), "executionRoleArn": role_arn(acct, first + 1),
+                                "containerDefinitions": [{
+                                    "name": "app", "image": format!("{B}.dkr.ecr.us-east-1.amazonaws.com/web:latest"),
+                                    "secrets": [{"name": "S", "valueFrom": secret(acct, 1)}]
+                                }]
+                            }]
+                        }
                     }},
                     "s3_buckets": [{"Name": if acct == A { "bucket-a" } else { "bucket-b" }, "Region": "us-east-1", "Policy": bucket_policy}]
                 })
