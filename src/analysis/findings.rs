@@ -105,11 +105,13 @@ pub enum Code {
     ExposureExternalAccount,
     /// A resource that any principal of an organization outside the snapshot reaches.
     ExposureOrganization,
+    /// A principal can make ECS run its code as a role or in a container's place (R4.6).
+    EcsPrivilegeEscalation,
 }
 
 impl Code {
     /// Every code, in documentation order.
-    pub const ALL: [Code; 15] = [
+    pub const ALL: [Code; 16] = [
         Code::LaunchSecretUnreadable,
         Code::LaunchSecretNotFound,
         Code::LaunchImageUnpullable,
@@ -125,6 +127,7 @@ impl Code {
         Code::ExposureFederated,
         Code::ExposureExternalAccount,
         Code::ExposureOrganization,
+        Code::EcsPrivilegeEscalation,
     ];
 
     /// The stable kebab-case code.
@@ -145,6 +148,7 @@ impl Code {
             Code::ExposureFederated => "exposure-federated",
             Code::ExposureExternalAccount => "exposure-external-account",
             Code::ExposureOrganization => "exposure-organization",
+            Code::EcsPrivilegeEscalation => "ecs-privilege-escalation",
         }
     }
 
@@ -156,7 +160,8 @@ impl Code {
             | Code::LaunchSecretNotFound
             | Code::LaunchImageUnpullable
             | Code::TrustEcsTasksRefused
-            | Code::ExposureFederated => Severity::High,
+            | Code::ExposureFederated
+            | Code::EcsPrivilegeEscalation => Severity::High,
             Code::TrustEcsTasksNoSourceCondition
             | Code::TrustCrossAccountUnconstrained
             | Code::ExecutionRoleBroadSecretRead
@@ -211,6 +216,9 @@ impl Code {
             }
             Code::ExposureOrganization => {
                 "any principal of an organization outside the snapshot reaches the resource"
+            }
+            Code::EcsPrivilegeEscalation => {
+                "the principal can make ECS run its code as a role or in a container's place: pass the role to a task it starts, run a task definition with its own command, open ECS Exec, or push an image the container pulls"
             }
         }
     }
@@ -314,6 +322,7 @@ pub fn findings(inventory: &Inventory, graph: &AccessGraph) -> Findings {
     both_planes(graph, &mut out);
     cross_account_paths(graph, &mut out);
     exposure(graph, &mut out);
+    escalations(graph, &mut out);
     let mut out: Vec<Finding> = out
         .into_iter()
         .map(|d| Finding {
@@ -581,6 +590,38 @@ fn cross_account_trusts(world: &World<'_>, g: &AccessGraph, out: &mut Vec<Draft>
         }
         out.push(Draft {
             code: Code::TrustCrossAccountUnconstrained,
+            subject,
+            nodes,
+            paths,
+            blocked: None,
+        });
+    }
+}
+
+/// Principals with `escalates` edges, one finding each, with every escalation as its proof.
+fn escalations(g: &AccessGraph, out: &mut Vec<Draft>) {
+    let mut by_principal: BTreeMap<NodeIndex, Vec<Path>> = BTreeMap::new();
+    for e in g.graph.edge_references() {
+        let edge = e.weight();
+        if edge.kind != EdgeKind::Escalates || edge.status == EdgeStatus::Denied {
+            continue;
+        }
+        by_principal.entry(e.source()).or_default().push(edge_path(
+            g,
+            e.source(),
+            e.target(),
+            edge,
+        ));
+    }
+    for (principal, mut paths) in by_principal {
+        paths.sort_by(|a, b| a.target.cmp(&b.target));
+        let subject = g.graph[principal].id.clone();
+        let mut nodes = vec![subject.clone()];
+        for p in &paths {
+            push_unique(&mut nodes, &p.target);
+        }
+        out.push(Draft {
+            code: Code::EcsPrivilegeEscalation,
             subject,
             nodes,
             paths,
