@@ -107,7 +107,8 @@ impl<'a> World<'a> {
         }
     }
 
-    /// The first of `actions` that holds, or the last denial.
+    /// The first of `actions` that is allowed outright, with its proof alone; else the
+    /// conditional ones joined, or the denial.
     fn any_of(
         &self,
         caller: &Prepared<'a>,
@@ -119,6 +120,9 @@ impl<'a> World<'a> {
         let mut result: Option<Verdict> = None;
         for action in actions {
             let v = self.own_call(caller, action, resource(action), region, &[], diags);
+            if v.status == EdgeStatus::Allowed {
+                return v;
+            }
             result = Some(match result {
                 None => v,
                 Some(prev) => prev.or(v),
