@@ -930,13 +930,18 @@ const MERMAID_INIT_JS: &str = r#"// Written by `rolechain report`. MkDocs writes
     if (typeof mermaid === "undefined") {
       return;
     }
-    // Drawn at their own size (the page scrolls sideways), not shrunk to the column's width.
-    mermaid.initialize({
-      startOnLoad: false,
-      securityLevel: "strict",
-      flowchart: { useMaxWidth: false },
+    mermaid.initialize({ startOnLoad: false, securityLevel: "strict" });
+    mermaid.run({ querySelector: "pre.mermaid" }).then(function () {
+      // A diagram shrunk to the column's width below 60% of its size has unreadable text:
+      // draw it at 60% and let the block scroll sideways.
+      document.querySelectorAll("pre.mermaid > svg").forEach(function (svg) {
+        var natural = svg.viewBox && svg.viewBox.baseVal ? svg.viewBox.baseVal.width : 0;
+        if (natural * 0.6 > svg.parentNode.clientWidth) {
+          svg.style.maxWidth = "none";
+          svg.style.width = Math.round(natural * 0.6) + "px";
+        }
+      });
     });
-    mermaid.run({ querySelector: "pre.mermaid" });
   }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
