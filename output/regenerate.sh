@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the bundled example's diagrams and JSON in output/, and the Mermaid diagram in
-# README.md, from examples/three-account-org/snapshot.json. A test fails when they are stale.
+# Regenerates the bundled example's diagrams and JSON in output/, its report in output/report/,
+# and the Mermaid diagram in README.md, from examples/three-account-org/snapshot.json. A test
+# fails when they are stale.
 #
 # Usage: bash output/regenerate.sh        (needs Graphviz: bash tools/install.sh)
 set -euo pipefail
@@ -8,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 cargo build --quiet
-bin="$root/target/debug/rolechain"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/rolechain"
 snapshot=examples/three-account-org/snapshot.json
 name=three-account-org
 focus=arn:aws:ecs:us-east-1:111111111111:service/prod/payments-worker
@@ -19,6 +20,7 @@ focus=arn:aws:ecs:us-east-1:111111111111:service/prod/payments-worker
 "$bin" -q graph --snapshot "$snapshot" --format mermaid --focus "$focus" -o "output/$name.payments-worker.mmd"
 "$bin" -q reach --snapshot "$snapshot" --format json > "output/$name.reach.json.tmp"
 mv "output/$name.reach.json.tmp" "output/$name.reach.json"
+"$bin" -q report --snapshot "$snapshot" -o output/report
 dot -Tsvg "output/$name.dot" -o "output/$name.svg.tmp"
 mv "output/$name.svg.tmp" "output/$name.svg"
 
@@ -36,4 +38,4 @@ for marker, file in [("example-mermaid", f"output/{name}.payments-worker.mmd"), 
     text = f"{before}{start}\n```mermaid\n{diagram}```\n{end}{after}"
 readme.write_text(text)
 PY
-echo "regenerated output/$name.{dot,mmd,svg,graph.json,reach.json} and the README diagram"
+echo "regenerated output/$name.{dot,mmd,svg,graph.json,reach.json}, output/report/ and the README diagram"

@@ -7,6 +7,7 @@
 # - the graph-database checkers' Python environment (falkordblite, networkx), by
 #   tools/graphdb/install.sh.
 # - the SARIF checker's Python environment (jsonschema), by tools/sarif/install.sh.
+# - the report checker's Python environment (MkDocs), by tools/report/install.sh.
 # - with --moto, only moto's server (PyPI `moto[server]`, pinned), for the collector's tests.
 #
 # Usage: bash tools/install.sh [--render | --moto]
@@ -63,3 +64,4 @@ fi
 
 bash "$here/graphdb/install.sh"
 bash "$here/sarif/install.sh"
+bash "$here/report/install.sh"

@@ -12,9 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use petgraph::graph::NodeIndex;
-
-use super::search::{Plane, is_source, reach};
+use super::search::{Plane, reach, sources};
 use super::{Finding, Hop, Path, findings};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::Inventory;
@@ -123,12 +121,7 @@ type Key = (String, String, Plane);
 
 /// Every path of `g` from every source, by (source, target, plane).
 fn all_paths(g: &AccessGraph) -> BTreeMap<Key, Path> {
-    let sources: Vec<NodeIndex> = g
-        .graph
-        .node_indices()
-        .filter(|&n| is_source(g.graph[n].kind))
-        .collect();
-    reach(g, &sources, None, None)
+    reach(g, &sources(g), None, None)
         .into_iter()
         .map(|p| ((p.source.clone(), p.target.clone(), Plane::of(&p)), p))
         .collect()

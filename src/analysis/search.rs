@@ -582,6 +582,17 @@ pub fn resolve_sources(g: &AccessGraph, id: &str) -> Result<Vec<NodeIndex>, Quer
     Ok(out.into_iter().collect())
 }
 
+/// Every node of the graph that can start a path, in id order: containers, roles, users,
+/// service principals, accounts named by policies, and the sources outside the snapshot.
+/// [`reach`] from all of them gives every path of the graph, which is how `diff` and the
+/// report's who-can table answer for every resource at once.
+pub fn sources(g: &AccessGraph) -> Vec<NodeIndex> {
+    g.graph
+        .node_indices()
+        .filter(|&n| is_source(g.graph[n].kind))
+        .collect()
+}
+
 /// Every container of the graph, in id order.
 pub fn containers(g: &AccessGraph) -> Vec<NodeIndex> {
     g.graph

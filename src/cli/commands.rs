@@ -107,6 +107,13 @@ pub enum Settings {
         /// The output format.
         format: DecisionFormat,
     },
+    /// `report`, whose output directory has been checked.
+    Report {
+        /// Where the inventory comes from, and how to analyse it.
+        input: Analysis,
+        /// The directory to write.
+        output: PathBuf,
+    },
     /// `collect`, whose `-o` target has been checked.
     Collect(CollectArgs),
     /// `merge`, whose `-o` target has been checked.
@@ -228,6 +235,15 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
             unknown_as_conditional: args.unknown_as_conditional,
             format: args.format,
         },
+        Command::Report(args) => {
+            // A report is complete: no depth limit.
+            let input = input_settings(args.input, None)?;
+            output::check_directory(&args.output, export::report::MARKER)?;
+            Settings::Report {
+                input,
+                output: args.output,
+            }
+        }
         Command::Collect(args) => {
             check_output(args.output.as_deref())?;
             Settings::Collect(args)
@@ -489,6 +505,25 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 }
                 DecisionFormat::Json => export::write_decision_json(&decision, out),
             })?;
+        }
+        Settings::Report { input, output: dir } => {
+            let (inventory, g) = load(&input, None, printer)?;
+            let report = export::report::Report::new(&inventory, &g);
+            // The build has warned about what it noticed; only what is new is said.
+            let new: Vec<_> = report
+                .findings()
+                .diagnostics
+                .iter()
+                .filter(|d| !g.diagnostics.contains(d))
+                .cloned()
+                .collect();
+            printer.diagnostics(&new);
+            let pages = export::report::pages(&report)?;
+            let files: Vec<(&str, &[u8])> = pages
+                .iter()
+                .map(|p| (p.path.as_str(), p.bytes.as_slice()))
+                .collect();
+            output::directory(&dir, export::report::MARKER, &files)?;
         }
         Settings::Collect(args) => return super::collect::collect(args, printer),
         Settings::Merge(args) => return super::collect::merge(args, printer),

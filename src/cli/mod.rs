@@ -186,6 +186,10 @@ enum Command {
     /// responsible) and the findings new and resolved; with --fail-on-new-paths, exits 1 when a
     /// path is gained.
     Diff(DiffArgs),
+    /// Write a documentation site in Markdown into a directory: an index, a page per account
+    /// and per ECS service with Mermaid diagrams, a who-can table and the findings, with a
+    /// mkdocs.yml that builds it without plugins.
+    Report(ReportArgs),
     /// Read accounts through the AWS API and write a snapshot (rolechain.snapshot/v1).
     Collect(CollectArgs),
     /// Join snapshots collected separately (for example one per account) into one.
@@ -368,6 +372,16 @@ struct FindingsArgs {
     /// Write to this file instead of stdout (atomically).
     #[arg(short, long, value_name = "FILE", help_heading = ANALYSIS)]
     output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The directory to write: created, or replaced when it is empty or holds an earlier report
+    /// (a `.rolechain-report` file); the new report is built beside it and renamed into place.
+    #[arg(short, long, value_name = "DIR", help_heading = ANALYSIS)]
+    output: PathBuf,
 }
 
 #[derive(Debug, Args)]

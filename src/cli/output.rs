@@ -293,3 +293,138 @@ fn set_mode(f: &File, mode: Option<u32>) -> io::Result<()> {
 fn set_mode(_f: &File, _mode: Option<u32>) -> io::Result<()> {
     Ok(())
 }
+
+/// What a directory path names now, for writing a directory of files there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DirectoryTarget {
+    /// Nothing: the directory is created.
+    New,
+    /// An empty directory, replaced.
+    Empty,
+    /// A directory holding an earlier output (its marker file), replaced.
+    Earlier,
+}
+
+/// Decides what writing a directory at `dir` means, without changing anything: a new path in an
+/// existing directory, an empty directory, or one that holds `marker` at its root; anything
+/// else is an error that names `dir`.
+fn resolve_directory(dir: &Path, marker: &str) -> anyhow::Result<DirectoryTarget> {
+    let shown = dir.display();
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            bail!("writing `{shown}`: it is a symbolic link; expected a directory")
+        }
+        Ok(meta) if meta.is_dir() => {
+            if dir.join(marker).is_file() {
+                return Ok(DirectoryTarget::Earlier);
+            }
+            let mut entries =
+                std::fs::read_dir(dir).with_context(|| format!("writing `{shown}`"))?;
+            if entries.next().is_none() {
+                Ok(DirectoryTarget::Empty)
+            } else {
+                bail!(
+                    "writing `{shown}`: the directory is not empty and holds no earlier report \
+                     (no `{marker}`); give a new or empty directory"
+                )
+            }
+        }
+        Ok(_) => bail!("writing `{shown}`: it is not a directory"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let parent = directory_of(dir);
+            match std::fs::metadata(parent) {
+                Ok(meta) if meta.is_dir() => Ok(DirectoryTarget::New),
+                Ok(_) => bail!(
+                    "writing `{shown}`: `{}` is not a directory",
+                    parent.display()
+                ),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => bail!(
+                    "writing `{shown}`: the directory `{}` does not exist",
+                    parent.display()
+                ),
+                Err(e) => Err(e).with_context(|| format!("writing `{shown}`")),
+            }
+        }
+        Err(e) => Err(e).with_context(|| format!("writing `{shown}`")),
+    }
+}
+
+/// Checks that a directory of files can be written at `dir` before any work is done (see
+/// [`directory`]).
+///
+/// # Errors
+/// The errors [`directory`] would report for what `dir` names now.
+pub fn check_directory(dir: &Path, marker: &str) -> anyhow::Result<()> {
+    resolve_directory(dir, marker).map(drop)
+}
+
+/// Writes `files` (paths relative to `dir`, `/`-separated, one of them `marker`) as the
+/// directory `dir`, atomically: they are written and synced into a new temporary directory
+/// beside `dir`, which is renamed onto `dir` only once complete. `dir` may be new, an empty
+/// directory, or a directory holding `marker` (an earlier output, moved aside and removed once
+/// the new one is in place); any other directory is refused. On an error the temporary
+/// directory is removed and `dir` is left as it was.
+///
+/// # Errors
+/// `dir` is refused, a file cannot be written, or a rename fails; the message names `dir`.
+pub fn directory(dir: &Path, marker: &str, files: &[(&str, &[u8])]) -> anyhow::Result<()> {
+    let target = resolve_directory(dir, marker)?;
+    let shown = dir.display();
+    let parent = directory_of(dir);
+    let name = dir
+        .file_name()
+        .unwrap_or(OsStr::new("output"))
+        .to_string_lossy()
+        .into_owned();
+    let tmp = create_temporary_directory(parent, &name)
+        .with_context(|| format!("writing `{shown}`: creating a temporary directory"))?;
+    let written = (|| -> io::Result<()> {
+        for (path, bytes) in files {
+            let file = tmp.join(path);
+            if let Some(up) = file.parent() {
+                std::fs::create_dir_all(up)?;
+            }
+            let mut f = File::create(&file)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        match target {
+            DirectoryTarget::New | DirectoryTarget::Empty => std::fs::rename(&tmp, dir),
+            DirectoryTarget::Earlier => {
+                let old = parent.join(format!(".{name}.{}.old", std::process::id()));
+                std::fs::rename(dir, &old)?;
+                if let Err(e) = std::fs::rename(&tmp, dir) {
+                    let _ = std::fs::rename(&old, dir);
+                    return Err(e);
+                }
+                // The earlier output is gone from `dir` already; failing to delete its copy is
+                // not a failure of this write.
+                let _ = std::fs::remove_dir_all(&old);
+                Ok(())
+            }
+        }
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e).with_context(|| format!("writing `{shown}`"));
+    }
+    if let Ok(d) = File::open(parent) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a new, empty temporary directory in `parent` for an output named `name`.
+fn create_temporary_directory(parent: &Path, name: &str) -> io::Result<PathBuf> {
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..100 {
+        let tmp = parent.join(format!(".{name}.{pid}.{n}.tmp"));
+        match std::fs::create_dir(&tmp) {
+            Ok(()) => return Ok(tmp),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary directory name")))
+}

@@ -32,7 +32,7 @@ pub const MAX_TEXT_SIZE: usize = 50_000;
 ///
 /// Characters that end a string or start markup become entity codes; line breaks become `<br/>`
 /// and other control characters spaces.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -58,7 +58,7 @@ fn escape(text: &str) -> String {
 ///
 /// Circles are avoided: Mermaid sizes them to the label's width, so they come out huge. The
 /// kinds that share the plain box are told apart by their class colours.
-fn brackets(kind: NodeKind) -> (&'static str, &'static str) {
+pub(super) fn brackets(kind: NodeKind) -> (&'static str, &'static str) {
     match kind {
         NodeKind::Account | NodeKind::Cluster | NodeKind::Service => ("[", "]"),
         NodeKind::TaskDefinition => ("[[", "]]"),
@@ -81,7 +81,7 @@ fn brackets(kind: NodeKind) -> (&'static str, &'static str) {
 }
 
 /// The `classDef` style of a node kind.
-fn class_style(kind: NodeKind) -> &'static str {
+pub(super) fn class_style(kind: NodeKind) -> &'static str {
     match kind {
         NodeKind::Account => "fill:#eeeeee,stroke:#777777,color:#1a1a1a",
         NodeKind::Cluster | NodeKind::Service | NodeKind::TaskDefinition => {
@@ -103,18 +103,22 @@ fn class_style(kind: NodeKind) -> &'static str {
 }
 
 /// The class name of a node kind: `k_task_definition`, `k_role`, ….
-fn class_name(kind: NodeKind) -> String {
+pub(super) fn class_name(kind: NodeKind) -> String {
     format!("k_{}", kind.as_str().replace('-', "_"))
 }
 
 /// The arrow of an edge.
 fn arrow(edge: &Edge) -> &'static str {
-    let line = Line::of(edge);
-    if edge.status == EdgeStatus::Denied {
+    arrow_of(Line::of(edge), edge.status, edge.cross_account)
+}
+
+/// The arrow of an edge drawn as `line`, with this status, crossing accounts or not.
+pub(super) fn arrow_of(line: Line, status: EdgeStatus, cross_account: bool) -> &'static str {
+    if status == EdgeStatus::Denied {
         "--x"
     } else if line == Line::Structure {
         "-->"
-    } else if edge.cross_account {
+    } else if cross_account {
         "==>"
     } else if line == Line::Trust {
         "-.->"
@@ -125,16 +129,21 @@ fn arrow(edge: &Edge) -> &'static str {
 
 /// The `linkStyle` of an edge, for the edges the arrow alone does not tell apart.
 fn link_style(edge: &Edge) -> Option<String> {
-    let line = Line::of(edge);
-    let dashes = match (edge.status, line) {
+    link_style_of(Line::of(edge), edge.status, edge.cross_account)
+}
+
+/// The `linkStyle` of an edge drawn as `line`, with this status, crossing accounts or not;
+/// `None` for a plain allowed edge, which the default style draws.
+pub(super) fn link_style_of(line: Line, status: EdgeStatus, cross_account: bool) -> Option<String> {
+    let dashes = match (status, line) {
         (EdgeStatus::Denied, _) => Some("6 4"),
         (EdgeStatus::Conditional, _) => Some("2 3"),
-        (EdgeStatus::Allowed, Line::Trust) if edge.cross_account => Some("5 4"),
+        (EdgeStatus::Allowed, Line::Trust) if cross_account => Some("5 4"),
         _ => None,
     };
-    let (color, width) = match edge.status {
+    let (color, width) = match status {
         EdgeStatus::Denied => ("#d62728", "1.5px"),
-        _ if edge.cross_account => ("#7b3fb5", "3px"),
+        _ if cross_account => ("#7b3fb5", "3px"),
         EdgeStatus::Conditional => ("#d98c00", "2px"),
         EdgeStatus::Allowed if line == Line::Structure => ("#a0a0a0", "1px"),
         EdgeStatus::Allowed => return None,
@@ -144,6 +153,17 @@ fn link_style(edge: &Edge) -> Option<String> {
         let _ = write!(style, ",stroke-dasharray:{dashes}");
     }
     Some(style)
+}
+
+/// The `classDef` style of a subgraph class: `account`, `outside_account`, `ecs_cluster` or
+/// `ecs_service`.
+pub(super) fn subgraph_style(class: &str) -> &'static str {
+    match class {
+        "account" => "fill:#f5f7fa,stroke:#8a96a3,color:#1a1a1a",
+        "outside_account" => "fill:#fbfbfb,stroke:#b0b0b0,stroke-dasharray:4 3,color:#1a1a1a",
+        "ecs_cluster" => "fill:#e9f1fb,stroke:#6f95c2,color:#1a1a1a",
+        _ => "fill:#f7fbff,stroke:#9bb7d6,color:#1a1a1a",
+    }
 }
 
 /// Above this many drawn edges, allowed permission edges lose their labels: dozens of repeated
@@ -194,7 +214,7 @@ impl<W: io::Write> io::Write for Utf16Count<W> {
 /// The UTF-16 code units of UTF-8 bytes, counted byte by byte so that a character split across
 /// two writes counts once: every byte but a continuation byte starts a character, and a
 /// character of four bytes (lead byte `0xF0` and up) lies outside the BMP, a surrogate pair.
-fn utf16_units(bytes: &[u8]) -> usize {
+pub(super) fn utf16_units(bytes: &[u8]) -> usize {
     bytes
         .iter()
         .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
@@ -369,13 +389,7 @@ pub fn write_mermaid(graph: &AccessGraph, out: impl io::Write) -> io::Result<Vec
         writeln!(out, "  class {} outside", outside.join(","))?;
     }
     for (class, members) in &w.subgraph_classes {
-        let style = match *class {
-            "account" => "fill:#f5f7fa,stroke:#8a96a3,color:#1a1a1a",
-            "outside_account" => "fill:#fbfbfb,stroke:#b0b0b0,stroke-dasharray:4 3,color:#1a1a1a",
-            "ecs_cluster" => "fill:#e9f1fb,stroke:#6f95c2,color:#1a1a1a",
-            _ => "fill:#f7fbff,stroke:#9bb7d6,color:#1a1a1a",
-        };
-        writeln!(out, "  classDef {class} {style}")?;
+        writeln!(out, "  classDef {class} {}", subgraph_style(class))?;
         writeln!(out, "  class {} {class}", members.join(","))?;
     }
     for (style, indices) in &styles {

@@ -1,5 +1,6 @@
 //! Exports: Graphviz DOT, Mermaid, versioned JSON, openCypher and GraphML for graph databases
-//! and graph tools, and a Markdown summary of a diff for pull-request comments.
+//! and graph tools, a Markdown summary of a diff for pull-request comments, and the pages of
+//! `rolechain report` ([`report`]).
 //!
 //! Every exporter writes into an [`io::Write`] it is given, in the manner of ripgrep's printers,
 //! and has one of two shapes:
@@ -43,6 +44,7 @@ pub mod graphml;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
+pub mod report;
 pub mod sarif;
 
 pub use cypher::write_cypher;
@@ -419,9 +421,13 @@ enum Line {
 
 impl Line {
     fn of(edge: &Edge) -> Line {
-        if matches!(edge.kind, EdgeKind::Runs | EdgeKind::Defines) {
+        Line::of_kind(edge.kind)
+    }
+
+    fn of_kind(kind: EdgeKind) -> Line {
+        if matches!(kind, EdgeKind::Runs | EdgeKind::Defines) {
             Line::Structure
-        } else if edge.kind.is_trust() {
+        } else if kind.is_trust() {
             Line::Trust
         } else {
             Line::Permission

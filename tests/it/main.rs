@@ -25,6 +25,7 @@ mod graphdb;
 #[cfg(feature = "moto-tests")]
 mod moto;
 mod props;
+mod report;
 pub(crate) mod scenarios;
 mod support;
 mod synth;

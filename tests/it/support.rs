@@ -181,6 +181,9 @@ pub enum Tool {
     /// A Python with `jsonschema`: the SARIF checker's environment, `tools/sarif/.venv`, or else
     /// `python3` on PATH when it has the package.
     Jsonschema,
+    /// MkDocs in `tools/report/.venv`, and Node with Puppeteer (`tools/mermaid`) and the Chromium
+    /// its `puppeteer.json` names, which `tools/report/check.mjs` drives.
+    ReportSite,
 }
 
 impl Tool {
@@ -237,6 +240,32 @@ impl Tool {
                         venv.display()
                     )
                 })
+            }
+            Tool::ReportSite => {
+                let venv = root().join("tools/report/.venv");
+                let browser = chromium_path(&mermaid.join("puppeteer.json"));
+                if !(is_executable(&venv.join("bin/mkdocs"))
+                    && venv.join(".installed-from-requirements.txt").is_file())
+                {
+                    Some(format!(
+                        "MkDocs is not installed in `{}`; {INSTALL_RENDER}",
+                        venv.display()
+                    ))
+                } else if !on_path("node") {
+                    Some(format!("`node` is not installed; {INSTALL_RENDER}"))
+                } else if !mermaid.join("node_modules/puppeteer").is_dir() {
+                    Some(format!(
+                        "Puppeteer is not installed in `{}`; {INSTALL_RENDER}",
+                        mermaid.display()
+                    ))
+                } else if !browser.as_deref().is_some_and(is_executable) {
+                    Some(format!(
+                        "Chromium is not installed at `{}` (`tools/mermaid/puppeteer.json`); {INSTALL_RENDER}",
+                        browser.unwrap_or_default().display()
+                    ))
+                } else {
+                    None
+                }
             }
             Tool::Jsonschema => jsonschema_python().is_none().then(|| {
                 format!("no Python with `jsonschema` (`tools/sarif/.venv` or `python3`); {INSTALL}")

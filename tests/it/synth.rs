@@ -8,7 +8,7 @@ use rolechain::collect;
 use rolechain::graph::{self, BuildOptions, EdgeKind, EdgeStatus, NodeKind};
 
 #[path = "../../examples/synth/org/mod.rs"]
-mod org;
+pub(crate) mod org;
 
 use org::{Config, SynthError};
 

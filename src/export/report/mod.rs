@@ -1,0 +1,460 @@
+//! `rolechain report`: a documentation site in Markdown, one page per account and per ECS
+//! service, an index, a who-can table and the findings, with a `mkdocs.yml` that builds it with
+//! no plugins. docs/report.md describes the layout.
+//!
+//! [`Report::new`] asks the analysis once for everything the pages show: the findings, the
+//! blocked references of every container, and [`reach`] from every source node of the graph
+//! (as `diff` does), grouped by target for the who-can table, so that no page runs a search of
+//! its own. [`pages`] then writes each page into a buffer through its writer ([`write_index`],
+//! [`write_account`], [`write_service`], [`write_who_can`], [`write_findings`],
+//! [`write_mkdocs_yml`], [`write_mermaid_init`]) and returns them as (relative path, bytes).
+//! Nothing here touches the file system: the CLI writes the pages into a temporary directory and
+//! renames it into place.
+//!
+//! Output is deterministic: pages, rows and diagram parts are in sorted order, and nothing
+//! depends on time.
+//!
+//! Mermaid draws a diagram of at most 500 edges and 50,000 characters. An account's overview
+//! bundles parallel edges between groups (an ECS service, the task roles of an account, the
+//! repositories of an account, …) into one labelled edge; when it still exceeds the limits it is
+//! split into one diagram per service and one per account pair, and a part that still does not
+//! fit is replaced by a sentence that says so. A service's diagram draws its nodes one by one,
+//! and groups the resources it reaches by account and kind when that is too large.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+
+use petgraph::Direction;
+use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+
+use crate::analysis::{self, Attempt, Findings, Path, Plane, blocked_references, reach, sources};
+use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use crate::model::Inventory;
+
+mod diagram;
+mod pages;
+
+pub use diagram::RoleUse;
+pub use pages::{
+    write_account, write_findings, write_index, write_mermaid_init, write_mkdocs_yml,
+    write_service, write_who_can,
+};
+
+/// The file at the root of a report directory that marks it as one, so that `report` replaces
+/// it but refuses to replace any other non-empty directory.
+pub const MARKER: &str = ".rolechain-report";
+/// The directory of the Markdown pages, under the report's root (MkDocs' `docs_dir`).
+pub const DOCS_DIR: &str = "docs";
+/// The Mermaid script `mkdocs.yml` loads by default.
+pub const MERMAID_URL: &str = "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.min.js";
+/// The page script, under [`DOCS_DIR`], that turns MkDocs' code blocks into Mermaid diagrams.
+pub const MERMAID_INIT: &str = "javascripts/mermaid-init.js";
+
+/// One file of the report: its path relative to the report's root, `/`-separated, and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The relative path, such as `docs/accounts/111111111111.md`.
+    pub path: String,
+    /// The contents.
+    pub bytes: Vec<u8>,
+}
+
+/// An account of the snapshot.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// The 12-digit id.
+    pub id: String,
+    /// Its name, when the snapshot gives one.
+    pub name: Option<String>,
+}
+
+impl Account {
+    /// `name (id)`, or the id alone.
+    pub fn title(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.id),
+            None => self.id.clone(),
+        }
+    }
+}
+
+/// An ECS service with what it runs.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Its node.
+    pub node: NodeIndex,
+    /// Its account.
+    pub account: String,
+    /// Its cluster's name.
+    pub cluster: String,
+    /// Its name.
+    pub name: String,
+    /// The page's file name without `.md`, unique in the report.
+    pub slug: String,
+    /// The task definitions it runs, in id order.
+    pub task_definitions: Vec<NodeIndex>,
+    /// Their containers, in id order.
+    pub containers: Vec<NodeIndex>,
+}
+
+/// One source of a resource's who-can table: the shortest path of one plane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhoCanRow {
+    /// The source node.
+    pub source: NodeIndex,
+    /// How the source reaches the resource.
+    pub plane: Plane,
+    /// Allowed or conditional.
+    pub status: EdgeStatus,
+    /// True when some hop crosses an account.
+    pub cross_account: bool,
+    /// The number of hops.
+    pub hops: usize,
+}
+
+/// Everything the pages show, computed once.
+pub struct Report<'g> {
+    graph: &'g AccessGraph,
+    findings: Findings,
+    blocked: Vec<Attempt>,
+    accounts: Vec<Account>,
+    account_ids: BTreeSet<String>,
+    names: BTreeMap<String, String>,
+    services: Vec<Service>,
+    /// The services that run each task definition and container.
+    services_of: BTreeMap<NodeIndex, Vec<usize>>,
+    role_use: BTreeMap<NodeIndex, RoleUse>,
+    /// Reach's paths from each container.
+    paths_from: BTreeMap<NodeIndex, Vec<Path>>,
+    /// The who-can rows of each secret, parameter and key, by source then plane.
+    who: BTreeMap<NodeIndex, Vec<WhoCanRow>>,
+    /// Each account's overview, bundled.
+    overview: BTreeMap<String, diagram::Bundles>,
+}
+
+/// The plane a hop kind travels, `None` for kinds that are not hops.
+fn plane_of(kind: EdgeKind) -> Option<Plane> {
+    match kind {
+        EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses | EdgeKind::InstanceRole => {
+            Some(Plane::Task)
+        }
+        EdgeKind::Injects | EdgeKind::Pulls => Some(Plane::Agent),
+        EdgeKind::Runs | EdgeKind::Defines | EdgeKind::ExecutionRole => None,
+    }
+}
+
+/// The plane of a path: the agent's when a hop injects or pulls, else the task's.
+pub fn path_plane(path: &Path) -> Plane {
+    if path
+        .hops
+        .iter()
+        .any(|h| plane_of(h.kind) == Some(Plane::Agent))
+    {
+        Plane::Agent
+    } else {
+        Plane::Task
+    }
+}
+
+/// True for the kinds the who-can table lists: secrets, parameters and keys.
+pub fn in_who_can(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Secret | NodeKind::SsmParameter | NodeKind::KmsKey
+    )
+}
+
+/// Makes `text` safe as a file name: ASCII letters, digits, `.`, `_` and `-` stay, anything else
+/// becomes `-`.
+fn slug_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+impl<'g> Report<'g> {
+    /// Gathers what the pages of `graph` (the full graph of `inventory`) show.
+    ///
+    /// # Complexity
+    /// That of [`analysis::findings`], plus one [`reach`] from every source node: O(S · (V + E))
+    /// for S sources, however many resources the who-can table lists.
+    pub fn new(inventory: &Inventory, graph: &'g AccessGraph) -> Report<'g> {
+        let findings = analysis::findings(inventory, graph);
+        let blocked = blocked_references(inventory, None, None);
+        let g = &graph.graph;
+
+        let mut accounts = Vec::new();
+        let mut names = BTreeMap::new();
+        for &ix in graph.index.values() {
+            let node = &g[ix];
+            if node.kind != NodeKind::Account {
+                continue;
+            }
+            let id = node.account.clone().unwrap_or_else(|| node.id.clone());
+            let name = (!node.label.is_empty() && node.label != id).then(|| node.label.clone());
+            if let Some(name) = &name {
+                names.insert(id.clone(), name.clone());
+            }
+            if node.in_snapshot {
+                accounts.push(Account { id, name });
+            }
+        }
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        accounts.dedup_by(|a, b| a.id == b.id);
+        let account_ids = accounts.iter().map(|a| a.id.clone()).collect();
+
+        let mut services = Vec::new();
+        for &ix in graph.index.values() {
+            let node = &g[ix];
+            if node.kind != NodeKind::Service {
+                continue;
+            }
+            let mut task_definitions = BTreeSet::new();
+            let mut containers = BTreeSet::new();
+            for e in g.edges_directed(ix, Direction::Outgoing) {
+                if e.weight().kind == EdgeKind::Runs
+                    && g[e.target()].kind == NodeKind::TaskDefinition
+                {
+                    task_definitions.insert(e.target());
+                    for d in g.edges_directed(e.target(), Direction::Outgoing) {
+                        if d.weight().kind == EdgeKind::Defines {
+                            containers.insert(d.target());
+                        }
+                    }
+                }
+            }
+            let cluster = node
+                .parent
+                .as_deref()
+                .and_then(|p| graph.node(p))
+                .map_or_else(String::new, |(_, c)| c.label.clone());
+            services.push(Service {
+                node: ix,
+                account: node.account.clone().unwrap_or_default(),
+                cluster,
+                name: node.label.clone(),
+                slug: String::new(),
+                task_definitions: task_definitions.into_iter().collect(),
+                containers: containers.into_iter().collect(),
+            });
+        }
+        assign_slugs(graph, &mut services);
+        let mut services_of: BTreeMap<NodeIndex, Vec<usize>> = BTreeMap::new();
+        for (i, s) in services.iter().enumerate() {
+            for &n in s.task_definitions.iter().chain(&s.containers) {
+                services_of.entry(n).or_default().push(i);
+            }
+        }
+
+        let mut role_use = BTreeMap::new();
+        for &ix in graph.index.values() {
+            if g[ix].kind != NodeKind::Role {
+                continue;
+            }
+            let mut found = RoleUse::Other;
+            for e in g.edges_directed(ix, Direction::Incoming) {
+                let used = match e.weight().kind {
+                    EdgeKind::TaskRole => RoleUse::Task,
+                    EdgeKind::ExecutionRole => RoleUse::Execution,
+                    EdgeKind::InstanceRole => RoleUse::Instance,
+                    EdgeKind::Runs
+                    | EdgeKind::Defines
+                    | EdgeKind::Assumes
+                    | EdgeKind::Accesses
+                    | EdgeKind::Injects
+                    | EdgeKind::Pulls => RoleUse::Other,
+                };
+                found = found.min(used);
+            }
+            role_use.insert(ix, found);
+        }
+
+        // Reach from every source, one source at a time so that only the rows are kept, not the
+        // paths (but those of containers, which their services' pages show).
+        let mut paths_from = BTreeMap::new();
+        let mut who: BTreeMap<NodeIndex, Vec<WhoCanRow>> = BTreeMap::new();
+        for source in sources(graph) {
+            let paths = reach(graph, &[source], None, None);
+            for p in &paths {
+                let Some((target, _)) = graph.node(&p.target) else {
+                    continue;
+                };
+                if !in_who_can(g[target].kind) {
+                    continue;
+                }
+                who.entry(target).or_default().push(WhoCanRow {
+                    source,
+                    plane: path_plane(p),
+                    status: p.status,
+                    cross_account: p.cross_account,
+                    hops: p.hops.len(),
+                });
+            }
+            if g[source].kind == NodeKind::Container {
+                paths_from.insert(source, paths);
+            }
+        }
+        // INVARIANT: sources are visited in index order, which is id order, so each target's
+        // rows are sorted by source id, then plane (reach lists a source's paths by target, and
+        // a target's task plane before its agent plane only by hop kinds): sort to be sure.
+        for rows in who.values_mut() {
+            rows.sort_by_key(|r| (r.source, r.plane));
+        }
+
+        let mut report = Report {
+            graph,
+            findings,
+            blocked,
+            accounts,
+            account_ids,
+            names,
+            services,
+            services_of,
+            role_use,
+            paths_from,
+            who,
+            overview: BTreeMap::new(),
+        };
+        report.overview = pages::overviews(&report);
+        report
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &AccessGraph {
+        self.graph
+    }
+
+    /// The findings.
+    pub fn findings(&self) -> &Findings {
+        &self.findings
+    }
+
+    /// The accounts of the snapshot, by id.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The ECS services, by id.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// The who-can rows of a secret, parameter or key, by source then plane; `None` for another
+    /// id, and an empty list for one that nothing reaches.
+    pub fn who_can(&self, target: &str) -> Option<&[WhoCanRow]> {
+        let (ix, node) = self.graph.node(target)?;
+        if !in_who_can(node.kind) {
+            return None;
+        }
+        Some(self.who.get(&ix).map_or(&[], Vec::as_slice))
+    }
+
+    /// The blocked references of a service's containers.
+    fn blocked_of(&self, service: &Service) -> Vec<&Attempt> {
+        let ids: BTreeSet<&str> = service
+            .containers
+            .iter()
+            .map(|&c| self.graph.graph[c].id.as_str())
+            .collect();
+        self.blocked
+            .iter()
+            .filter(|a| ids.contains(a.from.as_str()))
+            .collect()
+    }
+
+    /// The edge a hop of a path follows.
+    fn hop_edge(&self, from: &str, to: &str, kind: EdgeKind) -> Option<EdgeIndex> {
+        let (a, _) = self.graph.node(from)?;
+        let (b, _) = self.graph.node(to)?;
+        self.graph
+            .graph
+            .edges_connecting(a, b)
+            .find(|e| e.weight().kind == kind)
+            .map(|e| e.id())
+    }
+
+    /// The page of a service, relative to the docs directory.
+    fn service_page(&self, i: usize) -> String {
+        format!("services/{}.md", self.services[i].slug)
+    }
+}
+
+/// Gives each service a unique slug: `<account>-<cluster>-<service>`, with the region added
+/// where two services of different regions would share one, and a number where they still do.
+fn assign_slugs(graph: &AccessGraph, services: &mut [Service]) {
+    let base = |s: &Service| slug_part(&format!("{}-{}-{}", s.account, s.cluster, s.name));
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for s in services.iter() {
+        *count.entry(base(s)).or_default() += 1;
+    }
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    for s in services.iter_mut() {
+        let mut slug = base(s);
+        if count.get(&slug).copied().unwrap_or(0) > 1 {
+            let region =
+                crate::model::arn::ArnRef::split(&graph.graph[s.node].id).map_or("", |a| a.region);
+            slug = slug_part(&format!(
+                "{}-{}-{}-{}",
+                s.account, region, s.cluster, s.name
+            ));
+        }
+        let mut unique = slug.clone();
+        let mut n = 2;
+        while !used.insert(unique.clone()) {
+            unique = format!("{slug}-{n}");
+            n += 1;
+        }
+        s.slug = unique;
+    }
+}
+
+/// Every page of the report, in path order: `mkdocs.yml`, the marker, and under [`DOCS_DIR`] the
+/// index, one page per account and per service, the who-can table, the findings and the Mermaid
+/// page script.
+///
+/// # Errors
+/// None in practice: the pages are written into buffers; an error of a writer is returned as it
+/// is.
+pub fn pages(report: &Report<'_>) -> io::Result<Vec<Page>> {
+    let mut out = Vec::new();
+    let mut page = |path: String, write: &dyn Fn(&mut Vec<u8>) -> io::Result<()>| {
+        let mut bytes = Vec::new();
+        write(&mut bytes)?;
+        out.push(Page { path, bytes });
+        Ok::<(), io::Error>(())
+    };
+    page(MARKER.to_owned(), &|b| {
+        io::Write::write_all(b, b"rolechain report\n")
+    })?;
+    page("mkdocs.yml".to_owned(), &|b| write_mkdocs_yml(report, b))?;
+    page(format!("{DOCS_DIR}/index.md"), &|b| write_index(report, b))?;
+    for account in &report.accounts {
+        page(
+            format!("{DOCS_DIR}/accounts/{}.md", slug_part(&account.id)),
+            &|b| write_account(report, &account.id, b),
+        )?;
+    }
+    for i in 0..report.services.len() {
+        page(format!("{DOCS_DIR}/{}", report.service_page(i)), &|b| {
+            write_service(report, i, b)
+        })?;
+    }
+    page(format!("{DOCS_DIR}/who-can.md"), &|b| {
+        write_who_can(report, b)
+    })?;
+    page(format!("{DOCS_DIR}/findings.md"), &|b| {
+        write_findings(report, b)
+    })?;
+    page(format!("{DOCS_DIR}/{MERMAID_INIT}"), &|b| {
+        write_mermaid_init(b)
+    })?;
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
