@@ -249,6 +249,7 @@ fn verb(kind: EdgeKind, target: NodeKind) -> (&'static str, &'static str) {
         EdgeKind::Injects => ("is injected with", "are injected with"),
         EdgeKind::Pulls => ("pulls from", "pull from"),
         EdgeKind::InstanceRole => ("may run as", "may run as"),
+        EdgeKind::Escalates => ("can run code as", "can run code as"),
     }
 }
 

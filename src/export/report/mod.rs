@@ -133,28 +133,9 @@ pub struct Report<'g> {
     overview: BTreeMap<String, diagram::Bundles>,
 }
 
-/// The plane a hop kind travels, `None` for kinds that are not hops.
-fn plane_of(kind: EdgeKind) -> Option<Plane> {
-    match kind {
-        EdgeKind::TaskRole | EdgeKind::Assumes | EdgeKind::Accesses | EdgeKind::InstanceRole => {
-            Some(Plane::Task)
-        }
-        EdgeKind::Injects | EdgeKind::Pulls => Some(Plane::Agent),
-        EdgeKind::Runs | EdgeKind::Defines | EdgeKind::ExecutionRole => None,
-    }
-}
-
-/// The plane of a path: the agent's when a hop injects or pulls, else the task's.
+/// The plane of a path ([`Plane::of`]).
 pub fn path_plane(path: &Path) -> Plane {
-    if path
-        .hops
-        .iter()
-        .any(|h| plane_of(h.kind) == Some(Plane::Agent))
-    {
-        Plane::Agent
-    } else {
-        Plane::Task
-    }
+    Plane::of(path)
 }
 
 /// True for the kinds the who-can table lists: secrets, parameters and keys.
@@ -269,7 +250,8 @@ impl<'g> Report<'g> {
                     | EdgeKind::Assumes
                     | EdgeKind::Accesses
                     | EdgeKind::Injects
-                    | EdgeKind::Pulls => RoleUse::Other,
+                    | EdgeKind::Pulls
+                    | EdgeKind::Escalates => RoleUse::Other,
                 };
                 found = found.min(used);
             }

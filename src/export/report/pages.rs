@@ -147,7 +147,8 @@ pub(super) fn in_overview(kind: EdgeKind) -> bool {
         | EdgeKind::Accesses
         | EdgeKind::Injects
         | EdgeKind::Pulls
-        | EdgeKind::InstanceRole => true,
+        | EdgeKind::InstanceRole
+        | EdgeKind::Escalates => true,
     }
 }
 
@@ -460,7 +461,8 @@ fn service_roles(report: &Report<'_>, s: &super::Service) -> (Roles, Roles) {
                 | EdgeKind::Accesses
                 | EdgeKind::Injects
                 | EdgeKind::Pulls
-                | EdgeKind::InstanceRole => {}
+                | EdgeKind::InstanceRole
+                | EdgeKind::Escalates => {}
             }
         }
     }
