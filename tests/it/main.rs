@@ -9,6 +9,7 @@
 )]
 
 mod chain;
+mod change_review;
 mod check;
 mod cli;
 #[cfg(feature = "aws")]
