@@ -11,10 +11,13 @@
 //! (`examples/synth/org/`).
 //!
 //! Each size is measured in child processes of this binary, so that each has its own peak RSS:
-//! one parses the file into a `serde_json::Value` (the floor), the other loads it with
+//! one parses the file into a `serde_json::Value` (the floor), another loads it with
 //! `collect::load_str`, builds the graph, runs a full reach from every container, one `who_can`
-//! on a secret and one `explain`. A child that runs past `--timeout` (default 900 s) is killed,
-//! and the phases it finished are still reported.
+//! on a secret, one `explain`, `findings` and `check` with the rules of [`RULES`] (written to
+//! `DIR/bench-rules.toml`), one builds toward a secret as `who-can` does, and one runs `diff`
+//! against the same organization with [`EXTRA_ROLES`] more ordinary roles per account (a second
+//! snapshot, generated beside the first). A child that runs past `--timeout` (default 900 s) is
+//! killed, and the phases it finished are still reported.
 
 #![allow(
     clippy::print_stdout,
@@ -29,14 +32,68 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rolechain::analysis;
-use rolechain::graph::{self, BuildOptions, NodeKind};
+use rolechain::analysis::{self, CheckOptions};
+use rolechain::graph::{self, Attributes, BuildOptions, NodeKind};
 use rolechain::{collect, model};
 
 #[path = "synth/org/mod.rs"]
 mod org;
 
 use org::Config;
+
+/// The rules `check` is timed with, in the generator's conventions (`examples/synth/org/`):
+/// workload secrets and the roles of services are tagged `env` (`prod`, `staging`, `dev`) and
+/// `app`, dataset secrets of the `data-prod` account `dataset = ds<n>`, and every workload account
+/// has vendor roles `lumen-observability…`. The OUs have generated ids and no names, so no rule
+/// names one. A part that matches nothing in a small organization is a warning
+/// (`allow_empty`), never an error.
+const RULES: &str = r#"schema = "rolechain.rules/v1"
+
+[[rule]]
+name = "prod-secrets-stay-with-prod-roles"
+description = "No role of a staging or dev service reads a secret tagged env=prod."
+expect = "never"
+from = { kind = "role", tag = { env = "*" }, not = { tag = { env = "prod" } } }
+to = { kind = "secret", tag = { env = "prod" } }
+
+[[rule]]
+name = "datasets-stay-in-data"
+description = "No container reads a dataset secret of the data account."
+expect = "never"
+from = { kind = "container", not = { account = "data-prod" } }
+to = { kind = "secret", tag = { dataset = "*" } }
+
+[[rule]]
+name = "vendor-reads-no-secret"
+description = "The observability vendor's roles read no secret or parameter."
+expect = "never"
+from = { arn = "arn:aws:iam::*:role/lumen-observability*" }
+to = { kind = ["secret", "ssm-parameter"] }
+
+[[rule]]
+name = "prod-services-get-their-secrets"
+description = "Some container reads a secret tagged env=prod."
+expect = "reach"
+from = { kind = "container" }
+to = { kind = "secret", tag = { env = "prod" } }
+actions = ["secretsmanager:GetSecretValue"]
+"#;
+
+/// The name of the rules file written beside the snapshots.
+const RULES_FILE: &str = "bench-rules.toml";
+
+/// How many ordinary roles per account the organization `diff` compares with has in addition:
+/// one of each kind the generator fills accounts with (vendor, CI deploy, power user, backup,
+/// audit, automation), so the change gains paths and findings without touching the rest.
+const EXTRA_ROLES: usize = 6;
+
+/// The organization `diff` compares `config`'s with: the same seed, more roles per account.
+fn changed(config: &Config) -> Config {
+    Config {
+        roles_per_account: config.roles_per_account + EXTRA_ROLES,
+        ..config.clone()
+    }
+}
 
 const USAGE: &str = "usage: bench [--sizes S,M,L] [--dir DIR] [--seed X] [--timeout SECS] (sizes: S, M, L or a number of accounts)";
 
@@ -109,8 +166,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
     })
 }
 
-fn snapshot_path(dir: &Path, s: &Size) -> PathBuf {
-    let c = &s.config;
+fn snapshot_path(dir: &Path, c: &Config) -> PathBuf {
     dir.join(format!(
         "synth-a{}-r{}-s{}-k{}-seed{}.json",
         c.accounts, c.roles_per_account, c.services_per_account, c.resources_per_account, c.seed
@@ -133,6 +189,11 @@ fn generate(config: &Config, path: &Path) -> Result<(), String> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// How many rules [`RULES`] holds.
+fn rules_count() -> usize {
+    RULES.matches("[[rule]]").count()
 }
 
 // ---- the children ----
@@ -223,7 +284,51 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     report("explain_allowed", explanation.allowed());
     let found = timed("findings_s", || analysis::findings(&inventory, &g));
     report("findings", found.findings.len());
+    let rules_file = file.with_file_name(RULES_FILE);
+    let rules = collect::rules::load_rules(&rules_file).map_err(|e| e.to_string())?;
+    let options = CheckOptions {
+        actions: None,
+        allow_empty: true,
+    };
+    // The attributes are part of what `check` costs: the CLI builds them for it alone.
+    let checked = timed("check_s", || {
+        analysis::check(&g, &Attributes::new(&inventory, &g), &rules, &options)
+    })
+    .map_err(|e| e.to_string())?;
+    report("check_rules", checked.results.len());
+    report("check_violated", checked.violated().count());
+    report(
+        "check_paths",
+        checked.results.iter().map(|r| r.paths.len()).sum::<usize>(),
+    );
     report("rss_kib", peak_rss_kib());
+    Ok(())
+}
+
+/// `diff` as the CLI runs it: load and build both organizations, compare; one process.
+fn child_diff(file: &Path, config: &Config) -> Result<(), String> {
+    let start = Instant::now();
+    let after = snapshot_path(file.parent().unwrap_or(Path::new(".")), &changed(config));
+    let load = |path: &Path| -> Result<(model::Inventory, graph::AccessGraph), String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading `{}`: {e}", path.display()))?;
+        let inventory = collect::load_str(&text, &path.display().to_string())
+            .map_err(|e| format!("loading: {e}"))?;
+        let g = graph::build(&inventory, &BuildOptions::default());
+        Ok((inventory, g))
+    };
+    let (old_inventory, old) = load(file)?;
+    let (new_inventory, new) = load(&after)?;
+    report("diff_build_s", start.elapsed().as_secs_f64());
+    let d = timed("diff_s", || {
+        analysis::diff(&old_inventory, &old, &new_inventory, &new)
+    });
+    report("diff_total_s", start.elapsed().as_secs_f64());
+    report("diff_gained", d.gained.len());
+    report("diff_lost", d.lost.len());
+    report("diff_changed", d.changed.len());
+    report("diff_findings_new", d.new_findings.len());
+    report("diff_rss_kib", peak_rss_kib());
     Ok(())
 }
 
@@ -250,7 +355,9 @@ fn child_who_can(file: &Path, config: &Config) -> Result<(), String> {
 
 fn child(args: &[String]) -> Result<(), String> {
     let [kind, file, accounts, seed] = args else {
-        return Err("usage: bench --child value|rolechain|who-can FILE ACCOUNTS SEED".to_string());
+        return Err(
+            "usage: bench --child value|rolechain|who-can|diff FILE ACCOUNTS SEED".to_string(),
+        );
     };
     let file = PathBuf::from(file);
     let config = Config {
@@ -262,6 +369,7 @@ fn child(args: &[String]) -> Result<(), String> {
         "value" => child_value(&file),
         "rolechain" => child_rolechain(&file, &config),
         "who-can" => child_who_can(&file, &config),
+        "diff" => child_diff(&file, &config),
         other => Err(format!("unknown child `{other}`")),
     }
 }
@@ -355,6 +463,7 @@ struct Row {
     value: Figures,
     rc: Figures,
     who: Figures,
+    diff: Figures,
 }
 
 fn secs(v: Option<f64>) -> String {
@@ -385,6 +494,14 @@ fn ratio(a: Option<f64>, b: Option<f64>, target: f64, at_most: bool) -> String {
             };
             format!("{fmt} {}", if met { "✓" } else { "✗" })
         }
+        _ => "—".to_string(),
+    }
+}
+
+/// `a / b` as a factor, for figures that have no target.
+fn times(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.1}×", a / b),
         _ => "—".to_string(),
     }
 }
@@ -465,6 +582,46 @@ fn print_tables(rows: &[Row]) {
     }
     println!();
     println!(
+        "| size | `check`, {} rules, on the built graph (violated, paths) | check / full reach |",
+        rules_count()
+    );
+    println!("|---|---:|---:|");
+    for r in rows {
+        let f = &r.rc;
+        let count = |k: &str| f.values.get(k).cloned().unwrap_or_else(|| "—".into());
+        println!(
+            "| {} | {} ({}, {}) | {} |",
+            r.size.label,
+            secs(f.num("check_s")),
+            count("check_violated"),
+            count("check_paths"),
+            times(f.num("check_s"), f.num("reach_s")),
+        );
+    }
+    println!();
+    println!(
+        "| size | `diff` against {EXTRA_ROLES} more roles per account, in one process | of which the comparison (gained, lost, changed; findings new) | its peak RSS | comparison / full reach |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for r in rows {
+        let d = &r.diff;
+        let count = |k: &str| d.values.get(k).cloned().unwrap_or_else(|| "—".into());
+        let dnf = if d.finished { "" } else { " (did not finish)" };
+        println!(
+            "| {}{dnf} | {} | {} ({}, {}, {}; {}) | {} | {} |",
+            r.size.label,
+            secs(d.num("diff_total_s")),
+            secs(d.num("diff_s")),
+            count("diff_gained"),
+            count("diff_lost"),
+            count("diff_changed"),
+            count("diff_findings_new"),
+            mib(d.num("diff_rss_kib").map(|k| k * 1024.0)),
+            times(d.num("diff_s"), r.rc.num("reach_s")),
+        );
+    }
+    println!();
+    println!(
         "| size | `who-can` in one process (paths, edges evaluated) | its peak RSS | (load + answer) / `Value` parse ≤ 4 | `reach` in one process | (load + build + answer) / `Value` parse ≤ 20 |"
     );
     println!("|---|---:|---:|---:|---:|---:|");
@@ -530,9 +687,11 @@ fn print_tables(rows: &[Row]) {
             ("who-can", "who_can_s"),
             ("explain", "explain_s"),
             ("findings", "findings_s"),
+            ("check", "check_s"),
         ] {
             phase(name, a.rc.num(key), b.rc.num(key), secs);
         }
+        phase("diff", a.diff.num("diff_s"), b.diff.num("diff_s"), secs);
         phase(
             "`who-can` in one process",
             a.who.num("toward_total_s"),
@@ -551,14 +710,25 @@ fn print_tables(rows: &[Row]) {
 fn run(args: Args) -> Result<(), String> {
     std::fs::create_dir_all(&args.dir)
         .map_err(|e| format!("creating `{}`: {e}", args.dir.display()))?;
+    let rules_file = args.dir.join(RULES_FILE);
+    std::fs::write(&rules_file, RULES)
+        .map_err(|e| format!("writing `{}`: {e}", rules_file.display()))?;
     let mut rows = Vec::new();
     for s in &args.sizes {
-        let path = snapshot_path(&args.dir, s);
-        if !path.is_file() {
-            eprintln!("bench: generating `{}`", path.display());
-            let t = Instant::now();
-            generate(&s.config, &path)?;
-            eprintln!("bench: generated in {:.1} s", t.elapsed().as_secs_f64());
+        let path = snapshot_path(&args.dir, &s.config);
+        for (config, path) in [
+            (s.config.clone(), path.clone()),
+            (
+                changed(&s.config),
+                snapshot_path(&args.dir, &changed(&s.config)),
+            ),
+        ] {
+            if !path.is_file() {
+                eprintln!("bench: generating `{}`", path.display());
+                let t = Instant::now();
+                generate(&config, &path)?;
+                eprintln!("bench: generated in {:.1} s", t.elapsed().as_secs_f64());
+            }
         }
         let bytes = std::fs::metadata(&path)
             .map_err(|e| format!("reading `{}`: {e}", path.display()))?
@@ -569,7 +739,12 @@ fn run(args: Args) -> Result<(), String> {
         let rc = run_child("rolechain", &path, &s.config, args.timeout)?;
         eprintln!("bench: size {}: who-can toward one secret", s.label);
         let who = run_child("who-can", &path, &s.config, args.timeout)?;
-        for (k, v) in rc.values.iter().chain(&who.values) {
+        eprintln!(
+            "bench: size {}: diff against {EXTRA_ROLES} more roles per account",
+            s.label
+        );
+        let diff = run_child("diff", &path, &s.config, args.timeout)?;
+        for (k, v) in rc.values.iter().chain(&who.values).chain(&diff.values) {
             eprintln!("bench:   {k} = {v}");
         }
         rows.push(Row {
@@ -578,6 +753,7 @@ fn run(args: Args) -> Result<(), String> {
             value,
             rc,
             who,
+            diff,
         });
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());

@@ -98,6 +98,26 @@ impl Diff {
         })
     }
 
+    /// Keeps only the paths that allow one of `actions` (globs, `*` and `?`, case ignored as
+    /// IAM compares actions): a gained or lost path whose actions include one, a changed path
+    /// when its old or new actions do. Findings are kept.
+    ///
+    /// A graph built with these actions ([`crate::graph::BuildOptions::actions`]) already
+    /// carries no others on its `accesses` edges; the agent's `injects` and `pulls` carry what
+    /// the agent does whatever was asked, so this is what leaves them out. Each plane is keyed
+    /// apart, so no path left out hides another that allows one of `actions`.
+    pub fn retain_actions(&mut self, actions: &[String]) {
+        let allows = |path: &Path| {
+            path.actions
+                .iter()
+                .any(|a| actions.iter().any(|p| glob::matches_ignore_case(p, a)))
+        };
+        self.gained.retain(|d| allows(&d.path));
+        self.lost.retain(|d| allows(&d.path));
+        self.changed
+            .retain(|c| allows(&c.before) || allows(&c.after));
+    }
+
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
         self.gained.is_empty()

@@ -93,10 +93,15 @@ pub enum Settings {
         old: PathBuf,
         /// The snapshot after the change.
         new: PathBuf,
+        /// The actions to evaluate, each `service:Action`, and the only ones whose paths are
+        /// compared; `None`: each resource type's defaults, and every path.
+        actions: Option<Vec<String>>,
         /// The output format.
         format: DiffFormat,
         /// Exit 1 when a gained path matches [`NewPaths`]; `None`: always exit 0.
         fail_on_new_paths: Option<NewPaths>,
+        /// The output file, checked to be writable; stdout when `None`.
+        output: Option<PathBuf>,
     },
     /// `simulate`.
     Simulate {
@@ -218,18 +223,24 @@ pub fn resolve(command: Command) -> anyhow::Result<Settings> {
                 format: args.format,
             }
         }
-        Command::Diff(args) => Settings::Diff {
-            old: args.old,
-            new: args.new,
-            format: args.format,
-            fail_on_new_paths: args.fail_on_new_paths.then(|| NewPaths {
-                // clap admits only the names of `NodeKind::ALL`.
-                kind: args
-                    .target_kind
-                    .and_then(|k| NodeKind::ALL.into_iter().find(|n| n.as_str() == k)),
-                target: args.target,
-            }),
-        },
+        Command::Diff(args) => {
+            check_actions(&args.actions)?;
+            check_output(args.output.as_deref())?;
+            Settings::Diff {
+                old: args.old,
+                new: args.new,
+                actions: (!args.actions.is_empty()).then_some(args.actions),
+                format: args.format,
+                fail_on_new_paths: args.fail_on_new_paths.then(|| NewPaths {
+                    // clap admits only the names of `NodeKind::ALL`.
+                    kind: args
+                        .target_kind
+                        .and_then(|k| NodeKind::ALL.into_iter().find(|n| n.as_str() == k)),
+                    target: args.target,
+                }),
+                output: args.output,
+            }
+        }
         Command::Simulate(args) => Settings::Simulate {
             request: args.request,
             unknown_as_conditional: args.unknown_as_conditional,
@@ -260,14 +271,7 @@ fn analysis_settings(args: SnapshotArgs) -> anyhow::Result<Analysis> {
 }
 
 fn input_settings(args: InputArgs, max_depth: Option<usize>) -> anyhow::Result<Analysis> {
-    for action in &args.actions {
-        if action
-            .split_once(':')
-            .is_none_or(|(s, n)| s.is_empty() || n.is_empty())
-        {
-            bail!(ArgError::Action(action.clone()));
-        }
-    }
+    check_actions(&args.actions)?;
     let source = match (args.snapshot, args.live) {
         (_, true) => Source::Live(args.source),
         // An empty `ROLECHAIN_SNAPSHOT=` reaches here as an empty path; it means "none".
@@ -280,6 +284,19 @@ fn input_settings(args: InputArgs, max_depth: Option<usize>) -> anyhow::Result<A
         max_depth,
         no_escalation: args.no_escalation,
     })
+}
+
+/// Checks that each `--action` is `service:Action`.
+fn check_actions(actions: &[String]) -> anyhow::Result<()> {
+    for action in actions {
+        if action
+            .split_once(':')
+            .is_none_or(|(s, n)| s.is_empty() || n.is_empty())
+        {
+            bail!(ArgError::Action(action.clone()));
+        }
+    }
+    Ok(())
 }
 
 fn check_output(path: Option<&Path>) -> anyhow::Result<()> {
@@ -467,23 +484,32 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
         Settings::Diff {
             old,
             new,
+            actions,
             format,
             fail_on_new_paths,
+            output: path,
         } => {
             let file = |path: PathBuf| Analysis {
                 source: Source::File(path),
-                actions: None,
+                actions: actions.clone(),
                 max_depth: None,
                 no_escalation: false,
             };
             let (old_inventory, old_graph) = load(&file(old), None, printer)?;
             let (new_inventory, new_graph) = load(&file(new), None, printer)?;
-            let d = analysis::diff(&old_inventory, &old_graph, &new_inventory, &new_graph);
-            output::stdout(|out| match format {
-                DiffFormat::Text => out.write_all(text::diff(&d).as_bytes()),
-                DiffFormat::Json => export::write_diff_json(&d, out),
-                DiffFormat::Markdown => export::write_diff_markdown(&d, out),
-            })?;
+            let mut d = analysis::diff(&old_inventory, &old_graph, &new_inventory, &new_graph);
+            if let Some(actions) = &actions {
+                d.retain_actions(actions);
+            }
+            output::write(
+                path.as_deref(),
+                output::Privacy::Normal,
+                |out| match format {
+                    DiffFormat::Text => out.write_all(text::diff(&d).as_bytes()),
+                    DiffFormat::Json => export::write_diff_json(&d, out),
+                    DiffFormat::Markdown => export::write_diff_markdown(&d, out),
+                },
+            )?;
             if let Some(NewPaths { kind, target }) = fail_on_new_paths
                 && d.gained_matching(kind, target.as_deref()).next().is_some()
             {

@@ -408,9 +408,16 @@ struct DiffArgs {
     /// The snapshot after the change (rolechain.snapshot/v1).
     #[arg(value_name = "NEW.json")]
     new: PathBuf,
+    /// Compare only paths that allow one of these actions, evaluated instead of each resource
+    /// type's defaults (repeatable).
+    #[arg(long = "action", value_name = "ACTION", help_heading = ANALYSIS)]
+    actions: Vec<String>,
     /// The output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text, help_heading = ANALYSIS)]
     format: DiffFormat,
+    /// Write to this file instead of stdout (atomically).
+    #[arg(short, long, value_name = "FILE", help_heading = ANALYSIS)]
+    output: Option<PathBuf>,
     /// Exit 1 when the new snapshot has a path the old one has not (narrowed by --target-kind
     /// and --target).
     #[arg(long, help_heading = ANALYSIS)]

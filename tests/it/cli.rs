@@ -279,6 +279,7 @@ fn help_lists_each_command_formats_under_analysis() {
         ),
         (vec!["simulate"], &["json", "text"][..], "json"),
         (vec!["check"], &["text", "json"][..], "text"),
+        (vec!["diff"], &["text", "json", "markdown"][..], "text"),
     ] {
         let output = cli()
             .env("COLUMNS", "100")
@@ -308,12 +309,18 @@ fn help_lists_each_command_formats_under_analysis() {
                 analysis.contains("--action <ACTION>"),
                 "{command:?}:\n{help}"
             );
-            // `check` holds its rules over every path: it takes no depth limit.
+            // `check` holds its rules over every path and `diff` compares every path: neither
+            // takes a depth limit.
             assert_eq!(
                 analysis.contains("--max-depth <N>"),
-                command[0] != "check",
+                !["check", "diff"].contains(&command[0]),
                 "{command:?}:\n{help}"
             );
+            // `diff` reads two snapshot files and never collects.
+            if command[0] == "diff" {
+                assert!(!help.contains("Collection:"), "{help}");
+                continue;
+            }
             let collection = help_section(&help, "Collection");
             assert!(collection.contains("--profile <PROFILE>"), "{help}");
             for flag in ["--action", "--max-depth", "--format", "--focus", "--output"] {

@@ -308,3 +308,150 @@ fn cli_missing_names_the_file() {
 fn cli_target_kind_needs_the_flag() {
     assert_cmd_snapshot!(cli().args(["diff", BEFORE, AFTER, "--target-kind", "secret"]));
 }
+
+/// The code and stdout of `rolechain diff` with these arguments.
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let out = cli().arg("diff").args(args).output().unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
+/// `-o FILE` writes what stdout would get, leaves no temporary file beside it, and keeps the
+/// exit code of `--fail-on-new-paths`.
+#[test]
+fn output_file_matches_stdout_and_keeps_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("comment.md");
+    let out = cli()
+        .args([
+            "diff",
+            BEFORE,
+            AFTER,
+            "--format",
+            "markdown",
+            "--fail-on-new-paths",
+        ])
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let (code, stdout) = run(&[BEFORE, AFTER, "--format", "markdown"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), stdout);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "only the output file remains: {names:?}");
+}
+
+/// An `-o` into a missing directory is refused before either snapshot is read.
+#[test]
+fn output_into_missing_directory_exits_2_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("missing/diff.json");
+    let out = cli()
+        .args(["diff", "tests/fixtures/diff/missing.json", AFTER, "-o"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("writing `"), "{stderr}");
+    assert!(!stderr.contains("missing.json"), "{stderr}");
+    assert!(!file.exists());
+}
+
+/// `--action` compares only the paths that allow one of its actions: the fixture's changes are
+/// all secret reads, so asking for S3 reads finds none of them, and `--fail-on-new-paths`
+/// passes.
+#[test]
+fn action_compares_only_paths_that_allow_it() {
+    let summary = |extra: &[&str]| {
+        let (code, stdout) = run(&[&[BEFORE, AFTER, "--format", "json"], extra].concat());
+        assert_eq!(code, Some(0), "{extra:?}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let s = &v["summary"];
+        (s["gained"].clone(), s["lost"].clone(), s["changed"].clone())
+    };
+    let all = summary(&[]);
+    assert_eq!(all, (1.into(), 2.into(), 2.into()));
+    assert_eq!(summary(&["--action", "secretsmanager:GetSecretValue"]), all);
+    // IAM compares actions without case.
+    assert_eq!(summary(&["--action", "SecretsManager:getSecretValue"]), all);
+    assert_eq!(
+        summary(&["--action", "s3:GetObject"]),
+        (0.into(), 0.into(), 0.into())
+    );
+    assert_eq!(
+        summary(&[
+            "--action",
+            "s3:GetObject",
+            "--action",
+            "secretsmanager:GetSecretValue"
+        ]),
+        all
+    );
+    let fail = |action: &str| run(&[BEFORE, AFTER, "--fail-on-new-paths", "--action", action]).0;
+    assert_eq!(fail("secretsmanager:GetSecretValue"), Some(1));
+    assert_eq!(fail("s3:GetObject"), Some(0));
+}
+
+/// The agent's injections carry what the agent does whatever was asked, so `--action` leaves
+/// them out by their actions: comparing an organization with one that shares nothing, every
+/// path gained or lost allows one of the asked actions.
+#[test]
+fn action_leaves_out_agent_paths_that_allow_none_of_them() {
+    const EXAMPLE: &str = "examples/three-account-org/snapshot.json";
+    let paths = |extra: &[&str]| -> Vec<(String, Vec<String>)> {
+        let (code, stdout) = run(&[&[BEFORE, EXAMPLE, "--format", "json"], extra].concat());
+        assert_eq!(code, Some(0), "{extra:?}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        ["gained", "lost"]
+            .iter()
+            .flat_map(|side| v[side].as_array().unwrap().clone())
+            .map(|p| {
+                let last = p["hops"].as_array().unwrap().last().unwrap().clone();
+                let actions = p["actions"].as_array().unwrap();
+                (
+                    last["kind"].as_str().unwrap().to_owned(),
+                    actions
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    let all = paths(&[]);
+    // payments-worker's QUEUE_URL, which the agent reads with `ssm:GetParameters`.
+    assert!(
+        all.iter()
+            .any(|(kind, actions)| kind == "injects" && actions == &["ssm:GetParameters"]),
+        "{all:?}"
+    );
+    assert!(all.iter().any(|(kind, _)| kind == "accesses"), "{all:?}");
+    let ssm = paths(&["--action", "ssm:GetParameter"]);
+    assert!(!ssm.is_empty());
+    for (kind, actions) in &ssm {
+        assert_eq!(kind, "accesses");
+        assert_eq!(actions, &["ssm:GetParameter"]);
+    }
+    let secrets = paths(&["--action", "secretsmanager:GetSecretValue"]);
+    assert!(
+        secrets.iter().any(|(kind, _)| kind == "injects"),
+        "{secrets:?}"
+    );
+    for (_, actions) in &secrets {
+        assert!(
+            actions.contains(&"secretsmanager:GetSecretValue".to_owned()),
+            "{secrets:?}"
+        );
+    }
+}
+
+#[test]
+fn cli_action_must_name_a_service() {
+    assert_cmd_snapshot!(cli().args(["diff", BEFORE, AFTER, "--action", "GetSecretValue"]));
+}

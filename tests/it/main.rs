@@ -9,7 +9,10 @@
 )]
 
 mod chain;
+mod change_review;
 mod check;
+#[cfg(unix)]
+mod ci_recipe;
 mod cli;
 #[cfg(feature = "aws")]
 mod collect;
