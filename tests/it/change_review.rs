@@ -240,30 +240,12 @@ fn check_passes_before_and_fails_after_naming_the_rule() {
 /// The contract name the graph gives ECS privilege-escalation edges.
 const ESCALATES: &str = "escalates";
 
-/// True once the graph has an edge kind named [`ESCALATES`] (`EdgeKind::as_str`).
-fn graph_has_escalates_edges() -> bool {
-    std::fs::read_to_string(support::root().join("src/graph/mod.rs"))
-        .unwrap()
-        .contains(&format!("=> \"{ESCALATES}\""))
-}
-
 /// `ci-deploy` gains `iam:PassRole` on `reports-task` (for `ecs-tasks.amazonaws.com`), with
 /// `ecs:RegisterTaskDefinition` and `ecs:RunTask`: it can run a task as `reports-task`, so the
-/// diff must report a gained path from `ci-deploy` through an `escalates` edge to that role.
-///
-/// Needs escalates edges: until the graph has the edge kind, the test says on stderr that it is
-/// skipped, and it starts checking by itself on the day the kind is added.
+/// diff must report a gained path from `ci-deploy` through an `escalates` edge to that role
+/// (R4.6).
 #[test]
-fn ci_deploy_gains_an_escalation_to_the_reports_task_role() {
-    if !graph_has_escalates_edges() {
-        let thread = std::thread::current();
-        let line = format!(
-            "skipped: {}: needs escalates edges (no `{ESCALATES}` edge kind in src/graph/mod.rs)\n",
-            thread.name().unwrap_or("a test")
-        );
-        let _ = std::io::stderr().write_all(line.as_bytes());
-        return;
-    }
+fn r4_6_ci_deploy_gains_an_escalation_to_the_reports_task_role() {
     let d = diff_json();
     let escalates = |p: &&Value| {
         p["source"] == CI_DEPLOY
