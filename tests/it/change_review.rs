@@ -1,7 +1,6 @@
 //! The change-review example (`examples/change-review/`): what `diff` and `check` say about a
 //! change that opens a cross-account path and an ECS privilege escalation, as its README states.
 
-use std::io::Write as _;
 use std::process::Command;
 
 use insta_cmd::get_cargo_bin;
