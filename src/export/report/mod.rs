@@ -5,7 +5,7 @@
 //! [`Report::new`] asks the analysis once for everything the pages show: the findings, the
 //! blocked references of every container, and [`reach`] from every source node of the graph
 //! (as `diff` does), grouped by target for the who-can table, so that no page runs a search of
-//! its own. [`pages`] then writes each page into a buffer through its writer ([`write_index`],
+//! its own. [`pages()`] then writes each page into a buffer through its writer ([`write_index`],
 //! [`write_account`], [`write_service`], [`write_who_can`], [`write_findings`],
 //! [`write_mkdocs_yml`], [`write_mermaid_init`]) and returns them as (relative path, bytes).
 //! Nothing here touches the file system: the CLI writes the pages into a temporary directory and
