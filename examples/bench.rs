@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use rolechain::analysis::{self, CheckOptions};
 use rolechain::graph::{self, Attributes, BuildOptions, NodeKind};
-use rolechain::{collect, model};
+use rolechain::{collect, export, model};
 
 #[path = "synth/org/mod.rs"]
 mod org;
@@ -332,6 +332,34 @@ fn child_diff(file: &Path, config: &Config) -> Result<(), String> {
     Ok(())
 }
 
+/// `report` as the CLI runs it, but into memory: load, build, write every page; one process.
+fn child_report(file: &Path) -> Result<(), String> {
+    let start = Instant::now();
+    let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    let name = file.display().to_string();
+    let inventory: model::Inventory =
+        collect::load_str(&text, &name).map_err(|e| format!("loading: {e}"))?;
+    drop(text);
+    let g = graph::build(&inventory, &BuildOptions::default());
+    report("report_build_s", start.elapsed().as_secs_f64());
+    let pages = timed("report_s", || {
+        let r = export::report::Report::new(&inventory, &g);
+        export::report::pages(&r)
+    })
+    .map_err(|e| e.to_string())?;
+    report("report_total_s", start.elapsed().as_secs_f64());
+    report("report_pages", pages.len());
+    report(
+        "report_mib",
+        format!(
+            "{:.1}",
+            pages.iter().map(|p| p.bytes.len()).sum::<usize>() as f64 / 1_048_576.0
+        ),
+    );
+    report("report_rss_kib", peak_rss_kib());
+    Ok(())
+}
+
 /// `who-can` as the CLI runs it: load, build only toward the secret, answer; one process.
 fn child_who_can(file: &Path, config: &Config) -> Result<(), String> {
     let probes = org::probes(config).map_err(|e| e.to_string())?;
@@ -356,7 +384,8 @@ fn child_who_can(file: &Path, config: &Config) -> Result<(), String> {
 fn child(args: &[String]) -> Result<(), String> {
     let [kind, file, accounts, seed] = args else {
         return Err(
-            "usage: bench --child value|rolechain|who-can|diff FILE ACCOUNTS SEED".to_string(),
+            "usage: bench --child value|rolechain|who-can|diff|report FILE ACCOUNTS SEED"
+                .to_string(),
         );
     };
     let file = PathBuf::from(file);
@@ -370,6 +399,7 @@ fn child(args: &[String]) -> Result<(), String> {
         "rolechain" => child_rolechain(&file, &config),
         "who-can" => child_who_can(&file, &config),
         "diff" => child_diff(&file, &config),
+        "report" => child_report(&file),
         other => Err(format!("unknown child `{other}`")),
     }
 }
@@ -464,6 +494,13 @@ struct Row {
     rc: Figures,
     who: Figures,
     diff: Figures,
+    report: Figures,
+}
+
+/// A command that loads and builds like `reach`, then runs `phase` instead of the search: the
+/// `reach` command's time with the search's time replaced by the phase's.
+fn as_command(f: &Figures, phase: &str) -> Option<f64> {
+    Some(f.num("reach_total_s")? - f.num("reach_s")? + f.num(phase)?)
 }
 
 fn secs(v: Option<f64>) -> String {
@@ -567,48 +604,82 @@ fn print_tables(rows: &[Row]) {
         );
     }
     println!();
-    println!("| size | `findings` on the built graph (findings) | findings / full reach ≤ 2 |");
-    println!("|---|---:|---:|");
+    println!(
+        "| size | `findings` on the built graph (findings) | findings / full reach | `findings` / `reach`, as commands, ≤ 2 |"
+    );
+    println!("|---|---:|---:|---:|");
     for r in rows {
         let f = &r.rc;
         let count = |k: &str| f.values.get(k).cloned().unwrap_or_else(|| "—".into());
         println!(
-            "| {} | {} ({}) | {} |",
+            "| {} | {} ({}) | {} | {} |",
             r.size.label,
             secs(f.num("findings_s")),
             count("findings"),
-            ratio(f.num("findings_s"), f.num("reach_s"), 2.0, true),
+            times(f.num("findings_s"), f.num("reach_s")),
+            ratio(
+                as_command(f, "findings_s"),
+                f.num("reach_total_s"),
+                2.0,
+                true
+            ),
         );
     }
     println!();
     println!(
-        "| size | `check`, {} rules, on the built graph (violated, paths) | check / full reach |",
+        "| size | `check`, {} rules, on the built graph (violated, paths) | check / full reach | `check` / `reach`, as commands, ≤ 2 |",
         rules_count()
     );
-    println!("|---|---:|---:|");
+    println!("|---|---:|---:|---:|");
     for r in rows {
         let f = &r.rc;
         let count = |k: &str| f.values.get(k).cloned().unwrap_or_else(|| "—".into());
         println!(
-            "| {} | {} ({}, {}) | {} |",
+            "| {} | {} ({}, {}) | {} | {} |",
             r.size.label,
             secs(f.num("check_s")),
             count("check_violated"),
             count("check_paths"),
             times(f.num("check_s"), f.num("reach_s")),
+            ratio(as_command(f, "check_s"), f.num("reach_total_s"), 2.0, true),
         );
     }
     println!();
     println!(
-        "| size | `diff` against {EXTRA_ROLES} more roles per account, in one process | of which the comparison (gained, lost, changed; findings new) | its peak RSS | comparison / full reach |"
+        "| size | `report` in one process (pages, MiB written) | of which writing the pages | its peak RSS | `report` / `reach`, each in one process, ≤ 2 |"
     );
     println!("|---|---:|---:|---:|---:|");
+    for r in rows {
+        let p = &r.report;
+        let count = |k: &str| p.values.get(k).cloned().unwrap_or_else(|| "—".into());
+        let dnf = if p.finished { "" } else { " (did not finish)" };
+        println!(
+            "| {}{dnf} | {} ({}, {}) | {} | {} | {} |",
+            r.size.label,
+            secs(p.num("report_total_s")),
+            count("report_pages"),
+            count("report_mib"),
+            secs(p.num("report_s")),
+            mib(p.num("report_rss_kib").map(|k| k * 1024.0)),
+            ratio(
+                p.num("report_total_s"),
+                r.rc.num("reach_total_s"),
+                2.0,
+                true
+            ),
+        );
+    }
+    println!();
+    println!(
+        "| size | `diff` against {EXTRA_ROLES} more roles per account, in one process | of which the comparison (gained, lost, changed; findings new) | its peak RSS | comparison / full reach | `diff` / `reach`, each in one process, ≤ 2.5 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for r in rows {
         let d = &r.diff;
         let count = |k: &str| d.values.get(k).cloned().unwrap_or_else(|| "—".into());
         let dnf = if d.finished { "" } else { " (did not finish)" };
         println!(
-            "| {}{dnf} | {} | {} ({}, {}, {}; {}) | {} | {} |",
+            "| {}{dnf} | {} | {} ({}, {}, {}; {}) | {} | {} | {} |",
             r.size.label,
             secs(d.num("diff_total_s")),
             secs(d.num("diff_s")),
@@ -618,6 +689,7 @@ fn print_tables(rows: &[Row]) {
             count("diff_findings_new"),
             mib(d.num("diff_rss_kib").map(|k| k * 1024.0)),
             times(d.num("diff_s"), r.rc.num("reach_s")),
+            ratio(d.num("diff_total_s"), r.rc.num("reach_total_s"), 2.5, true),
         );
     }
     println!();
@@ -744,7 +816,15 @@ fn run(args: Args) -> Result<(), String> {
             s.label
         );
         let diff = run_child("diff", &path, &s.config, args.timeout)?;
-        for (k, v) in rc.values.iter().chain(&who.values).chain(&diff.values) {
+        eprintln!("bench: size {}: report", s.label);
+        let report = run_child("report", &path, &s.config, args.timeout)?;
+        for (k, v) in rc
+            .values
+            .iter()
+            .chain(&who.values)
+            .chain(&diff.values)
+            .chain(&report.values)
+        {
             eprintln!("bench:   {k} = {v}");
         }
         rows.push(Row {
@@ -754,6 +834,7 @@ fn run(args: Args) -> Result<(), String> {
             rc,
             who,
             diff,
+            report,
         });
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
