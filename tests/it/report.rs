@@ -102,9 +102,20 @@ fn report_of_the_example_has_every_page() {
             "docs/services/111111111111-prod-payments-worker.md",
             "docs/services/111111111111-prod-web-api.md",
             "docs/who-can.md",
+            "docs/who-can/111111111111.md",
+            "docs/who-can/222222222222.md",
+            "docs/who-can/333333333333.md",
             "mkdocs.yml",
         ]
     );
+    // One who-can page per account, each linked from the who-can index.
+    let who_can = page(&pages, "docs/who-can.md");
+    for account in ["111111111111", "222222222222", "333333333333"] {
+        assert!(
+            who_can.contains(&format!("(who-can/{account}.md)")),
+            "{who_can}"
+        );
+    }
     let index = page(&pages, "docs/index.md");
     for link in [
         "(accounts/111111111111.md)",

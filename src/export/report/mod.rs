@@ -6,7 +6,7 @@
 //! blocked references of every container, and [`reach`] from every source node of the graph
 //! (as `diff` does), grouped by target for the who-can table, so that no page runs a search of
 //! its own. [`pages()`] then writes each page into a buffer through its writer ([`write_index`],
-//! [`write_account`], [`write_service`], [`write_who_can`], [`write_findings`],
+//! [`write_account`], [`write_service`], [`write_who_can_index`], [`write_who_can`], [`write_findings`],
 //! [`write_mkdocs_yml`], [`write_mermaid_init`]) and returns them as (relative path, bytes).
 //! Nothing here touches the file system: the CLI writes the pages into a temporary directory and
 //! renames it into place.
@@ -38,7 +38,7 @@ mod pages;
 pub use diagram::RoleUse;
 pub use pages::{
     write_account, write_findings, write_index, write_mermaid_init, write_mkdocs_yml,
-    write_service, write_who_can,
+    write_service, write_who_can, write_who_can_index,
 };
 
 /// The file at the root of a report directory that marks it as one, so that `report` replaces
@@ -429,8 +429,14 @@ pub fn pages(report: &Report<'_>) -> io::Result<Vec<Page>> {
         })?;
     }
     page(format!("{DOCS_DIR}/who-can.md"), &|b| {
-        write_who_can(report, b)
+        write_who_can_index(report, b)
     })?;
+    for account in pages::who_can_targets(report).keys() {
+        page(
+            format!("{DOCS_DIR}/{}", pages::who_can_page(account)),
+            &|b| write_who_can(report, account, b),
+        )?;
+    }
     page(format!("{DOCS_DIR}/findings.md"), &|b| {
         write_findings(report, b)
     })?;

@@ -419,10 +419,16 @@ pub fn write_account(
     if resources.is_empty() {
         writeln!(out, "The snapshot holds no resource of this account.")?;
     } else {
-        writeln!(
-            out,
-            "Who reaches each secret, parameter and key: [Who can](../who-can.md).\n"
-        )?;
+        if resources
+            .iter()
+            .any(|&ix| super::in_who_can(g.graph[ix].kind))
+        {
+            writeln!(
+                out,
+                "Who reaches each secret, parameter and key: [Who can](../{}).\n",
+                who_can_page(account)
+            )?;
+        }
         writeln!(out, "| Resource | Kind |\n|---|---|")?;
         for ix in resources {
             writeln!(
@@ -704,68 +710,142 @@ pub fn write_service(report: &Report<'_>, index: usize, mut out: impl io::Write)
     out.flush()
 }
 
-/// Writes `who-can.md`: for every secret, parameter and KMS key, by account, each source with a
-/// path to it, the plane, the path's status, whether it crosses accounts and its hops.
+/// The secrets, parameters and KMS keys of the graph by account, for the who-can pages.
+pub(super) fn who_can_targets(report: &Report<'_>) -> BTreeMap<String, Vec<NodeIndex>> {
+    let g = report.graph;
+    let mut by_account: BTreeMap<String, Vec<NodeIndex>> = BTreeMap::new();
+    for &ix in g.index.values() {
+        let node = &g.graph[ix];
+        if super::in_who_can(node.kind) {
+            by_account
+                .entry(node.account.clone().unwrap_or_default())
+                .or_default()
+                .push(ix);
+        }
+    }
+    by_account
+}
+
+/// The page of an account's who-can tables, relative to the docs directory.
+pub(super) fn who_can_page(account: &str) -> String {
+    if account.is_empty() {
+        "who-can/no-account.md".to_owned()
+    } else {
+        format!("who-can/{}.md", slug_part(account))
+    }
+}
+
+/// Writes `who-can.md`: one line per account with the number of secrets, parameters and keys it
+/// holds and of sources that reach them, linking to its page. One page per account keeps each
+/// page readable at the size of an organization.
 ///
 /// # Errors
 /// The first error `out` returns, as it is.
-pub fn write_who_can(report: &Report<'_>, mut out: impl io::Write) -> io::Result<()> {
+pub fn write_who_can_index(report: &Report<'_>, mut out: impl io::Write) -> io::Result<()> {
     let out = &mut out;
-    let g = report.graph;
     writeln!(out, "# Who can reach each secret, parameter and KMS key\n")?;
     writeln!(out, "[Index](index.md) · [Findings](findings.md)\n")?;
+    writeln!(
+        out,
+        "One page per account. Each lists, for every secret, parameter and key of the account, \
+         one row per source and plane with the shortest path (an allowed one before a \
+         conditional one), as `rolechain who-can` answers for one resource.\n"
+    )?;
+    let by_account = who_can_targets(report);
+    if by_account.is_empty() {
+        writeln!(out, "The snapshot holds no secret, parameter or KMS key.")?;
+        return out.flush();
+    }
+    writeln!(
+        out,
+        "| Account | Secrets, parameters and keys | Reached by no source | Rows |\n|---|---:|---:|---:|"
+    )?;
+    for (account, targets) in &by_account {
+        let title = if account.is_empty() {
+            "No account".to_owned()
+        } else {
+            report.account_title(account)
+        };
+        let rows: Vec<usize> = targets
+            .iter()
+            .map(|t| report.who.get(t).map_or(0, Vec::len))
+            .collect();
+        writeln!(
+            out,
+            "| [{}]({}) | {} | {} | {} |",
+            plain(&title),
+            who_can_page(account),
+            targets.len(),
+            rows.iter().filter(|&&n| n == 0).count(),
+            rows.iter().sum::<usize>()
+        )?;
+    }
+    out.flush()
+}
+
+/// Writes one account's who-can page: for every secret, parameter and KMS key of `account`, each
+/// source with a path to it, the plane, the path's status, whether it crosses accounts and its
+/// hops.
+///
+/// # Errors
+/// The first error `out` returns, as it is.
+pub fn write_who_can(
+    report: &Report<'_>,
+    account: &str,
+    mut out: impl io::Write,
+) -> io::Result<()> {
+    let out = &mut out;
+    let g = report.graph;
+    let title = if account.is_empty() {
+        "No account".to_owned()
+    } else {
+        report.account_title(account)
+    };
+    writeln!(
+        out,
+        "# Who can reach the secrets, parameters and keys of {}\n",
+        plain(&title)
+    )?;
+    writeln!(
+        out,
+        "[Index](../index.md) · [Who can](../who-can.md) · [Findings](../findings.md)\n"
+    )?;
     writeln!(
         out,
         "One row per source and plane, with the shortest path (an allowed one before a \
          conditional one), as `rolechain who-can` answers for one resource.\n"
     )?;
-    let mut by_account: BTreeMap<Option<&str>, Vec<NodeIndex>> = BTreeMap::new();
-    for &ix in g.index.values() {
-        let node = &g.graph[ix];
-        if super::in_who_can(node.kind) {
-            by_account
-                .entry(node.account.as_deref())
-                .or_default()
-                .push(ix);
+    let targets = who_can_targets(report).remove(account).unwrap_or_default();
+    for t in targets {
+        let node = &g.graph[t];
+        writeln!(out, "## {}\n", code(&label_of(g, t)))?;
+        let mut about = format!("{} · {}", node.kind.as_str(), code(&node.id));
+        if !node.in_snapshot {
+            about.push_str(" · not in the snapshot");
         }
-    }
-    if by_account.is_empty() {
-        writeln!(out, "The snapshot holds no secret, parameter or KMS key.")?;
-    }
-    for (account, targets) in by_account {
-        let heading = account.map_or_else(|| "No account".to_owned(), |a| report.account_title(a));
-        writeln!(out, "## {}\n", plain(&heading))?;
-        for t in targets {
-            let node = &g.graph[t];
-            writeln!(out, "### {}\n", code(&label_of(g, t)))?;
-            let mut about = format!("{} · {}", node.kind.as_str(), code(&node.id));
-            if !node.in_snapshot {
-                about.push_str(" · not in the snapshot");
-            }
-            writeln!(out, "{about}\n")?;
-            let rows = report.who.get(&t).map_or(&[][..], Vec::as_slice);
-            if rows.is_empty() {
-                writeln!(out, "No source reaches it.\n")?;
-                continue;
-            }
+        writeln!(out, "{about}\n")?;
+        let rows = report.who.get(&t).map_or(&[][..], Vec::as_slice);
+        if rows.is_empty() {
+            writeln!(out, "No source reaches it.\n")?;
+            continue;
+        }
+        writeln!(
+            out,
+            "| Source | Kind | Plane | Status | Cross-account | Hops |\n|---|---|---|---|---|---:|"
+        )?;
+        for r in rows {
             writeln!(
                 out,
-                "| Source | Kind | Plane | Status | Cross-account | Hops |\n|---|---|---|---|---|---:|"
+                "| {} | {} | {} | {} | {} | {} |",
+                code(&label_of(g, r.source)),
+                g.graph[r.source].kind.as_str(),
+                plane_str(r.plane),
+                r.status.as_str(),
+                yes_no(r.cross_account),
+                r.hops
             )?;
-            for r in rows {
-                writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {} |",
-                    code(&label_of(g, r.source)),
-                    g.graph[r.source].kind.as_str(),
-                    plane_str(r.plane),
-                    r.status.as_str(),
-                    yes_no(r.cross_account),
-                    r.hops
-                )?;
-            }
-            writeln!(out)?;
         }
+        writeln!(out)?;
     }
     out.flush()
 }
@@ -872,7 +952,26 @@ pub fn write_mkdocs_yml(report: &Report<'_>, mut out: impl io::Write) -> io::Res
     writeln!(out, "nav:")?;
     writeln!(out, "  - Index: index.md")?;
     writeln!(out, "  - Findings: findings.md")?;
-    writeln!(out, "  - Who can: who-can.md")?;
+    let who_can = who_can_targets(report);
+    if who_can.is_empty() {
+        writeln!(out, "  - Who can: who-can.md")?;
+    } else {
+        writeln!(out, "  - Who can:")?;
+        writeln!(out, "      - Accounts: who-can.md")?;
+        for account in who_can.keys() {
+            let title = if account.is_empty() {
+                "No account".to_owned()
+            } else {
+                report.account_title(account)
+            };
+            writeln!(
+                out,
+                "      - {}: {}",
+                yaml_string(&title),
+                who_can_page(account)
+            )?;
+        }
+    }
     if !report.accounts.is_empty() {
         writeln!(out, "  - Accounts:")?;
         for a in &report.accounts {
