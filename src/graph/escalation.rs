@@ -37,8 +37,12 @@ struct ExecTarget<'a> {
 
 /// What principals could escalate to, indexed once per build.
 pub(super) struct Targets<'a> {
-    /// account → (region, partition) where it has ECS data.
+    /// account → (region, partition) where a task could be started: the regions the snapshot
+    /// holds for the account, or, for an account with none, every region of the snapshot.
     regions: BTreeMap<&'a str, BTreeSet<(&'a str, &'a str)>>,
+    /// (account, region) → whether the account has a cluster there; `None` when the clusters
+    /// there were not collected.
+    clusters: BTreeMap<(&'a str, &'a str), bool>,
     /// (account, region) → roles ECS may assume for a task there, with that trust's verdict.
     ecs_roles: BTreeMap<(&'a str, &'a str), Vec<(&'a str, Verdict)>>,
     /// account → its task definitions.
@@ -59,14 +63,33 @@ impl<'a> Targets<'a> {
     pub(super) fn new(world: &World<'a>, exhaustive: bool) -> Targets<'a> {
         let mut diagnostics = Vec::new();
         let mut regions: BTreeMap<&'a str, BTreeSet<(&'a str, &'a str)>> = BTreeMap::new();
+        let mut clusters: BTreeMap<(&'a str, &'a str), bool> = BTreeMap::new();
         let mut exec: BTreeMap<&'a str, Vec<ExecTarget<'a>>> = BTreeMap::new();
+        let every_region: BTreeSet<&'a str> = world
+            .inventory
+            .accounts
+            .iter()
+            .flat_map(|a| a.regions.keys().map(String::as_str))
+            .collect();
         for account in &world.inventory.accounts {
-            for (region, r) in &account.regions {
-                let Some(ecs) = &r.ecs else { continue };
+            // A principal may start a task in any region; those the snapshot holds for the
+            // account are where its SCPs and clusters are known.
+            let own: Vec<&'a str> = if account.regions.is_empty() {
+                every_region.iter().copied().collect()
+            } else {
+                account.regions.keys().map(String::as_str).collect()
+            };
+            for region in own {
                 regions
                     .entry(&account.id)
                     .or_default()
                     .insert((region, &account.partition));
+            }
+            for (region, r) in &account.regions {
+                let Some(ecs) = &r.ecs else { continue };
+                if let Some(list) = &ecs.clusters {
+                    clusters.insert((&account.id, region), !list.is_empty());
+                }
                 let targets = exec.entry(&account.id).or_default();
                 for task in ecs.tasks.iter().flatten() {
                     if let Some(place) = world.task_definition(&task.task_definition_arn) {
@@ -147,6 +170,7 @@ impl<'a> Targets<'a> {
             .unzip();
         Targets {
             regions,
+            clusters,
             ecs_roles,
             definitions,
             exec,
@@ -228,6 +252,10 @@ impl<'a> Targets<'a> {
                         start = start.or(world.run_existing(p, *place, None, diags));
                     }
                 }
+            }
+            // With no cluster in the region, the task needs a new one.
+            if self.clusters.get(&(account, region)) == Some(&false) {
+                start = start.and(world.create_cluster(p, partition, region, diags));
             }
             if start.status == EdgeStatus::Denied {
                 continue;

@@ -204,6 +204,26 @@ impl<'a> World<'a> {
         register.and(start)
     }
 
+    /// `ecs:CreateCluster` in `region` of the caller's account, for a task where it has no
+    /// cluster yet.
+    pub fn create_cluster(
+        &self,
+        caller: &Prepared<'a>,
+        partition: &str,
+        region: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let account = caller.caller.account();
+        self.own_call(
+            caller,
+            "ecs:CreateCluster",
+            RequestResource::Under(format!("arn:{partition}:ecs:{region}:{account}:cluster/")),
+            region,
+            &[],
+            diags,
+        )
+    }
+
     /// Running an existing task definition with overrides: one of [`RUN_ACTIONS`] on it, and
     /// `iam:PassRole` on its execution role and on `task_role` (its own, or an override), which
     /// ECS checks at launch.
