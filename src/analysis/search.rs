@@ -245,6 +245,26 @@ pub(crate) fn sort_paths(paths: &mut [Path]) {
     });
 }
 
+/// True when a search of the escalation plane from `start` in `dir` can find a path with an
+/// `escalates` hop: `start`, or a node that the task or agent plane reaches from it (`reached`),
+/// has an `escalates` edge in that direction. Every other hop kind is in one of those planes, and
+/// an agent hop ends the path, so a path reaches its first `escalates` hop through nodes of
+/// `reached`; when none has one, the search would find only the other planes' paths.
+fn escalation_possible(
+    g: &AccessGraph,
+    start: NodeIndex,
+    reached: &BTreeSet<NodeIndex>,
+    dir: Direction,
+) -> bool {
+    std::iter::once(start)
+        .chain(reached.iter().copied())
+        .any(|n| {
+            g.graph
+                .edges_directed(n, dir)
+                .any(|e| e.weight().kind == EdgeKind::Escalates)
+        })
+}
+
 /// The shortest path per (target, plane) from `source`, preferring allowed to conditional.
 fn from_source(
     g: &AccessGraph,
@@ -253,7 +273,13 @@ fn from_source(
     max_depth: Option<usize>,
     out: &mut Vec<Path>,
 ) {
+    let mut reached = BTreeSet::new();
     for plane in Plane::ALL {
+        if plane == Plane::Escalation
+            && !escalation_possible(g, source, &reached, Direction::Outgoing)
+        {
+            continue;
+        }
         let strict = bfs(
             g,
             source,
@@ -270,6 +296,7 @@ fn from_source(
             EdgeStatus::Conditional,
             max_depth,
         );
+        reached.extend(loose.keys().copied());
         let targets: BTreeSet<NodeIndex> = loose
             .keys()
             .copied()
@@ -406,7 +433,13 @@ pub fn reach_beyond(
 /// ```
 pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: Option<usize>) -> Vec<Path> {
     let mut out = Vec::new();
+    let mut reached = BTreeSet::new();
     for plane in Plane::ALL {
+        if plane == Plane::Escalation
+            && !escalation_possible(g, target, &reached, Direction::Incoming)
+        {
+            continue;
+        }
         let strict = bfs(
             g,
             target,
@@ -423,6 +456,7 @@ pub fn who_can(g: &AccessGraph, target: NodeIndex, max_depth: Option<usize>) -> 
             EdgeStatus::Conditional,
             max_depth,
         );
+        reached.extend(loose.keys().copied());
         for &n in loose.keys() {
             if !is_source(g.graph[n].kind) {
                 continue;

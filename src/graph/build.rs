@@ -8,7 +8,7 @@ use petgraph::graph::DiGraph;
 
 use rayon::prelude::*;
 
-use super::escalation::Targets;
+use super::escalation::{Targets, may_escalate};
 use super::hop::Verdict;
 use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
@@ -172,25 +172,31 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
     // Every caller is read, and says when the snapshot lacks one of its policies or groups,
     // whether or not it turns out to be a candidate: the missing policy could be the one that
     // would let it reach the target. The candidates are then decided in parallel.
-    let decided: Vec<(Caller<'_>, Option<Verdict>, Vec<Diagnostic>)> = callers
+    // Each also says whether it may escalate (see `escalation::may_escalate`).
+    let decided: Vec<(Caller<'_>, Option<Verdict>, Vec<Diagnostic>, bool)> = callers
         .par_iter()
         .map(|caller| {
             let (identity, mut diags) = world.identity_policies(*caller);
             let docs = identity.iter().map(|o| o.doc);
+            let escalates = !options.no_escalation && may_escalate(docs.clone());
             if actions.is_empty() || candidates(caller.id(), docs, one, &index).is_empty() {
-                return (*caller, None, diags);
+                return (*caller, None, diags, escalates);
             }
             // `prepare` reads the same identity policies, and the same warnings.
             let p = world.prepare(*caller);
             let verdict = world.access(&p, &resource, &actions, &mut diags);
             let held = (verdict.status != EdgeStatus::Denied).then_some(verdict);
-            (*caller, held, diags)
+            (*caller, held, diags, escalates)
         })
         .collect();
     let mut roles: BTreeSet<String> = BTreeSet::new();
     let mut queue: Vec<&str> = Vec::new();
-    for (caller, verdict, diags) in decided {
+    let mut may_escalate_callers: Vec<Caller<'_>> = Vec::new();
+    for (caller, verdict, diags, escalates) in decided {
         b.diagnostics.extend(diags);
+        if escalates {
+            may_escalate_callers.push(caller);
+        }
         let Some(verdict) = verdict else { continue };
         b.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
         if let Caller::Role(r) = caller {
@@ -235,7 +241,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
         let all: BTreeMap<&str, Prepared<'_>> = if targets.is_empty() {
             BTreeMap::new()
         } else {
-            callers
+            may_escalate_callers
                 .par_iter()
                 .map(|c| (c.id(), world.prepare(*c)))
                 .collect()

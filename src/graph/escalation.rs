@@ -18,13 +18,41 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::hop::Verdict;
+use super::hop::{RUN_ACTIONS, Verdict};
 use super::index::{ResourceIndex, statement_services};
 use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, arn_account, container_id};
 use super::{EdgeStatus, NodeKind};
 use crate::model::arn::last_segment;
 use crate::model::{self, Diagnostic};
 use crate::policy::RequestResource;
+
+/// The services that some Allow of these identity policies names, `None` for every service (a
+/// wildcard service or `NotAction`). Where no Allow names a service, no call of it can be allowed:
+/// ECS and IAM have no resource policies, and an ECR push needs `ecr:GetAuthorizationToken`,
+/// which only identity policies grant.
+fn allowed_services<'d>(
+    documents: impl Iterator<Item = &'d model::PolicyDocument>,
+) -> Option<BTreeSet<String>> {
+    let mut services = BTreeSet::new();
+    for doc in documents {
+        for s in &doc.statements {
+            if s.effect != model::Effect::Allow {
+                continue;
+            }
+            services.extend(statement_services(
+                s.action.as_ref(),
+                s.not_action.is_some(),
+            )?);
+        }
+    }
+    Some(services)
+}
+
+/// False when a caller with these identity policies surely escalates nowhere (see
+/// [`Targets::of`]): no Allow names ECS or ECR.
+pub(super) fn may_escalate<'d>(documents: impl Iterator<Item = &'d model::PolicyDocument>) -> bool {
+    allowed_services(documents).is_none_or(|s| s.contains("ecs") || s.contains("ecr"))
+}
 
 /// A task that ECS Exec may open a shell in: a running task, or some task of a service.
 struct ExecTarget<'a> {
@@ -200,23 +228,7 @@ impl<'a> Targets<'a> {
             return Vec::new();
         }
         let mut out = Vec::new();
-        // No Allow of an identity policy names the service: no call of it can be allowed
-        // (ECS and IAM have no resource policies; ECR's GetAuthorizationToken needs one too).
-        let mut services: Option<BTreeSet<String>> = Some(BTreeSet::new());
-        for doc in p.identity_documents() {
-            for s in &doc.statements {
-                if s.effect != model::Effect::Allow {
-                    continue;
-                }
-                match (
-                    statement_services(s.action.as_ref(), s.not_action.is_some()),
-                    &mut services,
-                ) {
-                    (Some(more), Some(all)) => all.extend(more),
-                    _ => services = None,
-                }
-            }
-        }
+        let services = allowed_services(p.identity_documents());
         let names = |svc: &str| services.as_ref().is_none_or(|s| s.contains(svc));
         let account = p.caller.account();
         if names("ecs") && names("iam") {
@@ -245,7 +257,10 @@ impl<'a> Targets<'a> {
                 continue;
             };
             let mut start = world.launch_new(p, partition, region, diags);
-            if start.status == EdgeStatus::Denied {
+            let definitions = format!("arn:{partition}:ecs:{region}:{account}:task-definition/");
+            if start.status == EdgeStatus::Denied
+                && world.may_call_under(p, &RUN_ACTIONS, &definitions, region, diags)
+            {
                 // A task definition of the account, run with a task-role override.
                 for place in self.definitions.get(account).into_iter().flatten() {
                     if place.region == region {
@@ -282,8 +297,20 @@ impl<'a> Targets<'a> {
         diags: &mut Vec<Diagnostic>,
         out: &mut Vec<(String, Verdict)>,
     ) {
+        // Whether any task definition of a region may be run at all, asked once per region.
+        let mut may_run: BTreeMap<&str, bool> = BTreeMap::new();
         for place in self.definitions.get(account).into_iter().flatten() {
             let td = place.definition;
+            let prefix = format!(
+                "arn:{}:ecs:{}:{account}:task-definition/",
+                place.partition, place.region
+            );
+            let gate = *may_run.entry(place.region).or_insert_with(|| {
+                world.may_call_under(p, &RUN_ACTIONS, &prefix, place.region, diags)
+            });
+            if !gate {
+                continue;
+            }
             let verdict = world.run_existing(p, *place, td.task_role_arn.as_deref(), diags);
             if verdict.status == EdgeStatus::Denied {
                 continue;
@@ -306,7 +333,19 @@ impl<'a> Targets<'a> {
         diags: &mut Vec<Diagnostic>,
         out: &mut Vec<(String, Verdict)>,
     ) {
+        // Whether any task of a region may be exec'd into at all, asked once per region.
+        let mut may_exec: BTreeMap<&str, bool> = BTreeMap::new();
         for t in self.exec.get(account).into_iter().flatten() {
+            if t.exec == Some(false) {
+                continue;
+            }
+            let prefix = format!("arn:{}:ecs:{}:{account}:task/", t.place.partition, t.region);
+            let gate = *may_exec.entry(t.region).or_insert_with(|| {
+                world.may_call_under(p, &["ecs:ExecuteCommand"], &prefix, t.region, diags)
+            });
+            if !gate {
+                continue;
+            }
             let verdict =
                 world.execute_command(p, t.task.clone(), account, t.region, t.exec, diags);
             if verdict.status == EdgeStatus::Denied {
@@ -342,12 +381,20 @@ impl<'a> Targets<'a> {
                 &self.index,
             )
         };
+        // The registry token, which only identity policies grant, asked once per region.
+        let mut tokens: BTreeMap<&str, Verdict> = BTreeMap::new();
         for i in candidates {
             let (repo, containers) = (&self.repositories[i], &self.pulled_by[i]);
             if repo.kind != NodeKind::EcrRepository {
                 continue;
             }
-            let verdict = world.push_image(p, repo, diags);
+            let token = tokens
+                .entry(repo.region.as_str())
+                .or_insert_with(|| world.registry_token(p, &repo.region, diags));
+            if token.status == EdgeStatus::Denied {
+                continue;
+            }
+            let verdict = world.push_image(p, repo, token, diags);
             if verdict.status == EdgeStatus::Denied {
                 continue;
             }

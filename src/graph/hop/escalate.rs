@@ -27,11 +27,13 @@ pub const RUN_ACTIONS: [&str; 2] = ["ecs:RunTask", "ecs:StartTask"];
 
 /// What pushing an image to a repository takes, on the repository (with its policy); all are
 /// needed, with `ecr:GetAuthorizationToken`, which only identity policies grant.
+/// `ecr:PutImage` comes first: it is the one most principals lack, so most pushes are decided by
+/// one evaluation.
 pub const PUSH_ACTIONS: [&str; 5] = [
+    "ecr:PutImage",
     "ecr:BatchCheckLayerAvailability",
     "ecr:CompleteLayerUpload",
     "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
     "ecr:UploadLayerPart",
 ];
 
@@ -204,6 +206,45 @@ impl<'a> World<'a> {
         register.and(start)
     }
 
+    /// False when no call of `actions` on any resource under `prefix` (of the caller's account)
+    /// can be allowed: then none on a resource under it can be either, because an Allow that
+    /// matches one of them covers part of the prefix. A gate before evaluating them one by one.
+    pub fn may_call_under(
+        &self,
+        caller: &Prepared<'a>,
+        actions: &[&str],
+        prefix: &str,
+        region: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> bool {
+        let v = self.any_of(
+            caller,
+            actions,
+            |_| RequestResource::Under(prefix.to_string()),
+            region,
+            diags,
+        );
+        v.status != EdgeStatus::Denied
+    }
+
+    /// `ecr:GetAuthorizationToken` in `region`, which only identity policies grant: the first
+    /// call of every image push.
+    pub fn registry_token(
+        &self,
+        caller: &Prepared<'a>,
+        region: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        self.own_call(
+            caller,
+            "ecr:GetAuthorizationToken",
+            RequestResource::Any,
+            region,
+            &[],
+            diags,
+        )
+    }
+
     /// `ecs:CreateCluster` in `region` of the caller's account, for a task where it has no
     /// cluster yet.
     pub fn create_cluster(
@@ -301,6 +342,7 @@ impl<'a> World<'a> {
         &self,
         caller: &Prepared<'a>,
         repository: &ResourceInfo<'a>,
+        token: &Verdict,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
         let mutability = repository
@@ -316,14 +358,7 @@ impl<'a> World<'a> {
                 ),
             );
         }
-        let mut verdict = self.own_call(
-            caller,
-            "ecr:GetAuthorizationToken",
-            RequestResource::Any,
-            &repository.region,
-            &[],
-            diags,
-        );
+        let mut verdict = token.clone();
         for action in PUSH_ACTIONS {
             if verdict.status == EdgeStatus::Denied {
                 return verdict;
