@@ -12,6 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use petgraph::graph::NodeIndex;
+use rayon::prelude::*;
+
 use super::search::{Plane, reach, sources};
 use super::{Finding, Hop, Path, findings};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
@@ -137,14 +140,63 @@ pub fn plane_str(plane: Plane) -> &'static str {
     }
 }
 
-type Key = (String, String, Plane);
-
-/// Every path of `g` from every source, by (source, target, plane).
-fn all_paths(g: &AccessGraph) -> BTreeMap<Key, Path> {
-    reach(g, &sources(g), None, None)
+/// The paths of one source, by (target, plane); none when `g` has no such source.
+fn paths_from(g: &AccessGraph, source: Option<NodeIndex>) -> BTreeMap<(String, Plane), Path> {
+    source
+        .map(|ix| reach(g, &[ix], None, None))
+        .unwrap_or_default()
         .into_iter()
-        .map(|p| ((p.source.clone(), p.target.clone(), Plane::of(&p)), p))
+        .map(|p| ((p.target.clone(), Plane::of(&p)), p))
         .collect()
+}
+
+/// How many sources are compared at a time: their paths are held only while they are compared.
+const SOURCES_AT_ONCE: usize = 256;
+
+/// The paths gained, lost and changed from one source.
+fn compare_source(
+    old: &AccessGraph,
+    new: &AccessGraph,
+    before: Option<NodeIndex>,
+    after: Option<NodeIndex>,
+) -> (Vec<PathDelta>, Vec<PathDelta>, Vec<Changed>) {
+    let (before, after) = (paths_from(old, before), paths_from(new, after));
+    let (mut gained, mut lost, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+    for (key, path) in &after {
+        match before.get(key) {
+            None => gained.push(PathDelta {
+                plane: key.1,
+                target_kind: kind_of(new, &path.target),
+                hop: first_changed(path, old, true),
+                path: path.clone(),
+            }),
+            Some(old_path) => {
+                if old_path.status != path.status || old_path.actions != path.actions {
+                    let hop = first_changed(path, old, true)
+                        .or_else(|| first_changed(old_path, new, false))
+                        .or_else(|| first_positional(old_path, path));
+                    changed.push(Changed {
+                        before: old_path.clone(),
+                        after: path.clone(),
+                        plane: key.1,
+                        target_kind: kind_of(new, &path.target),
+                        hop,
+                    });
+                }
+            }
+        }
+    }
+    for (key, path) in &before {
+        if !after.contains_key(key) {
+            lost.push(PathDelta {
+                plane: key.1,
+                target_kind: kind_of(old, &path.target),
+                hop: first_changed(path, new, false),
+                path: path.clone(),
+            });
+        }
+    }
+    (gained, lost, changed)
 }
 
 fn kind_of(g: &AccessGraph, id: &str) -> NodeKind {
@@ -287,7 +339,9 @@ fn finding_key(f: &Finding) -> (super::Code, &str, Vec<&str>) {
 ///
 /// # Complexity
 /// One [`reach`] from every source of each graph, and [`findings()`] of each: O(S · (V + E)) for
-/// S sources; then O(P log P + F log F) to match P paths and F findings.
+/// S sources; then O(P log P + F log F) to match P paths and F findings. Sources are compared a
+/// chunk at a time, in parallel, and only the paths that differ are kept, so memory follows the
+/// size of the answer, not the number of paths.
 ///
 /// # Example
 /// ```
@@ -302,41 +356,26 @@ pub fn diff(
     new_inventory: &Inventory,
     new: &AccessGraph,
 ) -> Diff {
-    let before = all_paths(old);
-    let after = all_paths(new);
-    let mut out = Diff::default();
-    for (key, path) in &after {
-        match before.get(key) {
-            None => out.gained.push(PathDelta {
-                plane: key.2,
-                target_kind: kind_of(new, &path.target),
-                hop: first_changed(path, old, true),
-                path: path.clone(),
-            }),
-            Some(old_path) => {
-                if old_path.status != path.status || old_path.actions != path.actions {
-                    let hop = first_changed(path, old, true)
-                        .or_else(|| first_changed(old_path, new, false))
-                        .or_else(|| first_positional(old_path, path));
-                    out.changed.push(Changed {
-                        before: old_path.clone(),
-                        after: path.clone(),
-                        plane: key.2,
-                        target_kind: kind_of(new, &path.target),
-                        hop,
-                    });
-                }
-            }
-        }
+    // Every source of either graph, by id, with its index on each side.
+    let mut both: BTreeMap<&str, (Option<NodeIndex>, Option<NodeIndex>)> = BTreeMap::new();
+    for ix in sources(old) {
+        both.entry(old.graph[ix].id.as_str()).or_default().0 = Some(ix);
     }
-    for (key, path) in &before {
-        if !after.contains_key(key) {
-            out.lost.push(PathDelta {
-                plane: key.2,
-                target_kind: kind_of(old, &path.target),
-                hop: first_changed(path, new, false),
-                path: path.clone(),
-            });
+    for ix in sources(new) {
+        both.entry(new.graph[ix].id.as_str()).or_default().1 = Some(ix);
+    }
+    let sides: Vec<(Option<NodeIndex>, Option<NodeIndex>)> = both.into_values().collect();
+    let mut out = Diff::default();
+    for chunk in sides.chunks(SOURCES_AT_ONCE) {
+        let compared: Vec<_> = chunk
+            .par_iter()
+            .map(|&(before, after)| compare_source(old, new, before, after))
+            .collect();
+        // In source order, and within a source by (target, plane): the order of the contract.
+        for (gained, lost, changed) in compared {
+            out.gained.extend(gained);
+            out.lost.extend(lost);
+            out.changed.extend(changed);
         }
     }
     let old_findings = findings(old_inventory, old).findings;
