@@ -48,6 +48,24 @@ fn allowed_services<'d>(
     Some(services)
 }
 
+/// True when some Allow of these identity policies could grant `action` (a `NotAction` Allow
+/// always could).
+fn identity_may_allow<'d>(
+    documents: impl Iterator<Item = &'d model::PolicyDocument>,
+    action: &str,
+) -> bool {
+    documents
+        .flat_map(|d| &d.statements)
+        .filter(|s| s.effect == model::Effect::Allow)
+        .any(|s| {
+            s.not_action.is_some()
+                || s.action
+                    .iter()
+                    .flatten()
+                    .any(|pattern| crate::policy::matching::action_matches(pattern, action))
+        })
+}
+
 /// False when a caller with these identity policies surely escalates nowhere (see
 /// [`Targets::of`]): no Allow names ECS or ECR.
 pub(super) fn may_escalate<'d>(documents: impl Iterator<Item = &'d model::PolicyDocument>) -> bool {
@@ -371,7 +389,7 @@ impl<'a> Targets<'a> {
         diags: &mut Vec<Diagnostic>,
         out: &mut Vec<(String, Verdict)>,
     ) {
-        let candidates = if self.exhaustive {
+        let candidates: BTreeSet<usize> = if self.exhaustive {
             (0..self.repositories.len()).collect()
         } else {
             super::build::candidates(
@@ -381,11 +399,20 @@ impl<'a> Targets<'a> {
                 &self.index,
             )
         };
+        // Without an identity Allow that could grant `ecr:PutImage`, only a repository policy can,
+        // and only in the caller's own account (across accounts both sides must allow).
+        let identity_push = identity_may_allow(p.identity_documents(), "ecr:PutImage");
+        let account = p.caller.account();
         // The registry token, which only identity policies grant, asked once per region.
         let mut tokens: BTreeMap<&str, Verdict> = BTreeMap::new();
         for i in candidates {
             let (repo, containers) = (&self.repositories[i], &self.pulled_by[i]);
             if repo.kind != NodeKind::EcrRepository {
+                continue;
+            }
+            let policy_may_grant =
+                repo.account == account && (repo.policy.is_some() || repo.policy_unknown());
+            if !identity_push && !policy_may_grant {
                 continue;
             }
             let token = tokens
