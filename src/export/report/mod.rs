@@ -27,6 +27,7 @@ use std::io;
 use petgraph::Direction;
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
+use rayon::prelude::*;
 
 use crate::analysis::{self, Attempt, Findings, Path, Plane, blocked_references, reach, sources};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
@@ -262,25 +263,32 @@ impl<'g> Report<'g> {
         // paths (but those of containers, which their services' pages show).
         let mut paths_from = BTreeMap::new();
         let mut who: BTreeMap<NodeIndex, Vec<WhoCanRow>> = BTreeMap::new();
-        for source in sources(graph) {
-            let paths = reach(graph, &[source], None, None);
-            for p in &paths {
-                let Some((target, _)) = graph.node(&p.target) else {
-                    continue;
-                };
-                if !in_who_can(g[target].kind) {
-                    continue;
+        let all = sources(graph);
+        // Sources are searched a chunk at a time in parallel; their rows join in source order.
+        for chunk in all.chunks(256) {
+            let found: Vec<(NodeIndex, Vec<Path>)> = chunk
+                .par_iter()
+                .map(|&source| (source, reach(graph, &[source], None, None)))
+                .collect();
+            for (source, paths) in found {
+                for p in &paths {
+                    let Some((target, _)) = graph.node(&p.target) else {
+                        continue;
+                    };
+                    if !in_who_can(g[target].kind) {
+                        continue;
+                    }
+                    who.entry(target).or_default().push(WhoCanRow {
+                        source,
+                        plane: path_plane(p),
+                        status: p.status,
+                        cross_account: p.cross_account,
+                        hops: p.hops.len(),
+                    });
                 }
-                who.entry(target).or_default().push(WhoCanRow {
-                    source,
-                    plane: path_plane(p),
-                    status: p.status,
-                    cross_account: p.cross_account,
-                    hops: p.hops.len(),
-                });
-            }
-            if g[source].kind == NodeKind::Container {
-                paths_from.insert(source, paths);
+                if g[source].kind == NodeKind::Container {
+                    paths_from.insert(source, paths);
+                }
             }
         }
         // INVARIANT: sources are visited in index order, which is id order, so each target's
