@@ -378,8 +378,11 @@ pub fn diff(
             out.changed.extend(changed);
         }
     }
-    let old_findings = findings(old_inventory, old).findings;
-    let new_findings = findings(new_inventory, new).findings;
+    // The two sides' findings are independent: decided side by side.
+    let (old_findings, new_findings) = rayon::join(
+        || findings(old_inventory, old).findings,
+        || findings(new_inventory, new).findings,
+    );
     let old_keys: BTreeSet<_> = old_findings.iter().map(finding_key).collect();
     let new_keys: BTreeSet<_> = new_findings.iter().map(finding_key).collect();
     out.new_findings = new_findings

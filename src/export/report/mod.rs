@@ -168,7 +168,11 @@ impl<'g> Report<'g> {
     /// That of [`analysis::findings`], plus one [`reach`] from every source node: O(S · (V + E))
     /// for S sources, however many resources the who-can table lists.
     pub fn new(inventory: &Inventory, graph: &'g AccessGraph) -> Report<'g> {
-        let findings = analysis::findings(inventory, graph);
+        // The findings and the search from every source are independent: run side by side.
+        let (findings, searched) = rayon::join(
+            || analysis::findings(inventory, graph),
+            || search_every_source(graph),
+        );
         let blocked = blocked_references(inventory, None, None);
         let g = &graph.graph;
 
@@ -259,44 +263,7 @@ impl<'g> Report<'g> {
             role_use.insert(ix, found);
         }
 
-        // Reach from every source, one source at a time so that only the rows are kept, not the
-        // paths (but those of containers, which their services' pages show).
-        let mut paths_from = BTreeMap::new();
-        let mut who: BTreeMap<NodeIndex, Vec<WhoCanRow>> = BTreeMap::new();
-        let all = sources(graph);
-        // Sources are searched a chunk at a time in parallel; their rows join in source order.
-        for chunk in all.chunks(256) {
-            let found: Vec<(NodeIndex, Vec<Path>)> = chunk
-                .par_iter()
-                .map(|&source| (source, reach(graph, &[source], None, None)))
-                .collect();
-            for (source, paths) in found {
-                for p in &paths {
-                    let Some((target, _)) = graph.node(&p.target) else {
-                        continue;
-                    };
-                    if !in_who_can(g[target].kind) {
-                        continue;
-                    }
-                    who.entry(target).or_default().push(WhoCanRow {
-                        source,
-                        plane: path_plane(p),
-                        status: p.status,
-                        cross_account: p.cross_account,
-                        hops: p.hops.len(),
-                    });
-                }
-                if g[source].kind == NodeKind::Container {
-                    paths_from.insert(source, paths);
-                }
-            }
-        }
-        // INVARIANT: sources are visited in index order, which is id order, so each target's
-        // rows are sorted by source id, then plane (reach lists a source's paths by target, and
-        // a target's task plane before its agent plane only by hop kinds): sort to be sure.
-        for rows in who.values_mut() {
-            rows.sort_by_key(|r| (r.source, r.plane));
-        }
+        let (paths_from, who) = searched;
 
         let mut report = Report {
             graph,
@@ -453,4 +420,55 @@ pub fn pages(report: &Report<'_>) -> io::Result<Vec<Page>> {
     })?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
+}
+
+/// Paths kept per container (their services' pages show them) and who-can rows per secret,
+/// parameter and key.
+type Searched = (
+    BTreeMap<NodeIndex, Vec<Path>>,
+    BTreeMap<NodeIndex, Vec<WhoCanRow>>,
+);
+
+/// One reach from every source node: the container paths and the who-can rows.
+fn search_every_source(graph: &AccessGraph) -> Searched {
+    let g = &graph.graph;
+    // Reach from every source, one source at a time so that only the rows are kept, not the
+    // paths (but those of containers, which their services' pages show).
+    let mut paths_from = BTreeMap::new();
+    let mut who: BTreeMap<NodeIndex, Vec<WhoCanRow>> = BTreeMap::new();
+    let all = sources(graph);
+    // Sources are searched a chunk at a time in parallel; their rows join in source order.
+    for chunk in all.chunks(256) {
+        let found: Vec<(NodeIndex, Vec<Path>)> = chunk
+            .par_iter()
+            .map(|&source| (source, reach(graph, &[source], None, None)))
+            .collect();
+        for (source, paths) in found {
+            for p in &paths {
+                let Some((target, _)) = graph.node(&p.target) else {
+                    continue;
+                };
+                if !in_who_can(g[target].kind) {
+                    continue;
+                }
+                who.entry(target).or_default().push(WhoCanRow {
+                    source,
+                    plane: path_plane(p),
+                    status: p.status,
+                    cross_account: p.cross_account,
+                    hops: p.hops.len(),
+                });
+            }
+            if g[source].kind == NodeKind::Container {
+                paths_from.insert(source, paths);
+            }
+        }
+    }
+    // INVARIANT: sources are visited in index order, which is id order, so each target's
+    // rows are sorted by source id, then plane (reach lists a source's paths by target, and
+    // a target's task plane before its agent plane only by hop kinds): sort to be sure.
+    for rows in who.values_mut() {
+        rows.sort_by_key(|r| (r.source, r.plane));
+    }
+    (paths_from, who)
 }
