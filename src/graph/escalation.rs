@@ -279,10 +279,11 @@ impl<'a> Targets<'a> {
             if start.status == EdgeStatus::Denied
                 && world.may_call_under(p, &RUN_ACTIONS, &definitions, region, diags)
             {
-                // A task definition of the account, run with a task-role override.
+                // A task definition of the account, run with the role as its task role and as
+                // its execution role too (both may be overridden), so only that role is passed.
                 for place in self.definitions.get(account).into_iter().flatten() {
                     if place.region == region {
-                        start = start.or(world.run_existing(p, *place, None, diags));
+                        start = start.or(world.run_definition(p, *place, diags));
                     }
                 }
             }
@@ -329,7 +330,7 @@ impl<'a> Targets<'a> {
             if !gate {
                 continue;
             }
-            let verdict = world.run_existing(p, *place, td.task_role_arn.as_deref(), diags);
+            let verdict = world.run_existing(p, *place, diags);
             if verdict.status == EdgeStatus::Denied {
                 continue;
             }

@@ -265,14 +265,13 @@ impl<'a> World<'a> {
         )
     }
 
-    /// Running an existing task definition with overrides: one of [`RUN_ACTIONS`] on it, and
-    /// `iam:PassRole` on its execution role and on `task_role` (its own, or an override), which
-    /// ECS checks at launch.
-    pub fn run_existing(
+    /// Starting an existing task definition: one of [`RUN_ACTIONS`] on it. The roles the task
+    /// gets are passed separately: its own ([`World::run_existing`]), or overrides of both the
+    /// task role and the execution role, which may be any role the caller can pass.
+    pub fn run_definition(
         &self,
         caller: &Prepared<'a>,
         place: TaskPlace<'_>,
-        task_role: Option<&str>,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
         if place.account != caller.caller.account() {
@@ -287,14 +286,30 @@ impl<'a> World<'a> {
             );
         }
         let arn = &place.definition.arn;
-        let mut verdict = self.any_of(
+        self.any_of(
             caller,
             &RUN_ACTIONS,
             |_| RequestResource::Arn(arn.clone()),
             place.region,
             diags,
-        );
-        let roles = [place.definition.execution_role_arn.as_deref(), task_role];
+        )
+    }
+
+    /// Running an existing task definition with its own roles and the caller's command
+    /// (container overrides): [`World::run_definition`], and `iam:PassRole` on its execution
+    /// role and task role, which ECS checks at launch.
+    pub fn run_existing(
+        &self,
+        caller: &Prepared<'a>,
+        place: TaskPlace<'_>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Verdict {
+        let mut verdict = self.run_definition(caller, place, diags);
+        let definition = place.definition;
+        let roles = [
+            definition.execution_role_arn.as_deref(),
+            definition.task_role_arn.as_deref(),
+        ];
         for role in roles.into_iter().flatten() {
             if verdict.status == EdgeStatus::Denied {
                 break;
