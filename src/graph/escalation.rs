@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::hop::{RUN_ACTIONS, Verdict};
+use super::hop::{RUN_ACTIONS, Verdict, ecs_prefix};
 use super::index::{ResourceIndex, statement_services};
 use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, arn_account, container_id};
 use super::{EdgeStatus, NodeKind};
@@ -157,9 +157,8 @@ impl<'a> Targets<'a> {
                     };
                     targets.push(ExecTarget {
                         task: RequestResource::Under(format!(
-                            "arn:{}:ecs:{region}:{}:task/{}/",
-                            account.partition,
-                            account.id,
+                            "{}{}/",
+                            ecs_prefix(&account.partition, region, &account.id, "task"),
                             last_segment(cluster)
                         )),
                         region,
@@ -275,7 +274,7 @@ impl<'a> Targets<'a> {
                 continue;
             };
             let mut start = world.launch_new(p, partition, region, diags);
-            let definitions = format!("arn:{partition}:ecs:{region}:{account}:task-definition/");
+            let definitions = ecs_prefix(partition, region, account, "task-definition");
             if start.status == EdgeStatus::Denied
                 && world.may_call_under(p, &RUN_ACTIONS, &definitions, region, diags)
             {
@@ -320,10 +319,7 @@ impl<'a> Targets<'a> {
         let mut may_run: BTreeMap<&str, bool> = BTreeMap::new();
         for place in self.definitions.get(account).into_iter().flatten() {
             let td = place.definition;
-            let prefix = format!(
-                "arn:{}:ecs:{}:{account}:task-definition/",
-                place.partition, place.region
-            );
+            let prefix = ecs_prefix(place.partition, place.region, account, "task-definition");
             let gate = *may_run.entry(place.region).or_insert_with(|| {
                 world.may_call_under(p, &RUN_ACTIONS, &prefix, place.region, diags)
             });
@@ -358,7 +354,7 @@ impl<'a> Targets<'a> {
             if t.exec == Some(false) {
                 continue;
             }
-            let prefix = format!("arn:{}:ecs:{}:{account}:task/", t.place.partition, t.region);
+            let prefix = ecs_prefix(t.place.partition, t.region, account, "task");
             let gate = *may_exec.entry(t.region).or_insert_with(|| {
                 world.may_call_under(p, &["ecs:ExecuteCommand"], &prefix, t.region, diags)
             });

@@ -37,6 +37,17 @@ pub const PUSH_ACTIONS: [&str; 5] = [
     "ecr:UploadLayerPart",
 ];
 
+/// The prefix of the ARNs of ECS resources of one type (`task-definition`, `service`, `task`,
+/// `cluster`) in an account and region: the names a caller would choose lie under it.
+pub(in crate::graph) fn ecs_prefix(
+    partition: &str,
+    region: &str,
+    account: &str,
+    kind: &str,
+) -> String {
+    format!("arn:{partition}:ecs:{region}:{account}:{kind}/")
+}
+
 /// How a principal comes to run code as a role or in a container's place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Technique {
@@ -178,8 +189,8 @@ impl<'a> World<'a> {
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
         let account = caller.caller.account();
-        let definitions = format!("arn:{partition}:ecs:{region}:{account}:task-definition/");
-        let services = format!("arn:{partition}:ecs:{region}:{account}:service/");
+        let definitions = ecs_prefix(partition, region, account, "task-definition");
+        let services = ecs_prefix(partition, region, account, "service");
         let register = self.own_call(
             caller,
             "ecs:RegisterTaskDefinition",
@@ -258,7 +269,7 @@ impl<'a> World<'a> {
         self.own_call(
             caller,
             "ecs:CreateCluster",
-            RequestResource::Under(format!("arn:{partition}:ecs:{region}:{account}:cluster/")),
+            RequestResource::Under(ecs_prefix(partition, region, account, "cluster")),
             region,
             &[],
             diags,

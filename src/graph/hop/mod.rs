@@ -12,6 +12,7 @@ mod trust;
 mod verdict;
 
 pub use deputy::FOREIGN_SOURCE_ACCOUNT;
+pub(in crate::graph) use escalate::ecs_prefix;
 pub use escalate::{LAUNCH_ACTIONS, PUSH_ACTIONS, RUN_ACTIONS, Technique};
 pub use verdict::{Block, Verdict, describe_blocker};
 
