@@ -120,10 +120,18 @@ impl<'a> Targets<'a> {
         for account in &world.inventory.accounts {
             // A principal may start a task in any region; those the snapshot holds for the
             // account are where its SCPs and clusters are known.
-            let own: Vec<&'a str> = if account.regions.is_empty() {
+            // With no region in the whole snapshot (IAM only), the partition's first region
+            // stands for all: tasks can still be started somewhere.
+            let own: Vec<&'a str> = if !account.regions.is_empty() {
+                account.regions.keys().map(String::as_str).collect()
+            } else if !every_region.is_empty() {
                 every_region.iter().copied().collect()
             } else {
-                account.regions.keys().map(String::as_str).collect()
+                vec![match account.partition.as_str() {
+                    "aws-cn" => "cn-north-1",
+                    "aws-us-gov" => "us-gov-west-1",
+                    _ => "us-east-1",
+                }]
             };
             for region in own {
                 regions
