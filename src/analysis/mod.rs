@@ -61,8 +61,8 @@ pub use diff::{Changed, Diff, HopChange, PathDelta, diff, plane_str};
 pub use explain::{Attempt, Explanation, explain};
 pub use findings::{Code, Finding, Findings, Involved, Severity, blocked_references, findings};
 pub use search::{
-    Plane, containers, focus, lookup, reach, reach_beyond, resolve_sources, sources, who_can,
-    who_can_beyond,
+    Plane, Route, containers, focus, lookup, reach, reach_beyond, resolve_sources, routes, sources,
+    who_can, who_can_beyond,
 };
 
 /// Why a query cannot run.

@@ -230,18 +230,14 @@ fn chain(
 /// lists them in.
 pub(crate) fn sort_paths(paths: &mut [Path]) {
     paths.sort_by(|a, b| {
-        (
-            &a.source,
-            &a.target,
-            a.hops.len(),
-            a.hops.iter().map(|h| h.kind).collect::<Vec<_>>(),
-        )
-            .cmp(&(
-                &b.source,
-                &b.target,
-                b.hops.len(),
-                b.hops.iter().map(|h| h.kind).collect::<Vec<_>>(),
-            ))
+        (&a.source, &a.target, a.hops.len())
+            .cmp(&(&b.source, &b.target, b.hops.len()))
+            .then_with(|| {
+                a.hops
+                    .iter()
+                    .map(|h| h.kind)
+                    .cmp(b.hops.iter().map(|h| h.kind))
+            })
     });
 }
 
@@ -265,59 +261,274 @@ fn escalation_possible(
         })
 }
 
-/// The shortest path per (target, plane) from `source`, preferring allowed to conditional.
-fn from_source(
+/// A path as a search finds it: the edges it follows, before any id or proof is copied out of
+/// the graph. [`Route::path`] gives the [`Path`] that [`reach`] reports for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The source node.
+    pub source: NodeIndex,
+    /// The target resource.
+    pub target: NodeIndex,
+    /// How the source reaches the target ([`Plane::of`] its path).
+    pub plane: Plane,
+    /// The edges, from the source to the target.
+    pub edges: Vec<EdgeIndex>,
+}
+
+impl Route {
+    /// The weakest edge's status.
+    pub fn status(&self, g: &AccessGraph) -> EdgeStatus {
+        self.edges
+            .iter()
+            .map(|&e| g.graph[e].status)
+            .min()
+            .unwrap_or(EdgeStatus::Allowed)
+    }
+
+    /// True when some edge crosses an account.
+    pub fn cross_account(&self, g: &AccessGraph) -> bool {
+        self.edges.iter().any(|&e| g.graph[e].cross_account)
+    }
+
+    /// The actions the last edge allows, sorted.
+    pub fn actions<'g>(&self, g: &'g AccessGraph) -> &'g [String] {
+        self.edges.last().map_or(&[], |&e| &g.graph[e].actions[..])
+    }
+
+    /// The path, with its hops' ids and proofs.
+    pub fn path(&self, g: &AccessGraph) -> Path {
+        // INVARIANT: a route's edges are edges of `g` and there is at least one.
+        path_of(g, self.edges.clone()).unwrap_or_else(|| Path {
+            source: g.graph[self.source].id.clone(),
+            target: g.graph[self.target].id.clone(),
+            actions: Vec::new(),
+            status: EdgeStatus::Allowed,
+            cross_account: false,
+            hops: Vec::new(),
+        })
+    }
+}
+
+/// A breadth-first tree over dense arrays indexed by node, reused from search to search on one
+/// thread, so that a search allocates nothing once the arrays have grown to the graph.
+#[derive(Default)]
+struct Tree {
+    /// `generation` where the node was reached in the current search.
+    mark: Vec<u32>,
+    generation: u32,
+    /// The edge each node was first reached by (`u32::MAX` for the start).
+    parent: Vec<u32>,
+    /// The nodes reached, in the order they were reached; the start first.
+    reached: Vec<NodeIndex>,
+}
+
+impl Tree {
+    fn contains(&self, n: NodeIndex) -> bool {
+        self.mark.get(n.index()) == Some(&self.generation)
+    }
+
+    fn parent(&self, n: NodeIndex) -> Option<EdgeIndex> {
+        (self.contains(n) && self.parent[n.index()] != u32::MAX)
+            .then(|| EdgeIndex::new(self.parent[n.index()] as usize))
+    }
+
+    /// The same search as [`bfs`], into this tree: the same nodes, reached by the same edges.
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &mut self,
+        g: &AccessGraph,
+        start: NodeIndex,
+        dir: Direction,
+        plane: Plane,
+        min: EdgeStatus,
+        max_depth: Option<usize>,
+        buf: &mut Vec<(NodeIndex, EdgeIndex)>,
+    ) {
+        let n = g.graph.node_count();
+        if self.mark.len() < n {
+            self.mark.resize(n, 0);
+            self.parent.resize(n, u32::MAX);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.mark.fill(0);
+            self.generation = 1;
+        }
+        self.reached.clear();
+        self.mark[start.index()] = self.generation;
+        self.parent[start.index()] = u32::MAX;
+        self.reached.push(start);
+        // Level by level: the nodes of depth d are reached[level..end].
+        let (mut level, mut depth) = (0, 0);
+        while level < self.reached.len() {
+            let end = self.reached.len();
+            if at_limit(depth, max_depth) {
+                break;
+            }
+            for i in level..end {
+                let from = self.reached[i];
+                buf.clear();
+                buf.extend(
+                    g.graph
+                        .edges_directed(from, dir)
+                        .filter(|e| plane.admits(e.weight().kind) && e.weight().status >= min)
+                        .map(|e| {
+                            (
+                                if dir == Direction::Outgoing {
+                                    e.target()
+                                } else {
+                                    e.source()
+                                },
+                                e.id(),
+                            )
+                        }),
+                );
+                // As `hop_edges`: by the other end's index (id order), then edge.
+                buf.sort_unstable();
+                for &(next, edge) in buf.iter() {
+                    if self.mark[next.index()] == self.generation {
+                        continue;
+                    }
+                    self.mark[next.index()] = self.generation;
+                    self.parent[next.index()] = edge.index() as u32;
+                    self.reached.push(next);
+                }
+            }
+            level = end;
+            depth += 1;
+        }
+    }
+
+    /// The edges from the start to `n` when the search ran forward, from `n` to the start when
+    /// it ran backward (as [`chain`]).
+    fn chain(&self, g: &AccessGraph, mut n: NodeIndex, dir: Direction) -> Vec<EdgeIndex> {
+        let mut edges = Vec::new();
+        while let Some(e) = self.parent(n) {
+            edges.push(e);
+            let Some((a, b)) = g.graph.edge_endpoints(e) else {
+                break;
+            };
+            n = if dir == Direction::Outgoing { a } else { b };
+        }
+        if dir == Direction::Outgoing {
+            edges.reverse();
+        }
+        edges
+    }
+}
+
+/// The trees and edge buffer one thread's searches reuse.
+#[derive(Default)]
+struct Scratch {
+    strict: Tree,
+    loose: Tree,
+    buf: Vec<(NodeIndex, EdgeIndex)>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// The shortest route per (target, plane) from `source`, preferring allowed to conditional, by
+/// target index (id order) then plane.
+fn routes_from(
     g: &AccessGraph,
     source: NodeIndex,
     to: Option<NodeIndex>,
     max_depth: Option<usize>,
-    out: &mut Vec<Path>,
+    out: &mut Vec<Route>,
 ) {
-    let mut reached = BTreeSet::new();
-    for plane in Plane::ALL {
-        if plane == Plane::Escalation
-            && !escalation_possible(g, source, &reached, Direction::Outgoing)
-        {
-            continue;
-        }
-        let strict = bfs(
-            g,
-            source,
-            Direction::Outgoing,
-            plane,
-            EdgeStatus::Allowed,
-            max_depth,
-        );
-        let loose = bfs(
-            g,
-            source,
-            Direction::Outgoing,
-            plane,
-            EdgeStatus::Conditional,
-            max_depth,
-        );
-        reached.extend(loose.keys().copied());
-        let targets: BTreeSet<NodeIndex> = loose
-            .keys()
-            .copied()
-            .filter(|&n| g.graph[n].kind.is_resource())
-            .collect();
-        for t in targets {
-            if to.is_some_and(|to| to != t) {
+    SCRATCH.with(|scratch| {
+        let scratch = &mut *scratch.borrow_mut();
+        let first = out.len();
+        // True when the source, or a node the task or agent plane reaches, has an `escalates`
+        // edge: only then can the escalation plane find a path of its own
+        // ([`escalation_possible`]).
+        let escalates = |n: NodeIndex| {
+            g.graph
+                .edges_directed(n, Direction::Outgoing)
+                .any(|e| e.weight().kind == EdgeKind::Escalates)
+        };
+        let mut escalation = escalates(source);
+        for plane in Plane::ALL {
+            if plane == Plane::Escalation && !escalation {
                 continue;
             }
-            let parents = if strict.contains_key(&t) {
-                &strict
-            } else {
-                &loose
-            };
-            if let Some(p) = path_of(g, chain(g, parents, t, Direction::Outgoing)) {
-                if plane.keeps(&p) {
-                    out.push(p);
+            let Scratch { strict, loose, buf } = scratch;
+            strict.search(
+                g,
+                source,
+                Direction::Outgoing,
+                plane,
+                EdgeStatus::Allowed,
+                max_depth,
+                buf,
+            );
+            loose.search(
+                g,
+                source,
+                Direction::Outgoing,
+                plane,
+                EdgeStatus::Conditional,
+                max_depth,
+                buf,
+            );
+            if !escalation {
+                escalation = loose.reached.iter().any(|&n| escalates(n));
+            }
+            let mut targets: Vec<NodeIndex> = loose
+                .reached
+                .iter()
+                .copied()
+                .filter(|&n| g.graph[n].kind.is_resource() && to.is_none_or(|to| to == n))
+                .collect();
+            targets.sort_unstable();
+            for t in targets {
+                let tree = if strict.contains(t) {
+                    &*strict
+                } else {
+                    &*loose
+                };
+                let edges = tree.chain(g, t, Direction::Outgoing);
+                if edges.is_empty() {
+                    continue;
                 }
+                if plane == Plane::Escalation
+                    && !edges
+                        .iter()
+                        .any(|&e| g.graph[e].kind == EdgeKind::Escalates)
+                {
+                    continue;
+                }
+                out.push(Route {
+                    source,
+                    target: t,
+                    plane,
+                    edges,
+                });
             }
         }
+        out[first..].sort_by_key(|r| (r.target, r.plane));
+    });
+}
+
+/// Every route from each source, one shortest per (source, target, plane): the paths [`reach`]
+/// reports, before their ids and proofs are copied out of the graph. Routes come by source in
+/// the order given, then by target index (which is id order in a built graph), then plane.
+///
+/// # Complexity
+/// As [`reach`], without the copying: two breadth-first searches per source and plane.
+pub fn routes(
+    g: &AccessGraph,
+    sources: &[NodeIndex],
+    to: Option<NodeIndex>,
+    max_depth: Option<usize>,
+) -> Vec<Route> {
+    let mut out = Vec::new();
+    for &s in sources {
+        routes_from(g, s, to, max_depth, &mut out);
     }
+    out
 }
 
 /// Every resource the sources reach, one shortest path per (source, target, plane).
@@ -344,10 +555,10 @@ pub fn reach(
     to: Option<NodeIndex>,
     max_depth: Option<usize>,
 ) -> Vec<Path> {
-    let mut out = Vec::new();
-    for &s in sources {
-        from_source(g, s, to, max_depth, &mut out);
-    }
+    let mut out: Vec<Path> = routes(g, sources, to, max_depth)
+        .iter()
+        .map(|r| r.path(g))
+        .collect();
     sort_paths(&mut out);
     out
 }
