@@ -25,11 +25,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
 use petgraph::Direction;
-use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use rayon::prelude::*;
 
-use crate::analysis::{self, Attempt, Findings, Path, Plane, blocked_references, reach, sources};
+use crate::analysis::{
+    self, Attempt, Findings, Path, Plane, Route, blocked_references, routes, sources,
+};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::Inventory;
 
@@ -126,12 +128,30 @@ pub struct Report<'g> {
     /// The services that run each task definition and container.
     services_of: BTreeMap<NodeIndex, Vec<usize>>,
     role_use: BTreeMap<NodeIndex, RoleUse>,
-    /// Reach's paths from each container.
-    paths_from: BTreeMap<NodeIndex, Vec<Path>>,
+    /// Reach's paths from each container, in its order.
+    paths_from: BTreeMap<NodeIndex, Vec<Route>>,
     /// The who-can rows of each secret, parameter and key, by source then plane.
     who: BTreeMap<NodeIndex, Vec<WhoCanRow>>,
     /// Each account's overview, bundled.
     overview: BTreeMap<String, diagram::Bundles>,
+    /// The roles, resources and services of each account of the snapshot, in id order.
+    of_account: BTreeMap<String, AccountNodes>,
+    /// The secrets, parameters and keys by account (`""` for none), in id order: the who-can
+    /// pages.
+    who_targets: BTreeMap<String, Vec<NodeIndex>>,
+    /// The blocked references ([`Report::blocked`]'s indexes) of each container.
+    blocked_of_container: BTreeMap<String, Vec<usize>>,
+}
+
+/// What an account's pages list, gathered once so that no page scans the whole graph.
+#[derive(Default)]
+struct AccountNodes {
+    /// Its roles in the snapshot.
+    roles: Vec<NodeIndex>,
+    /// Its resources in the snapshot.
+    resources: Vec<NodeIndex>,
+    /// Its ECS services, as indexes into [`Report::services`].
+    services: Vec<usize>,
 }
 
 /// The plane of a path ([`Plane::of`]).
@@ -265,6 +285,49 @@ impl<'g> Report<'g> {
 
         let (paths_from, who) = searched;
 
+        // One pass over the nodes and services for what the account pages list.
+        let mut of_account: BTreeMap<String, AccountNodes> = BTreeMap::new();
+        let mut who_targets: BTreeMap<String, Vec<NodeIndex>> = BTreeMap::new();
+        for &ix in graph.index.values() {
+            let node = &g[ix];
+            if in_who_can(node.kind) {
+                who_targets
+                    .entry(node.account.clone().unwrap_or_default())
+                    .or_default()
+                    .push(ix);
+            }
+            let (true, Some(account)) = (node.in_snapshot, &node.account) else {
+                continue;
+            };
+            if node.kind == NodeKind::Role {
+                of_account
+                    .entry(account.clone())
+                    .or_default()
+                    .roles
+                    .push(ix);
+            } else if node.kind.is_resource() {
+                of_account
+                    .entry(account.clone())
+                    .or_default()
+                    .resources
+                    .push(ix);
+            }
+        }
+        for (i, s) in services.iter().enumerate() {
+            of_account
+                .entry(s.account.clone())
+                .or_default()
+                .services
+                .push(i);
+        }
+        let mut blocked_of_container: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, a) in blocked.iter().enumerate() {
+            blocked_of_container
+                .entry(a.from.clone())
+                .or_default()
+                .push(i);
+        }
+
         let mut report = Report {
             graph,
             findings,
@@ -278,6 +341,9 @@ impl<'g> Report<'g> {
             paths_from,
             who,
             overview: BTreeMap::new(),
+            of_account,
+            who_targets,
+            blocked_of_container,
         };
         report.overview = pages::overviews(&report);
         report
@@ -315,26 +381,27 @@ impl<'g> Report<'g> {
 
     /// The blocked references of a service's containers.
     fn blocked_of(&self, service: &Service) -> Vec<&Attempt> {
-        let ids: BTreeSet<&str> = service
+        let mut found: Vec<usize> = service
             .containers
             .iter()
-            .map(|&c| self.graph.graph[c].id.as_str())
+            .filter_map(|&c| self.blocked_of_container.get(&self.graph.graph[c].id))
+            .flatten()
+            .copied()
             .collect();
-        self.blocked
-            .iter()
-            .filter(|a| ids.contains(a.from.as_str()))
-            .collect()
+        // In the order of `blocked`, as the pages have always listed them.
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.blocked[i]).collect()
     }
 
-    /// The edge a hop of a path follows.
-    fn hop_edge(&self, from: &str, to: &str, kind: EdgeKind) -> Option<EdgeIndex> {
-        let (a, _) = self.graph.node(from)?;
-        let (b, _) = self.graph.node(to)?;
-        self.graph
-            .graph
-            .edges_connecting(a, b)
-            .find(|e| e.weight().kind == kind)
-            .map(|e| e.id())
+    /// What an account's pages list; empty for an account with none of it.
+    fn of_account(&self, account: &str) -> &AccountNodes {
+        static NONE: AccountNodes = AccountNodes {
+            roles: Vec::new(),
+            resources: Vec::new(),
+            services: Vec::new(),
+        };
+        self.of_account.get(account).unwrap_or(&NONE)
     }
 
     /// The page of a service, relative to the docs directory.
@@ -380,44 +447,63 @@ fn assign_slugs(graph: &AccessGraph, services: &mut [Service]) {
 /// None in practice: the pages are written into buffers; an error of a writer is returned as it
 /// is.
 pub fn pages(report: &Report<'_>) -> io::Result<Vec<Page>> {
-    let mut out = Vec::new();
-    let mut page = |path: String, write: &dyn Fn(&mut Vec<u8>) -> io::Result<()>| {
-        let mut bytes = Vec::new();
-        write(&mut bytes)?;
-        out.push(Page { path, bytes });
-        Ok::<(), io::Error>(())
-    };
-    page(MARKER.to_owned(), &|b| {
-        io::Write::write_all(b, b"rolechain report\n")
-    })?;
-    page("mkdocs.yml".to_owned(), &|b| write_mkdocs_yml(report, b))?;
-    page(format!("{DOCS_DIR}/index.md"), &|b| write_index(report, b))?;
+    /// Which page to write.
+    enum Job<'r> {
+        Marker,
+        MkDocs,
+        Index,
+        Account(&'r str),
+        Service(usize),
+        WhoCanIndex,
+        WhoCan(&'r str),
+        Findings,
+        MermaidInit,
+    }
+    let mut jobs = vec![
+        (MARKER.to_owned(), Job::Marker),
+        ("mkdocs.yml".to_owned(), Job::MkDocs),
+        (format!("{DOCS_DIR}/index.md"), Job::Index),
+    ];
     for account in &report.accounts {
-        page(
+        jobs.push((
             format!("{DOCS_DIR}/accounts/{}.md", slug_part(&account.id)),
-            &|b| write_account(report, &account.id, b),
-        )?;
+            Job::Account(&account.id),
+        ));
     }
     for i in 0..report.services.len() {
-        page(format!("{DOCS_DIR}/{}", report.service_page(i)), &|b| {
-            write_service(report, i, b)
-        })?;
+        jobs.push((
+            format!("{DOCS_DIR}/{}", report.service_page(i)),
+            Job::Service(i),
+        ));
     }
-    page(format!("{DOCS_DIR}/who-can.md"), &|b| {
-        write_who_can_index(report, b)
-    })?;
+    jobs.push((format!("{DOCS_DIR}/who-can.md"), Job::WhoCanIndex));
     for account in pages::who_can_targets(report).keys() {
-        page(
+        jobs.push((
             format!("{DOCS_DIR}/{}", pages::who_can_page(account)),
-            &|b| write_who_can(report, account, b),
-        )?;
+            Job::WhoCan(account),
+        ));
     }
-    page(format!("{DOCS_DIR}/findings.md"), &|b| {
-        write_findings(report, b)
-    })?;
-    page(format!("{DOCS_DIR}/{MERMAID_INIT}"), &|b| {
-        write_mermaid_init(b)
-    })?;
+    jobs.push((format!("{DOCS_DIR}/findings.md"), Job::Findings));
+    jobs.push((format!("{DOCS_DIR}/{MERMAID_INIT}"), Job::MermaidInit));
+    // Pages are independent: written in parallel, then put in path order.
+    let mut out = jobs
+        .into_par_iter()
+        .map(|(path, job)| {
+            let mut b = Vec::new();
+            match job {
+                Job::Marker => io::Write::write_all(&mut b, b"rolechain report\n")?,
+                Job::MkDocs => write_mkdocs_yml(report, &mut b)?,
+                Job::Index => write_index(report, &mut b)?,
+                Job::Account(id) => write_account(report, id, &mut b)?,
+                Job::Service(i) => write_service(report, i, &mut b)?,
+                Job::WhoCanIndex => write_who_can_index(report, &mut b)?,
+                Job::WhoCan(account) => write_who_can(report, account, &mut b)?,
+                Job::Findings => write_findings(report, &mut b)?,
+                Job::MermaidInit => write_mermaid_init(&mut b)?,
+            }
+            Ok(Page { path, bytes: b })
+        })
+        .collect::<io::Result<Vec<Page>>>()?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
@@ -425,7 +511,7 @@ pub fn pages(report: &Report<'_>) -> io::Result<Vec<Page>> {
 /// Paths kept per container (their services' pages show them) and who-can rows per secret,
 /// parameter and key.
 type Searched = (
-    BTreeMap<NodeIndex, Vec<Path>>,
+    BTreeMap<NodeIndex, Vec<Route>>,
     BTreeMap<NodeIndex, Vec<WhoCanRow>>,
 );
 
@@ -433,40 +519,49 @@ type Searched = (
 fn search_every_source(graph: &AccessGraph) -> Searched {
     let g = &graph.graph;
     // Reach from every source, one source at a time so that only the rows are kept, not the
-    // paths (but those of containers, which their services' pages show).
+    // paths (but those of containers, which their services' pages show). Routes name edges;
+    // no id or proof is copied.
     let mut paths_from = BTreeMap::new();
     let mut who: BTreeMap<NodeIndex, Vec<WhoCanRow>> = BTreeMap::new();
     let all = sources(graph);
     // Sources are searched a chunk at a time in parallel; their rows join in source order.
     for chunk in all.chunks(256) {
-        let found: Vec<(NodeIndex, Vec<Path>)> = chunk
+        let found: Vec<(NodeIndex, Vec<Route>)> = chunk
             .par_iter()
-            .map(|&source| (source, reach(graph, &[source], None, None)))
+            .map(|&source| (source, routes(graph, &[source], None, None)))
             .collect();
-        for (source, paths) in found {
-            for p in &paths {
-                let Some((target, _)) = graph.node(&p.target) else {
-                    continue;
-                };
-                if !in_who_can(g[target].kind) {
+        for (source, mut found) in found {
+            for r in &found {
+                if !in_who_can(g[r.target].kind) {
                     continue;
                 }
-                who.entry(target).or_default().push(WhoCanRow {
+                who.entry(r.target).or_default().push(WhoCanRow {
                     source,
-                    plane: path_plane(p),
-                    status: p.status,
-                    cross_account: p.cross_account,
-                    hops: p.hops.len(),
+                    plane: r.plane,
+                    status: r.status(graph),
+                    cross_account: r.cross_account(graph),
+                    hops: r.edges.len(),
                 });
             }
             if g[source].kind == NodeKind::Container {
-                paths_from.insert(source, paths);
+                // In the order `reach` lists them: by target (index order is id order), then
+                // length, then hop kinds.
+                found.sort_by(|a, b| {
+                    (a.target, a.edges.len())
+                        .cmp(&(b.target, b.edges.len()))
+                        .then_with(|| {
+                            a.edges
+                                .iter()
+                                .map(|&e| g[e].kind)
+                                .cmp(b.edges.iter().map(|&e| g[e].kind))
+                        })
+                });
+                paths_from.insert(source, found);
             }
         }
     }
-    // INVARIANT: sources are visited in index order, which is id order, so each target's
-    // rows are sorted by source id, then plane (reach lists a source's paths by target, and
-    // a target's task plane before its agent plane only by hop kinds): sort to be sure.
+    // Each source's rows come by target then plane, and sources in index order, which is id
+    // order: each target's rows are sorted by source, then plane. Sort to be sure.
     for rows in who.values_mut() {
         rows.sort_by_key(|r| (r.source, r.plane));
     }

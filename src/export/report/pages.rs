@@ -9,7 +9,7 @@ use petgraph::visit::EdgeRef;
 
 use super::diagram::{self, Bundles, Context, Key, Labels, Rendered, key_account};
 use super::{DOCS_DIR, MERMAID_INIT, MERMAID_URL, Report, slug_part};
-use crate::analysis::{Attempt, Finding, Path, Severity, plane_str};
+use crate::analysis::{Attempt, Finding, Path, Route, Severity, plane_str};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
 
 /// A code span for Markdown text and table cells: pipes escaped (GFM and Python-Markdown read
@@ -58,7 +58,12 @@ fn label(g: &AccessGraph, id: &str) -> String {
 }
 
 fn label_of(g: &AccessGraph, ix: NodeIndex) -> String {
-    label(g, &g.graph[ix].id)
+    let n = &g.graph[ix];
+    if n.label.is_empty() {
+        n.id.clone()
+    } else {
+        n.label.clone()
+    }
 }
 
 fn yes_no(b: bool) -> &'static str {
@@ -190,7 +195,6 @@ pub(super) fn overviews(report: &Report<'_>) -> BTreeMap<String, Bundles> {
 /// The first error `out` returns, as it is.
 pub fn write_index(report: &Report<'_>, mut out: impl io::Write) -> io::Result<()> {
     let out = &mut out;
-    let g = &report.graph.graph;
     writeln!(out, "# rolechain report\n")?;
     writeln!(
         out,
@@ -222,24 +226,15 @@ pub fn write_index(report: &Report<'_>, mut out: impl io::Write) -> io::Result<(
         "| Account | ECS services | Roles | Resources |\n|---|---:|---:|---:|"
     )?;
     for account in &report.accounts {
-        let in_account = |kind: fn(NodeKind) -> bool| {
-            g.node_weights()
-                .filter(|n| n.in_snapshot && kind(n.kind))
-                .filter(|n| n.account.as_deref() == Some(account.id.as_str()))
-                .count()
-        };
-        let services = report
-            .services
-            .iter()
-            .filter(|s| s.account == account.id)
-            .count();
+        let nodes = report.of_account(&account.id);
         writeln!(
             out,
-            "| [{}](accounts/{}.md) | {services} | {} | {} |",
+            "| [{}](accounts/{}.md) | {} | {} | {} |",
             plain(&account.title()),
             slug_part(&account.id),
-            in_account(|k| k == NodeKind::Role),
-            in_account(NodeKind::is_resource),
+            nodes.services.len(),
+            nodes.roles.len(),
+            nodes.resources.len(),
         )?;
     }
 
@@ -353,11 +348,11 @@ pub fn write_account(
         }
     }
 
-    let services: Vec<(usize, &super::Service)> = report
+    let nodes = report.of_account(account);
+    let services: Vec<(usize, &super::Service)> = nodes
         .services
         .iter()
-        .enumerate()
-        .filter(|(_, s)| s.account == account)
+        .map(|&i| (i, &report.services[i]))
         .collect();
     writeln!(out, "## ECS services\n")?;
     if services.is_empty() {
@@ -383,22 +378,13 @@ pub fn write_account(
         writeln!(out)?;
     }
 
-    let in_account = |ix: &NodeIndex| {
-        let n = &g.graph[*ix];
-        n.in_snapshot && n.account.as_deref() == Some(account)
-    };
-    let roles: Vec<NodeIndex> = g
-        .index
-        .values()
-        .copied()
-        .filter(|ix| in_account(ix) && g.graph[*ix].kind == NodeKind::Role)
-        .collect();
+    let roles = &nodes.roles;
     writeln!(out, "## Roles\n")?;
     if roles.is_empty() {
         writeln!(out, "The snapshot holds no role of this account.\n")?;
     } else {
         writeln!(out, "| Role | Use |\n|---|---|")?;
-        for ix in roles {
+        for &ix in roles {
             let role_use = report
                 .role_use
                 .get(&ix)
@@ -409,12 +395,7 @@ pub fn write_account(
         writeln!(out)?;
     }
 
-    let resources: Vec<NodeIndex> = g
-        .index
-        .values()
-        .copied()
-        .filter(|ix| in_account(ix) && g.graph[*ix].kind.is_resource())
-        .collect();
+    let resources = &nodes.resources;
     writeln!(out, "## Resources\n")?;
     if resources.is_empty() {
         writeln!(out, "The snapshot holds no resource of this account.")?;
@@ -430,7 +411,7 @@ pub fn write_account(
             )?;
         }
         writeln!(out, "| Resource | Kind |\n|---|---|")?;
-        for ix in resources {
+        for &ix in resources {
             writeln!(
                 out,
                 "| {} | {} |",
@@ -491,21 +472,40 @@ fn role_list(g: &AccessGraph, roles: &Roles) -> String {
         .join(", ")
 }
 
-/// A path's hops in one line: `task-role` `web-api-task` → `assumes` `data` → `accesses`.
-fn via(g: &AccessGraph, p: &Path) -> String {
+/// Hops in one line: `task-role` `web-api-task` → `assumes` `data` → `accesses`. Each hop is its
+/// kind, its status when not allowed, and the label of the node it reaches, but for the last.
+fn hops_line(hops: impl ExactSizeIterator<Item = (EdgeKind, EdgeStatus, String)>) -> String {
+    let n = hops.len();
     let mut parts = Vec::new();
-    for (i, h) in p.hops.iter().enumerate() {
-        let mut part = h.kind.as_str().to_owned();
-        if h.status != EdgeStatus::Allowed {
-            part.push_str(&format!(" ({})", h.status.as_str()));
+    for (i, (kind, status, to)) in hops.enumerate() {
+        let mut part = kind.as_str().to_owned();
+        if status != EdgeStatus::Allowed {
+            part.push_str(&format!(" ({})", status.as_str()));
         }
-        if i + 1 < p.hops.len() {
+        if i + 1 < n {
             part.push(' ');
-            part.push_str(&code(&label(g, &h.to)));
+            part.push_str(&code(&to));
         }
         parts.push(part);
     }
     parts.join(" → ")
+}
+
+/// A route's hops in one line ([`hops_line`]).
+fn via(g: &AccessGraph, r: &Route) -> String {
+    hops_line(r.edges.iter().map(|&e| {
+        let edge = &g.graph[e];
+        let to = g
+            .graph
+            .edge_endpoints(e)
+            .map_or_else(String::new, |(_, to)| label_of(g, to));
+        (edge.kind, edge.status, to)
+    }))
+}
+
+/// A path's hops in one line ([`hops_line`]).
+fn via_path(g: &AccessGraph, p: &Path) -> String {
+    hops_line(p.hops.iter().map(|h| (h.kind, h.status, label(g, &h.to))))
 }
 
 /// One blocked reference in one line.
@@ -597,16 +597,14 @@ pub fn write_service(report: &Report<'_>, index: usize, mut out: impl io::Write)
                 .map(|e| e.id()),
         );
     }
-    let paths: Vec<&Path> = s
+    let paths: Vec<&Route> = s
         .containers
         .iter()
         .filter_map(|c| report.paths_from.get(c))
         .flatten()
         .collect();
     for p in &paths {
-        for h in &p.hops {
-            edges.extend(report.hop_edge(&h.from, &h.to, h.kind));
-        }
+        edges.extend(p.edges.iter().copied());
     }
     let boxed: BTreeSet<Key> = s
         .task_definitions
@@ -675,15 +673,15 @@ pub fn write_service(report: &Report<'_>, index: usize, mut out: impl io::Write)
             "| Container | Plane | Resource | Kind | Status | Cross-account | Via |\n|---|---|---|---|---|---|---|"
         )?;
         for p in &paths {
-            let kind = g.node(&p.target).map_or("", |(_, n)| n.kind.as_str());
             writeln!(
                 out,
-                "| {} | {} | {} | {kind} | {} | {} | {} |",
-                code(&label(g, &p.source)),
-                plane_str(super::path_plane(p)),
-                code(&label(g, &p.target)),
-                p.status.as_str(),
-                yes_no(p.cross_account),
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                code(&label_of(g, p.source)),
+                plane_str(p.plane),
+                code(&label_of(g, p.target)),
+                g.graph[p.target].kind.as_str(),
+                p.status(g).as_str(),
+                yes_no(p.cross_account(g)),
                 via(g, p)
             )?;
         }
@@ -711,19 +709,8 @@ pub fn write_service(report: &Report<'_>, index: usize, mut out: impl io::Write)
 }
 
 /// The secrets, parameters and KMS keys of the graph by account, for the who-can pages.
-pub(super) fn who_can_targets(report: &Report<'_>) -> BTreeMap<String, Vec<NodeIndex>> {
-    let g = report.graph;
-    let mut by_account: BTreeMap<String, Vec<NodeIndex>> = BTreeMap::new();
-    for &ix in g.index.values() {
-        let node = &g.graph[ix];
-        if super::in_who_can(node.kind) {
-            by_account
-                .entry(node.account.clone().unwrap_or_default())
-                .or_default()
-                .push(ix);
-        }
-    }
-    by_account
+pub(super) fn who_can_targets<'r>(report: &'r Report<'_>) -> &'r BTreeMap<String, Vec<NodeIndex>> {
+    &report.who_targets
 }
 
 /// The page of an account's who-can tables, relative to the docs directory.
@@ -760,7 +747,7 @@ pub fn write_who_can_index(report: &Report<'_>, mut out: impl io::Write) -> io::
         out,
         "| Account | Secrets, parameters and keys | Reached by no source | Rows |\n|---|---:|---:|---:|"
     )?;
-    for (account, targets) in &by_account {
+    for (account, targets) in by_account {
         let title = if account.is_empty() {
             "No account".to_owned()
         } else {
@@ -815,8 +802,10 @@ pub fn write_who_can(
         "One row per source and plane, with the shortest path (an allowed one before a \
          conditional one), as `rolechain who-can` answers for one resource.\n"
     )?;
-    let targets = who_can_targets(report).remove(account).unwrap_or_default();
-    for t in targets {
+    let targets = who_can_targets(report)
+        .get(account)
+        .map_or(&[][..], Vec::as_slice);
+    for &t in targets {
         let node = &g.graph[t];
         writeln!(out, "## {}\n", code(&label_of(g, t)))?;
         let mut about = format!("{} · {}", node.kind.as_str(), code(&node.id));
@@ -865,7 +854,7 @@ fn proof(g: &AccessGraph, f: &Finding) -> String {
         parts.push(format!(
             "{} → {} → {} ({})",
             code(&label(g, &p.source)),
-            via(g, p),
+            via_path(g, p),
             code(&label(g, &p.target)),
             flags.join(", ")
         ));
