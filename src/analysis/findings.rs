@@ -23,9 +23,10 @@ use std::sync::Arc;
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
+use rayon::prelude::*;
 
 use super::explain::Attempt;
-use super::search::{containers, reach};
+use super::search::{containers, reach, routes};
 use super::{Hop, Path};
 use crate::graph::hop::{Block, Verdict};
 use crate::graph::world::{ECS_TASKS, World, container_id};
@@ -343,19 +344,16 @@ pub fn findings(inventory: &Inventory, graph: &AccessGraph) -> Findings {
     // INVARIANT: the order is total over what reaches output, so the same inventory always
     // lists its findings in the same order.
     out.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            (
-                std::cmp::Reverse(f.severity()),
-                f.code,
-                f.subject.clone(),
-                f.nodes.clone(),
-                f.paths
-                    .iter()
-                    .map(|p| (p.source.clone(), p.target.clone(), p.hops.len()))
-                    .collect::<Vec<_>>(),
-            )
-        };
-        key(a).cmp(&key(b))
+        // Borrowed, so that no comparison copies a finding.
+        let key = |f: &Finding| (std::cmp::Reverse(f.severity()), f.code);
+        fn tail(f: &Finding) -> impl Iterator<Item = (&str, &str, usize)> {
+            f.paths
+                .iter()
+                .map(|p| (p.source.as_str(), p.target.as_str(), p.hops.len()))
+        }
+        (key(a), &a.subject, &a.nodes)
+            .cmp(&(key(b), &b.subject, &b.nodes))
+            .then_with(|| tail(a).cmp(tail(b)))
     });
     out.dedup();
     diags.sort();
@@ -756,18 +754,23 @@ fn path_nodes(first: &str, p: &Path) -> Vec<String> {
 
 /// Containers' paths to secrets, parameters and keys of another account.
 fn cross_account_paths(g: &AccessGraph, out: &mut Vec<Draft>) {
-    for p in reach(g, &containers(g), None, None) {
-        let Some((_, target)) = g.node(&p.target) else {
-            continue;
-        };
-        if !p.cross_account
-            || !matches!(
-                target.kind,
-                NodeKind::Secret | NodeKind::SsmParameter | NodeKind::KmsKey
-            )
-        {
-            continue;
-        }
+    // Routes first: only the paths that become findings are copied out of the graph.
+    let all = containers(g);
+    let found: Vec<Path> = all
+        .par_chunks(64)
+        .flat_map_iter(|chunk| {
+            routes(g, chunk, None, None)
+                .into_iter()
+                .filter(|r| {
+                    matches!(
+                        g.graph[r.target].kind,
+                        NodeKind::Secret | NodeKind::SsmParameter | NodeKind::KmsKey
+                    ) && r.cross_account(g)
+                })
+                .map(|r| r.path(g))
+        })
+        .collect();
+    for p in found {
         out.push(Draft {
             code: Code::CrossAccountSecretPath,
             subject: p.source.clone(),
