@@ -12,12 +12,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use petgraph::Direction;
 use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
 use rayon::prelude::*;
 
-use super::search::{Plane, reach, sources};
+use super::search::{Plane, Route, routes, sources};
 use super::{Finding, Hop, Path, findings};
-use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use crate::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::Inventory;
 use crate::policy::{OpenCondition, Reason, glob};
 
@@ -140,68 +142,135 @@ pub fn plane_str(plane: Plane) -> &'static str {
     }
 }
 
-/// The paths of one source, by (target, plane); none when `g` has no such source.
-fn paths_from(g: &AccessGraph, source: Option<NodeIndex>) -> BTreeMap<(String, Plane), Path> {
+/// The routes of one source, by (target id, plane); none when `g` has no such source.
+fn routes_by_key(g: &AccessGraph, source: Option<NodeIndex>) -> BTreeMap<(&str, Plane), Route> {
     source
-        .map(|ix| reach(g, &[ix], None, None))
+        .map(|ix| routes(g, &[ix], None, None))
         .unwrap_or_default()
         .into_iter()
-        .map(|p| ((p.target.clone(), Plane::of(&p)), p))
+        .map(|r| ((g.graph[r.target].id.as_str(), r.plane), r))
         .collect()
 }
 
 /// How many sources are compared at a time: their paths are held only while they are compared.
 const SOURCES_AT_ONCE: usize = 256;
 
-/// The paths gained, lost and changed from one source.
+/// The paths gained, lost and changed from one source. Only the paths that differ are copied
+/// out of the graphs.
 fn compare_source(
     old: &AccessGraph,
     new: &AccessGraph,
     before: Option<NodeIndex>,
     after: Option<NodeIndex>,
 ) -> (Vec<PathDelta>, Vec<PathDelta>, Vec<Changed>) {
-    let (before, after) = (paths_from(old, before), paths_from(new, after));
+    let (before, after) = (routes_by_key(old, before), routes_by_key(new, after));
     let (mut gained, mut lost, mut changed) = (Vec::new(), Vec::new(), Vec::new());
-    for (key, path) in &after {
+    for (key, route) in &after {
         match before.get(key) {
-            None => gained.push(PathDelta {
-                plane: key.1,
-                target_kind: kind_of(new, &path.target),
-                hop: first_changed(path, old, true),
-                path: path.clone(),
-            }),
-            Some(old_path) => {
-                if old_path.status != path.status || old_path.actions != path.actions {
-                    let hop = first_changed(path, old, true)
-                        .or_else(|| first_changed(old_path, new, false))
-                        .or_else(|| first_positional(old_path, path));
+            None => {
+                let path = route.path(new);
+                gained.push(PathDelta {
+                    plane: key.1,
+                    target_kind: new.graph[route.target].kind,
+                    hop: first_changed(&path, old, true),
+                    path,
+                });
+            }
+            Some(old_route) => {
+                if old_route.status(old) != route.status(new)
+                    || old_route.actions(old) != route.actions(new)
+                {
+                    let (old_path, path) = (old_route.path(old), route.path(new));
+                    let hop = first_changed(&path, old, true)
+                        .or_else(|| first_changed(&old_path, new, false))
+                        .or_else(|| first_positional(&old_path, &path));
                     changed.push(Changed {
-                        before: old_path.clone(),
-                        after: path.clone(),
+                        before: old_path,
+                        after: path,
                         plane: key.1,
-                        target_kind: kind_of(new, &path.target),
+                        target_kind: new.graph[route.target].kind,
                         hop,
                     });
                 }
             }
         }
     }
-    for (key, path) in &before {
+    for (key, route) in &before {
         if !after.contains_key(key) {
+            let path = route.path(old);
             lost.push(PathDelta {
                 plane: key.1,
-                target_kind: kind_of(old, &path.target),
-                hop: first_changed(path, new, false),
-                path: path.clone(),
+                target_kind: old.graph[route.target].kind,
+                hop: first_changed(&path, new, false),
+                path,
             });
         }
     }
     (gained, lost, changed)
 }
 
-fn kind_of(g: &AccessGraph, id: &str) -> NodeKind {
-    // INVARIANT: a path's target is a node of the graph it came from; `Secret` is never used.
-    g.node(id).map_or(NodeKind::Secret, |(_, n)| n.kind)
+/// The hop edges out of `n`, by the other end's id then kind.
+fn hops_out(g: &AccessGraph, n: NodeIndex) -> Vec<(&str, &Edge)> {
+    let mut out: Vec<(&str, &Edge)> = g
+        .graph
+        .edges_directed(n, Direction::Outgoing)
+        .filter(|e| e.weight().kind.is_hop())
+        .map(|e| (g.graph[e.target()].id.as_str(), e.weight()))
+        .collect();
+    out.sort_by(|a, b| (a.0, a.1.kind).cmp(&(b.0, b.1.kind)));
+    out
+}
+
+/// The nodes of each graph from which a search may find paths that differ from the other
+/// graph's: those that reach, through hop edges, a node the two graphs do not hold alike.
+///
+/// A node is held alike when both graphs have it, of the same kind, with the same hop edges out
+/// of it (to the same ids, with equal status, actions, proofs and notes). From a source that
+/// reaches no node held differently, both graphs hold the same nodes and edges on every path
+/// (by induction from the source), and a search visits them in the same order (node index order
+/// is id order in a built graph), so its paths are the same: comparing it can find nothing.
+fn differing_reach(old: &AccessGraph, new: &AccessGraph) -> (Vec<bool>, Vec<bool>) {
+    let differs = |a: &AccessGraph, b: &AccessGraph, n: NodeIndex| {
+        let node = &a.graph[n];
+        match b.node(&node.id) {
+            None => true,
+            Some((m, other)) => other.kind != node.kind || hops_out(a, n) != hops_out(b, m),
+        }
+    };
+    let mark = |a: &AccessGraph, b: &AccessGraph| -> Vec<bool> {
+        let seeds: Vec<NodeIndex> = a
+            .graph
+            .node_indices()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .filter(|&n| differs(a, b, n))
+            .collect();
+        // Backwards through every hop edge, whatever its status.
+        let mut marked = vec![false; a.graph.node_count()];
+        let mut stack = seeds;
+        for &n in &stack {
+            marked[n.index()] = true;
+        }
+        while let Some(n) = stack.pop() {
+            for e in a.graph.edges_directed(n, Direction::Incoming) {
+                if e.weight().kind.is_hop() && !marked[e.source().index()] {
+                    marked[e.source().index()] = true;
+                    stack.push(e.source());
+                }
+            }
+        }
+        marked
+    };
+    let (mut old_marked, mut new_marked) = rayon::join(|| mark(old, new), || mark(new, old));
+    // A node reaching a difference in either graph is compared from both sides.
+    for n in old.graph.node_indices() {
+        if let Some((m, _)) = new.node(&old.graph[n].id) {
+            let either = old_marked[n.index()] || new_marked[m.index()];
+            old_marked[n.index()] = either;
+            new_marked[m.index()] = either;
+        }
+    }
+    (old_marked, new_marked)
 }
 
 fn sorted<T: Ord + Clone>(items: &[T]) -> BTreeSet<T> {
@@ -356,13 +425,19 @@ pub fn diff(
     new_inventory: &Inventory,
     new: &AccessGraph,
 ) -> Diff {
-    // Every source of either graph, by id, with its index on each side.
+    // Every source of either graph, by id, with its index on each side; only those that
+    // reach a node the graphs hold differently are compared.
+    let (old_differs, new_differs) = differing_reach(old, new);
     let mut both: BTreeMap<&str, (Option<NodeIndex>, Option<NodeIndex>)> = BTreeMap::new();
     for ix in sources(old) {
-        both.entry(old.graph[ix].id.as_str()).or_default().0 = Some(ix);
+        if old_differs[ix.index()] {
+            both.entry(old.graph[ix].id.as_str()).or_default().0 = Some(ix);
+        }
     }
     for ix in sources(new) {
-        both.entry(new.graph[ix].id.as_str()).or_default().1 = Some(ix);
+        if new_differs[ix.index()] {
+            both.entry(new.graph[ix].id.as_str()).or_default().1 = Some(ix);
+        }
     }
     let sides: Vec<(Option<NodeIndex>, Option<NodeIndex>)> = both.into_values().collect();
     let mut out = Diff::default();

@@ -502,3 +502,104 @@ proptest! {
         }
     }
 }
+
+/// Every path of a graph from every source, by (source, target, plane): what `diff` compares.
+fn every_path(
+    g: &graph::AccessGraph,
+) -> BTreeMap<(String, String, analysis::Plane), analysis::Path> {
+    analysis::reach(g, &analysis::sources(g), None, None)
+        .into_iter()
+        .map(|p| {
+            (
+                (p.source.clone(), p.target.clone(), analysis::Plane::of(&p)),
+                p,
+            )
+        })
+        .collect()
+}
+
+/// `diff` against comparing every path of both graphs: the same paths gained, lost and changed,
+/// although it compares only the sources that reach a node the two graphs hold differently.
+fn assert_diff_matches_every_path(old: &Inventory, new: &Inventory) -> Result<(), TestCaseError> {
+    let (a, b) = (
+        graph::build(old, &BuildOptions::default()),
+        graph::build(new, &BuildOptions::default()),
+    );
+    let d = analysis::diff(old, &a, new, &b);
+    let (before, after) = (every_path(&a), every_path(&b));
+    let gained: Vec<&analysis::Path> = after
+        .iter()
+        .filter(|(k, _)| !before.contains_key(*k))
+        .map(|(_, p)| p)
+        .collect();
+    let lost: Vec<&analysis::Path> = before
+        .iter()
+        .filter(|(k, _)| !after.contains_key(*k))
+        .map(|(_, p)| p)
+        .collect();
+    let changed: Vec<(&analysis::Path, &analysis::Path)> = after
+        .iter()
+        .filter_map(|(k, p)| before.get(k).map(|o| (o, p)))
+        .filter(|(o, p)| o.status != p.status || o.actions != p.actions)
+        .collect();
+    prop_assert_eq!(d.gained.iter().map(|x| &x.path).collect::<Vec<_>>(), gained);
+    prop_assert_eq!(d.lost.iter().map(|x| &x.path).collect::<Vec<_>>(), lost);
+    prop_assert_eq!(
+        d.changed
+            .iter()
+            .map(|x| (&x.before, &x.after))
+            .collect::<Vec<_>>(),
+        changed
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// `diff` finds every path that differs between two random organizations of the same
+    /// accounts, and between one and itself with a Deny added to one role.
+    #[test]
+    fn diff_matches_comparing_every_path(
+        old in random_org(),
+        new in random_org(),
+        role in any::<prop::sample::Index>(),
+        action in prop::sample::select(DENY_ACTIONS),
+        resource in prop::sample::select(DENY_RESOURCES),
+    ) {
+        let old = collect::load_str(&old.to_string(), "old.json").unwrap();
+        let new = collect::load_str(&new.to_string(), "new.json").unwrap();
+        assert_diff_matches_every_path(&old, &new)?;
+        let mut denied = old.clone();
+        let mut roles: Vec<_> = denied.accounts.iter_mut().filter_map(|a| a.iam.as_mut()).flat_map(|i| i.roles.iter_mut()).collect();
+        prop_assume!(!roles.is_empty());
+        let n = roles.len();
+        roles[role.index(n)].inline.push(InlinePolicy { name: "added-deny".into(), document: deny(action, resource, false) });
+        assert_diff_matches_every_path(&old, &denied)?;
+        assert_diff_matches_every_path(&denied, &old)?;
+    }
+}
+
+/// As [`diff_matches_comparing_every_path`], on each scenario against itself with each role's
+/// policies dropped in turn (the first three roles).
+#[test]
+fn diff_matches_comparing_every_path_on_scenarios() {
+    for (name, inventory) in scenarios() {
+        for i in 0..3 {
+            let mut changed = inventory.clone();
+            let Some(role) = changed
+                .accounts
+                .iter_mut()
+                .filter_map(|a| a.iam.as_mut())
+                .flat_map(|iam| iam.roles.iter_mut())
+                .nth(i)
+            else {
+                break;
+            };
+            role.inline.clear();
+            role.attached.clear();
+            assert_diff_matches_every_path(&inventory, &changed)
+                .unwrap_or_else(|e| panic!("{name}, role {i}: {e}"));
+        }
+    }
+}
