@@ -305,7 +305,8 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// `diff` as the CLI runs it: load and build both organizations, compare; one process.
+/// `diff` as the CLI runs it: load and build both organizations side by side, compare; one
+/// process.
 fn child_diff(file: &Path, config: &Config) -> Result<(), String> {
     let start = Instant::now();
     let after = snapshot_path(file.parent().unwrap_or(Path::new(".")), &changed(config));
@@ -317,8 +318,9 @@ fn child_diff(file: &Path, config: &Config) -> Result<(), String> {
         let g = graph::build(&inventory, &BuildOptions::default());
         Ok((inventory, g))
     };
-    let (old_inventory, old) = load(file)?;
-    let (new_inventory, new) = load(&after)?;
+    // As the CLI: both sides read and built side by side.
+    let (old, new) = rayon::join(|| load(file), || load(&after));
+    let ((old_inventory, old), (new_inventory, new)) = (old?, new?);
     report("diff_build_s", start.elapsed().as_secs_f64());
     let d = timed("diff_s", || {
         analysis::diff(&old_inventory, &old, &new_inventory, &new)

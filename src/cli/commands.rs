@@ -495,8 +495,14 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
                 max_depth: None,
                 no_escalation: false,
             };
-            let (old_inventory, old_graph) = load(&file(old), None, printer)?;
-            let (new_inventory, new_graph) = load(&file(new), None, printer)?;
+            // Both files are read and built side by side (a build leaves a core idle at times);
+            // their errors and warnings come in the order of the arguments.
+            let (old, new) = (file(old), file(new));
+            let (old, new) = rayon::join(|| load_file(&old, None), || load_file(&new, None));
+            let (old_inventory, old_graph) = old?;
+            printer.diagnostics(&old_graph.diagnostics);
+            let (new_inventory, new_graph) = new?;
+            printer.diagnostics(&new_graph.diagnostics);
             let mut d = analysis::diff(&old_inventory, &old_graph, &new_inventory, &new_graph);
             if let Some(actions) = &actions {
                 d.retain_actions(actions);
@@ -583,22 +589,53 @@ fn load(
 ) -> anyhow::Result<(Inventory, AccessGraph)> {
     let inventory = match &input.source {
         Source::Live(source) => super::collect::inventory(source, printer)?,
-        Source::File(path) => {
-            let text = read_text(path)?;
-            collect::load_str(&text, &path.display().to_string())?
+        Source::File(_) => {
+            let (inventory, g) = load_file(input, toward)?;
+            printer.diagnostics(&g.diagnostics);
+            return Ok((inventory, g));
         }
     };
+    Ok(build_graph(input, toward, inventory, printer))
+}
+
+/// Reads a snapshot file of `input` and builds its graph, printing nothing.
+///
+/// # Errors
+/// As [`read_text`] and [`collect::load_str`]; `input` must name a file.
+fn load_file(input: &Analysis, toward: Option<&str>) -> anyhow::Result<(Inventory, AccessGraph)> {
+    let Source::File(path) = &input.source else {
+        bail!("expected a snapshot file");
+    };
+    let text = read_text(path)?;
+    let inventory = collect::load_str(&text, &path.display().to_string())?;
+    drop(text);
+    let g = build_for(input, toward, &inventory);
+    Ok((inventory, g))
+}
+
+/// The graph of `inventory` as `input` asks for it, with its warnings printed.
+fn build_graph(
+    input: &Analysis,
+    toward: Option<&str>,
+    inventory: Inventory,
+    printer: &Printer,
+) -> (Inventory, AccessGraph) {
+    let g = build_for(input, toward, &inventory);
+    printer.diagnostics(&g.diagnostics);
+    (inventory, g)
+}
+
+/// The graph of `inventory` with the options of `input`: toward one resource, or the whole.
+fn build_for(input: &Analysis, toward: Option<&str>, inventory: &Inventory) -> AccessGraph {
     let options = BuildOptions {
         actions: input.actions.clone(),
         no_escalation: input.no_escalation,
         ..BuildOptions::default()
     };
-    let g = match toward {
-        Some(target) => graph::build_toward(&inventory, target, &options),
-        None => graph::build(&inventory, &options),
-    };
-    printer.diagnostics(&g.diagnostics);
-    Ok((inventory, g))
+    match toward {
+        Some(target) => graph::build_toward(inventory, target, &options),
+        None => graph::build(inventory, &options),
+    }
 }
 
 /// Reads an input file as UTF-8 text; errors name the file and say what is wrong with it.
