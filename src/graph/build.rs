@@ -8,7 +8,7 @@ use petgraph::graph::DiGraph;
 
 use rayon::prelude::*;
 
-use super::escalation::{Targets, may_escalate};
+use super::escalation::{Targets, Wanted, may_escalate};
 use super::hop::Verdict;
 use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
@@ -77,7 +77,7 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     b.trust_edges(&prepared, &found, &outside);
     b.access_edges(options, &prepared, &found, &outside);
     if !options.no_escalation {
-        let targets = Targets::new(&world, options.exhaustive);
+        let targets = Targets::new(&world, options.exhaustive, None);
         let found = escalations(&world, &targets, &prepared);
         b.diagnostics.extend(targets.diagnostics);
         for (from, edges, diags) in found {
@@ -111,6 +111,37 @@ fn escalations<'a>(
             (p.id(), found, diags)
         })
         .collect()
+}
+
+/// Each caller prepared, by id.
+fn prepare_all<'a>(world: &World<'a>, callers: &[Caller<'a>]) -> BTreeMap<&'a str, Prepared<'a>> {
+    callers
+        .par_iter()
+        .map(|c| (c.id(), world.prepare(*c)))
+        .collect()
+}
+
+/// The escalations of `callers` into `roles` and `containers` only, by the node they end at,
+/// with what indexing and evaluating them noticed added to `diagnostics`.
+fn escalations_into<'a>(
+    world: &World<'a>,
+    exhaustive: bool,
+    callers: &BTreeMap<&'a str, Prepared<'a>>,
+    roles: &BTreeSet<String>,
+    containers: &BTreeSet<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Vec<(&'a str, Verdict)>> {
+    let wanted = Wanted { roles, containers };
+    let targets = Targets::new(world, exhaustive, Some(&wanted));
+    diagnostics.extend(targets.diagnostics.iter().cloned());
+    let mut into: BTreeMap<String, Vec<(&'a str, Verdict)>> = BTreeMap::new();
+    for (from, edges, diags) in escalations(world, &targets, callers) {
+        diagnostics.extend(diags);
+        for (to, verdict) in edges {
+            into.entry(to).or_default().push((from, verdict));
+        }
+    }
+    into
 }
 
 /// What a build toward one target keeps: the target, and the roles from which it can be reached.
@@ -148,7 +179,10 @@ fn account_of(arn: &str) -> Option<String> {
 /// - then, role by role, the principals, services and outsiders whose trust edge into a role
 ///   already reached holds ([`TrustIndex`]), until no new role appears;
 /// - then the containers whose task role, task override or instance role is one of those roles,
-///   and the containers that inject or pull the target itself.
+///   and the containers that inject or pull the target itself;
+/// - and the escalations into the roles and containers reached, found forward from the callers
+///   that may escalate but only into those, each asked once; a principal that escalates is then
+///   followed like any reached role, until no new role appears.
 ///
 /// Warnings are those of the hops evaluated. A target that is not a resource of the snapshot
 /// (or an unknown id) gets the full build, so lookups and suggestions do not change.
@@ -232,27 +266,13 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
         }
     }
     let mut prepared: BTreeMap<&str, Prepared<'_>> = BTreeMap::new();
-    // Escalations are found forward, for every caller (as in the full build), and joined where
-    // they end at a role or container already known to reach the target.
-    let mut into: BTreeMap<String, Vec<(&str, Verdict)>> = BTreeMap::new();
-    if !options.no_escalation {
-        let targets = Targets::new(&world, options.exhaustive);
-        b.diagnostics.extend(targets.diagnostics.iter().cloned());
-        let all: BTreeMap<&str, Prepared<'_>> = if targets.is_empty() {
-            BTreeMap::new()
-        } else {
-            may_escalate_callers
-                .par_iter()
-                .map(|c| (c.id(), world.prepare(*c)))
-                .collect()
-        };
-        for (from, edges, diags) in escalations(&world, &targets, &all) {
-            b.diagnostics.extend(diags);
-            for (to, verdict) in edges {
-                into.entry(to).or_default().push((from, verdict));
-            }
-        }
-    }
+    // Escalations are found forward from the callers that may escalate (as in the full build),
+    // but only into the roles and containers found on a path to the target, each asked once;
+    // the callers are prepared when the first is found.
+    let mut escalating: Option<BTreeMap<&str, Prepared<'_>>> = None;
+    let mut asked_roles: BTreeSet<String> = BTreeSet::new();
+    let mut asked_containers: BTreeSet<String> = BTreeSet::new();
+    let none = BTreeSet::new();
     // Until no new role appears: roles backwards through trusts and escalations into them, then
     // the containers that reach the target and the escalations into those.
     loop {
@@ -317,11 +337,28 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
                 }
             }
         }
-        for arn in roles.clone() {
-            for (from, verdict) in into.get(arn.as_str()).into_iter().flatten() {
-                b.edge(from, &arn, EdgeKind::Escalates, verdict.clone());
-                if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
-                    queue.push(*from);
+        let fresh: BTreeSet<String> = roles.difference(&asked_roles).cloned().collect();
+        if !options.no_escalation && !fresh.is_empty() {
+            asked_roles.extend(fresh.iter().cloned());
+            let callers =
+                escalating.get_or_insert_with(|| prepare_all(&world, &may_escalate_callers));
+            let into = escalations_into(
+                &world,
+                options.exhaustive,
+                callers,
+                &fresh,
+                &none,
+                &mut b.diagnostics,
+            );
+            for (to, list) in &into {
+                if !fresh.contains(to) {
+                    continue;
+                }
+                for (from, verdict) in list {
+                    b.edge(from, to, EdgeKind::Escalates, verdict.clone());
+                    if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
+                        queue.push(*from);
+                    }
                 }
             }
         }
@@ -331,7 +368,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
             roles: roles.clone(),
         });
         b.ecs();
-        let containers: BTreeSet<Arc<str>> = b
+        let containers: BTreeSet<String> = b
             .edges
             .iter()
             .filter(|((from, _, kind), edge)| {
@@ -347,13 +384,30 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
                         .get(&**from)
                         .is_some_and(|n| n.kind == NodeKind::Container)
             })
-            .map(|((from, _, _), _)| from.clone())
+            .map(|((from, _, _), _)| from.to_string())
+            .filter(|c| !asked_containers.contains(c))
             .collect();
-        for c in containers {
-            for (from, verdict) in into.get(&*c).into_iter().flatten() {
-                b.edge(from, &c, EdgeKind::Escalates, verdict.clone());
-                if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
-                    queue.push(*from);
+        if !options.no_escalation && !containers.is_empty() {
+            asked_containers.extend(containers.iter().cloned());
+            let callers =
+                escalating.get_or_insert_with(|| prepare_all(&world, &may_escalate_callers));
+            let into = escalations_into(
+                &world,
+                options.exhaustive,
+                callers,
+                &none,
+                &containers,
+                &mut b.diagnostics,
+            );
+            for (to, list) in &into {
+                if !containers.contains(to) {
+                    continue;
+                }
+                for (from, verdict) in list {
+                    b.edge(from, to, EdgeKind::Escalates, verdict.clone());
+                    if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
+                        queue.push(*from);
+                    }
                 }
             }
         }

@@ -81,6 +81,15 @@ struct ExecTarget<'a> {
     what: String,
 }
 
+/// The roles and containers whose escalations are wanted, when not every one is: a build toward
+/// one resource asks only for those it has found on a path to it.
+pub(super) struct Wanted<'w> {
+    /// Role ARNs.
+    pub(super) roles: &'w BTreeSet<String>,
+    /// Container ids.
+    pub(super) containers: &'w BTreeSet<String>,
+}
+
 /// What principals could escalate to, indexed once per build.
 pub(super) struct Targets<'a> {
     /// account → (region, partition) where a task could be started: the regions the snapshot
@@ -101,12 +110,29 @@ pub(super) struct Targets<'a> {
     index: ResourceIndex,
     /// Every repository is a push candidate, as [`super::BuildOptions::exhaustive`] asks.
     exhaustive: bool,
+    /// The containers escalations may end at; `None` for all.
+    containers: Option<BTreeSet<String>>,
     /// What indexing noticed (trust evaluation).
     pub(super) diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> Targets<'a> {
-    pub(super) fn new(world: &World<'a>, exhaustive: bool) -> Targets<'a> {
+    /// Every role and container a principal could escalate to (`wanted` `None`), or only those
+    /// of `wanted`: the others are left out before any of their hops is evaluated.
+    pub(super) fn new(
+        world: &World<'a>,
+        exhaustive: bool,
+        wanted: Option<&Wanted<'_>>,
+    ) -> Targets<'a> {
+        let wants_role = |arn: &str| wanted.is_none_or(|w| w.roles.contains(arn));
+        let wants_container = |id: &str| wanted.is_none_or(|w| w.containers.contains(id));
+        let wants_any = |td: &model::TaskDefinition| {
+            wanted.is_none()
+                || td
+                    .containers
+                    .iter()
+                    .any(|c| wants_container(&container_id(&td.arn, &c.name)))
+        };
         let mut diagnostics = Vec::new();
         let mut regions: BTreeMap<&'a str, BTreeSet<(&'a str, &'a str)>> = BTreeMap::new();
         let mut clusters: BTreeMap<(&'a str, &'a str), bool> = BTreeMap::new();
@@ -146,7 +172,10 @@ impl<'a> Targets<'a> {
                 }
                 let targets = exec.entry(&account.id).or_default();
                 for task in ecs.tasks.iter().flatten() {
-                    if let Some(place) = world.task_definition(&task.task_definition_arn) {
+                    if let Some(place) = world
+                        .task_definition(&task.task_definition_arn)
+                        .filter(|p| wants_any(p.definition))
+                    {
                         targets.push(ExecTarget {
                             task: RequestResource::Arn(task.arn.clone()),
                             region,
@@ -160,7 +189,10 @@ impl<'a> Targets<'a> {
                     let (Some(td), Some(cluster)) = (&s.task_definition, &s.cluster_arn) else {
                         continue;
                     };
-                    let Some(place) = world.task_definition(td) else {
+                    let Some(place) = world
+                        .task_definition(td)
+                        .filter(|p| wants_any(p.definition))
+                    else {
                         continue;
                     };
                     targets.push(ExecTarget {
@@ -179,6 +211,9 @@ impl<'a> Targets<'a> {
         }
         let mut ecs_roles: BTreeMap<(&'a str, &'a str), Vec<(&'a str, Verdict)>> = BTreeMap::new();
         for (arn, _) in world.roles.iter() {
+            if !wants_role(arn) {
+                continue;
+            }
             let account = arn_account(arn);
             for &(region, partition) in regions.get(account).into_iter().flatten() {
                 let verdict = world.ecs_trust(arn, account, region, partition, &mut diagnostics);
@@ -202,11 +237,12 @@ impl<'a> Targets<'a> {
                 if image.contains('@') {
                     continue;
                 }
+                let id = container_id(arn, &c.name);
+                if !wants_container(&id) {
+                    continue;
+                }
                 if let Ok(Some(repo)) = super::ecs::parse_image_repository(image) {
-                    pulled
-                        .entry(repo)
-                        .or_default()
-                        .push(container_id(arn, &c.name));
+                    pulled.entry(repo).or_default().push(id);
                 }
             }
         }
@@ -229,6 +265,7 @@ impl<'a> Targets<'a> {
             exec,
             index: ResourceIndex::new(&repositories),
             exhaustive,
+            containers: wanted.map(|w| w.containers.clone()),
             repositories,
             pulled_by,
             diagnostics,
@@ -237,7 +274,19 @@ impl<'a> Targets<'a> {
 
     /// True when nothing in the snapshot could be escalated to.
     pub(super) fn is_empty(&self) -> bool {
-        self.ecs_roles.is_empty() && self.definitions.is_empty() && self.repositories.is_empty()
+        self.ecs_roles.is_empty()
+            && (self.definitions.is_empty()
+                || self.containers.as_ref().is_some_and(BTreeSet::is_empty))
+            && self.repositories.is_empty()
+    }
+
+    /// True when an escalation into some container of `td` is wanted.
+    fn wants_any(&self, td: &model::TaskDefinition) -> bool {
+        self.containers.as_ref().is_none_or(|wanted| {
+            td.containers
+                .iter()
+                .any(|c| wanted.contains(&container_id(&td.arn, &c.name)))
+        })
     }
 
     /// Every escalation of one caller: the node it reaches (a role or a container) and the
@@ -327,6 +376,9 @@ impl<'a> Targets<'a> {
         let mut may_run: BTreeMap<&str, bool> = BTreeMap::new();
         for place in self.definitions.get(account).into_iter().flatten() {
             let td = place.definition;
+            if !self.wants_any(td) {
+                continue;
+            }
             let prefix = ecs_prefix(place.partition, place.region, account, "task-definition");
             let gate = *may_run.entry(place.region).or_insert_with(|| {
                 world.may_call_under(p, &RUN_ACTIONS, &prefix, place.region, diags)
