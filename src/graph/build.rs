@@ -1,10 +1,11 @@
 //! Building the graph from an inventory: nodes for everything the snapshot holds or names, and
 //! an evaluated edge for every hop the policies allow.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use petgraph::graph::DiGraph;
+use petgraph::graph::{DiGraph, NodeIndex};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use rayon::prelude::*;
 
@@ -151,15 +152,36 @@ struct Focus {
     roles: BTreeSet<String>,
 }
 
+/// An interned id ([`Builder::intern`]), compared and hashed by address: every id an edge key
+/// holds is the one shared copy of its text, so equal addresses are equal ids and the reverse.
+#[derive(Clone)]
+struct Id(Arc<str>);
+
+impl PartialEq for Id {
+    fn eq(&self, other: &Id) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Id {}
+
+impl std::hash::Hash for Id {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.0).cast::<u8>().hash(state);
+    }
+}
+
 struct Builder<'w, 'a> {
     focus: Option<Focus>,
     world: &'w World<'a>,
-    nodes: BTreeMap<String, Node>,
-    edges: BTreeMap<(Arc<str>, Arc<str>, EdgeKind), Edge>,
+    /// Nodes by id; put in id order by [`Builder::finish`].
+    nodes: FxHashMap<String, Node>,
+    /// Edges by (from, to, kind); put in that order by [`Builder::finish`].
+    edges: FxHashMap<(Id, Id, EdgeKind), Edge>,
     diagnostics: Vec<Diagnostic>,
     /// One shared copy of every id and statement label that edges cite: millions of edges cite
     /// the same few thousand policies and nodes.
-    interned: BTreeSet<Arc<str>>,
+    interned: FxHashSet<Arc<str>>,
     lists: Lists,
 }
 
@@ -371,7 +393,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
         let containers: BTreeSet<String> = b
             .edges
             .iter()
-            .filter(|((from, _, kind), edge)| {
+            .filter(|((Id(from), _, kind), edge)| {
                 edge.status != EdgeStatus::Denied
                     && matches!(
                         kind,
@@ -384,7 +406,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
                         .get(&**from)
                         .is_some_and(|n| n.kind == NodeKind::Container)
             })
-            .map(|((from, _, _), _)| from.to_string())
+            .map(|((Id(from), _, _), _)| from.to_string())
             .filter(|c| !asked_containers.contains(c))
             .collect();
         if !options.no_escalation && !containers.is_empty() {
@@ -421,13 +443,13 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
 /// The one shared copy of each distinct list edges carry (see [`Edge`]).
 #[derive(Default)]
 struct Lists {
-    strings: HashSet<Arc<[String]>>,
-    reasons: HashSet<Arc<[Reason]>>,
-    conditions: HashSet<Arc<[OpenCondition]>>,
+    strings: FxHashSet<Arc<[String]>>,
+    reasons: FxHashSet<Arc<[Reason]>>,
+    conditions: FxHashSet<Arc<[OpenCondition]>>,
 }
 
 /// The shared copy of `items`.
-fn share<T: Eq + std::hash::Hash>(set: &mut HashSet<Arc<[T]>>, items: Vec<T>) -> Arc<[T]> {
+fn share<T: Eq + std::hash::Hash>(set: &mut FxHashSet<Arc<[T]>>, items: Vec<T>) -> Arc<[T]> {
     match set.get(items.as_slice()) {
         Some(shared) => shared.clone(),
         None => {
@@ -443,10 +465,10 @@ impl<'w, 'a> Builder<'w, 'a> {
         Builder {
             focus: None,
             world,
-            nodes: BTreeMap::new(),
-            edges: BTreeMap::new(),
+            nodes: FxHashMap::default(),
+            edges: FxHashMap::default(),
             diagnostics: Vec::new(),
-            interned: BTreeSet::new(),
+            interned: FxHashSet::default(),
             lists: Lists::default(),
         }
     }
@@ -499,7 +521,7 @@ impl<'a> Builder<'_, 'a> {
             conditions: share(&mut self.lists.conditions, conditions),
             notes: share(&mut self.lists.strings, verdict.notes),
         };
-        let key = (self.intern(from), self.intern(to), kind);
+        let key = (Id(self.intern(from)), Id(self.intern(to)), kind);
         match self.edges.get_mut(&key) {
             // The same hop reached twice (a task definition and a task override naming one role):
             // keep the stronger.
@@ -1162,13 +1184,31 @@ impl<'a> Builder<'_, 'a> {
     fn finish(mut self) -> AccessGraph {
         let mut graph = DiGraph::with_capacity(self.nodes.len(), self.edges.len());
         let mut index = BTreeMap::new();
-        for (id, node) in std::mem::take(&mut self.nodes) {
-            index.insert(id, graph.add_node(node));
-        }
-        for ((from, to, _), edge) in std::mem::take(&mut self.edges) {
-            if let (Some(&a), Some(&b)) = (index.get(&*from), index.get(&*to)) {
-                graph.add_edge(a, b, edge);
+        // Nodes in id order, so that node index order is id order; each interned id's address
+        // then gives its node.
+        let mut nodes: Vec<(String, Node)> = std::mem::take(&mut self.nodes).into_iter().collect();
+        nodes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut at: FxHashMap<*const u8, NodeIndex> = FxHashMap::default();
+        for (id, node) in nodes {
+            let ix = graph.add_node(node);
+            if let Some(shared) = self.interned.get(id.as_str()) {
+                at.insert(Arc::as_ptr(shared).cast::<u8>(), ix);
             }
+            index.insert(id, ix);
+        }
+        // Edges in (from, to, kind) order: node index order is id order.
+        let mut edges: Vec<(NodeIndex, NodeIndex, EdgeKind, Edge)> =
+            std::mem::take(&mut self.edges)
+                .into_iter()
+                .filter_map(|((from, to, kind), edge)| {
+                    let a = *at.get(&Arc::as_ptr(&from.0).cast::<u8>())?;
+                    let b = *at.get(&Arc::as_ptr(&to.0).cast::<u8>())?;
+                    Some((a, b, kind, edge))
+                })
+                .collect();
+        edges.sort_unstable_by_key(|&(a, b, kind, _)| (a, b, kind));
+        for (a, b, _, edge) in edges {
+            graph.add_edge(a, b, edge);
         }
         let mut diagnostics = self.world.diagnostics.clone();
         diagnostics.append(&mut self.diagnostics);
