@@ -41,6 +41,10 @@ mod org;
 
 use org::Config;
 
+/// The allocator of the `rolechain` binary, so that the figures are the command's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The rules `check` is timed with, in the generator's conventions (`examples/synth/org/`):
 /// workload secrets and the roles of services are tagged `env` (`prod`, `staging`, `dev`) and
 /// `app`, dataset secrets of the `data-prod` account `dataset = ds<n>`, and every workload account
