@@ -333,7 +333,10 @@ impl Tree {
     }
 
     /// The same search as [`bfs`], into this tree: the same nodes, reached by the same edges.
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parameters of `bfs`, plus the buffer reused from search to search"
+    )]
     fn search(
         &mut self,
         g: &AccessGraph,
