@@ -1,9 +1,11 @@
 //! `diff`: what a change to an organization did to its reachability, comparing the graphs of two
 //! snapshots (before and after).
 //!
-//! Paths come from [`reach`] over every source node of each graph (containers, roles, users,
+//! Paths come from [`super::reach`] over every source node of each graph (containers, roles, users,
 //! service principals and the sources outside the snapshot), and are keyed by (source, target,
-//! plane): the same key [`reach`] reports one shortest path for.
+//! plane): the same key [`super::reach`] reports one shortest path for. Only the sources that
+//! reach a node the two graphs hold differently are searched: from any other, both graphs hold
+//! the same paths.
 //! A path that only one side has is gained or lost; a path both sides have whose status or
 //! actions differ is changed.
 //! For each, the proof names the first hop whose edge differs between the two graphs, with the
@@ -407,8 +409,9 @@ fn finding_key(f: &Finding) -> (super::Code, &str, Vec<&str>) {
 /// None: differences are values.
 ///
 /// # Complexity
-/// One [`reach`] from every source of each graph, and [`findings()`] of each: O(S · (V + E)) for
-/// S sources; then O(P log P + F log F) to match P paths and F findings. Sources are compared a
+/// One [`routes`] search from every source of each graph that reaches a node the two graphs hold
+/// differently (found in O(V + E)), and [`findings()`] of each: O(S · (V + E)) for S such
+/// sources; then O(P log P + F log F) to match P paths and F findings. Sources are compared a
 /// chunk at a time, in parallel, and only the paths that differ are kept, so memory follows the
 /// size of the answer, not the number of paths.
 ///

@@ -3,7 +3,7 @@
 //! no plugins. docs/report.md describes the layout.
 //!
 //! [`Report::new`] asks the analysis once for everything the pages show: the findings, the
-//! blocked references of every container, and [`reach`] from every source node of the graph
+//! blocked references of every container, and [`reach`](crate::analysis::reach) from every source node of the graph
 //! (as `diff` does), grouped by target for the who-can table, so that no page runs a search of
 //! its own. [`pages()`] then writes each page into a buffer through its writer ([`write_index`],
 //! [`write_account`], [`write_service`], [`write_who_can_index`], [`write_who_can`], [`write_findings`],
@@ -185,7 +185,7 @@ impl<'g> Report<'g> {
     /// Gathers what the pages of `graph` (the full graph of `inventory`) show.
     ///
     /// # Complexity
-    /// That of [`analysis::findings`], plus one [`reach`] from every source node: O(S · (V + E))
+    /// That of [`analysis::findings`], plus one [`reach`](crate::analysis::reach) from every source node: O(S · (V + E))
     /// for S sources, however many resources the who-can table lists.
     pub fn new(inventory: &Inventory, graph: &'g AccessGraph) -> Report<'g> {
         // The findings and the search from every source are independent: run side by side.
