@@ -17,7 +17,7 @@ use crate::graph::index::TrustIndex;
 use crate::graph::kinds;
 use crate::graph::outside::Outsiders;
 use crate::graph::world::{Caller, World};
-use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
+use crate::graph::{self, AccessGraph, BuildOptions, EdgeKind, EdgeStatus, NodeKind};
 use crate::model::{Diagnostic, Inventory};
 use crate::policy::{Blocker, PolicyType};
 
@@ -112,6 +112,71 @@ pub fn explain(
     actions: Option<&[String]>,
     max_depth: Option<usize>,
 ) -> Result<Explanation, QueryError> {
+    let (mut explanation, sources) = paths_of(graph, from, to, actions, max_depth)?;
+    if !explanation.allowed() {
+        attempts(inventory, graph, &sources, max_depth, &mut explanation);
+    }
+    Ok(explanation)
+}
+
+/// As [`explain`], building only what the answer needs instead of taking the full graph:
+/// [`graph::build_toward`] the target for the paths, and only when none holds, the trust plane
+/// of the organization (task, execution and instance roles and `assumes`, without accesses,
+/// escalations or the actions of `options`) for the failed attempts. Returns the explanation
+/// and the graph toward the target, whose diagnostics are those of both builds.
+///
+/// The answer is [`explain`]'s on the full graph: the graph toward the target holds every hop
+/// that can lie on a path to it, and the attempts follow only the trust plane from the sources
+/// (the property test `explain_on_demand_matches_full_build` checks it).
+///
+/// # Errors
+/// As [`explain`].
+///
+/// # Complexity
+/// That of [`graph::build_toward`], plus, for a "no", a build of the trust plane: no access or
+/// escalation is evaluated.
+pub fn explain_on_demand(
+    inventory: &Inventory,
+    from: &str,
+    to: &str,
+    options: &BuildOptions,
+    max_depth: Option<usize>,
+) -> Result<(Explanation, AccessGraph), QueryError> {
+    let mut toward = graph::build_toward(inventory, to, options);
+    let (mut explanation, sources) =
+        paths_of(&toward, from, to, options.actions.as_deref(), max_depth)?;
+    if !explanation.allowed() {
+        let trust = graph::build(
+            inventory,
+            &BuildOptions {
+                actions: Some(Vec::new()),
+                no_escalation: true,
+                exhaustive: options.exhaustive,
+            },
+        );
+        attempts(inventory, &trust, &sources, max_depth, &mut explanation);
+        toward.diagnostics.extend(trust.diagnostics);
+        toward.diagnostics.sort();
+        toward.diagnostics.dedup();
+    }
+    Ok((explanation, toward))
+}
+
+/// One source of an explanation: its id and kind.
+struct Source {
+    id: String,
+    kind: NodeKind,
+}
+
+/// The sources `from` stands for, the target's checks, and the paths that work: an explanation
+/// without attempts.
+fn paths_of(
+    graph: &AccessGraph,
+    from: &str,
+    to: &str,
+    actions: Option<&[String]>,
+    max_depth: Option<usize>,
+) -> Result<(Explanation, Vec<Source>), QueryError> {
     let sources = resolve_sources(graph, from)?;
     let target = lookup(graph, to)?;
     let target_kind = graph.graph[target].kind;
@@ -124,17 +189,37 @@ pub fn explain(
     }
     let actions = kinds::actions_for(target_kind, actions);
     let paths = reach(graph, &sources, Some(target), max_depth);
-    let mut explanation = Explanation {
+    let explanation = Explanation {
         from: from.to_string(),
         to: to.to_string(),
-        actions: actions.clone(),
+        actions,
         paths,
         attempts: Vec::new(),
         diagnostics: Vec::new(),
     };
-    if explanation.allowed() {
-        return Ok(explanation);
-    }
+    let sources = sources
+        .into_iter()
+        .map(|s| Source {
+            id: graph.graph[s].id.clone(),
+            kind: graph.graph[s].kind,
+        })
+        .collect();
+    Ok((explanation, sources))
+}
+
+/// Fills in the failed attempts of `explanation`, whose target no source reaches: every way the
+/// sources could have reached it, re-evaluated, the closest first. `graph` needs to hold only the
+/// trust plane from the sources (task, instance roles and `assumes`); a source it lacks has none.
+fn attempts(
+    inventory: &Inventory,
+    graph: &AccessGraph,
+    sources: &[Source],
+    max_depth: Option<usize>,
+    explanation: &mut Explanation,
+) {
+    let to = explanation.to.clone();
+    let to = to.as_str();
+    let actions = explanation.actions.clone();
     let world = World::new(inventory);
     let outside = Outsiders::scan(&world);
     let trusts = TrustIndex::new(&world);
@@ -149,8 +234,8 @@ pub fn explain(
     // Principals the sources reach, with their distance.
     let mut principals: Vec<(usize, NodeIndex)> = Vec::new();
     let mut seen = BTreeSet::new();
-    for &s in &sources {
-        let mut frontier = vec![s];
+    for s in sources.iter().filter_map(|s| graph.index.get(&s.id)) {
+        let mut frontier = vec![*s];
         let mut depth = 0;
         while !frontier.is_empty() && max_depth.is_none_or(|m| depth <= m) {
             let mut next = Vec::new();
@@ -179,8 +264,7 @@ pub fn explain(
     principals.sort();
     let reached_any = !principals.is_empty();
 
-    for &s in &sources {
-        let node = &graph.graph[s];
+    for node in sources {
         if node.kind != NodeKind::Container {
             continue;
         }
@@ -274,8 +358,7 @@ pub fn explain(
         };
         // Principals outside the snapshot and service principals: the roles whose trust admits
         // them (as the build finds them) and that could read the target.
-        for &s in &sources {
-            let node = &graph.graph[s];
+        for node in sources {
             let outsider = outside.get(&node.id);
             let roles: Vec<&str> = match (node.kind, outsider) {
                 (NodeKind::ServicePrincipal, _) => world
@@ -366,7 +449,6 @@ pub fn explain(
     diags.sort();
     diags.dedup();
     explanation.diagnostics = diags;
-    Ok(explanation)
 }
 
 /// How close a failed hop comes: 2 when the caller's own identity policy allows it and something

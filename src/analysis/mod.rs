@@ -58,7 +58,7 @@ mod search;
 
 pub use check::{CheckError, CheckOptions, Report, RuleResult, check};
 pub use diff::{Changed, Diff, HopChange, PathDelta, diff, plane_str};
-pub use explain::{Attempt, Explanation, explain};
+pub use explain::{Attempt, Explanation, explain, explain_on_demand};
 pub use findings::{Code, Finding, Findings, Involved, Severity, blocked_references, findings};
 pub use search::{
     Plane, Route, containers, focus, lookup, reach, reach_beyond, resolve_sources, routes, sources,

@@ -403,15 +403,17 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             input,
             format,
         } => {
-            let (inventory, g) = load(&input, None, printer)?;
-            let explanation = analysis::explain(
+            // Only what the answer needs is built: the graph toward the target, and for a "no"
+            // the trust plane.
+            let inventory = inventory_of(&input, printer)?;
+            let (explanation, g) = analysis::explain_on_demand(
                 &inventory,
-                &g,
                 &from,
                 &to,
-                input.actions.as_deref(),
+                &options_of(&input),
                 input.max_depth,
             )?;
+            printer.diagnostics(&g.diagnostics);
             printer.diagnostics(&explanation.diagnostics);
             // A "no" that only the limit makes: say so.
             if input.max_depth.is_some() && !explanation.allowed() {
@@ -587,15 +589,24 @@ fn load(
     toward: Option<&str>,
     printer: &Printer,
 ) -> anyhow::Result<(Inventory, AccessGraph)> {
-    let inventory = match &input.source {
+    let inventory = inventory_of(input, printer)?;
+    let g = build_for(input, toward, &inventory);
+    printer.diagnostics(&g.diagnostics);
+    Ok((inventory, g))
+}
+
+/// The inventory of `input`: collected live, or read from its snapshot file.
+///
+/// # Errors
+/// A failed collection, or as [`read_text`] and [`collect::load_str`].
+fn inventory_of(input: &Analysis, printer: &Printer) -> anyhow::Result<Inventory> {
+    Ok(match &input.source {
         Source::Live(source) => super::collect::inventory(source, printer)?,
-        Source::File(_) => {
-            let (inventory, g) = load_file(input, toward)?;
-            printer.diagnostics(&g.diagnostics);
-            return Ok((inventory, g));
+        Source::File(path) => {
+            let text = read_text(path)?;
+            collect::load_str(&text, &path.display().to_string())?
         }
-    };
-    Ok(build_graph(input, toward, inventory, printer))
+    })
 }
 
 /// Reads a snapshot file of `input` and builds its graph, printing nothing.
@@ -613,25 +624,18 @@ fn load_file(input: &Analysis, toward: Option<&str>) -> anyhow::Result<(Inventor
     Ok((inventory, g))
 }
 
-/// The graph of `inventory` as `input` asks for it, with its warnings printed.
-fn build_graph(
-    input: &Analysis,
-    toward: Option<&str>,
-    inventory: Inventory,
-    printer: &Printer,
-) -> (Inventory, AccessGraph) {
-    let g = build_for(input, toward, &inventory);
-    printer.diagnostics(&g.diagnostics);
-    (inventory, g)
+/// The build options `input` asks for.
+fn options_of(input: &Analysis) -> BuildOptions {
+    BuildOptions {
+        actions: input.actions.clone(),
+        no_escalation: input.no_escalation,
+        ..BuildOptions::default()
+    }
 }
 
 /// The graph of `inventory` with the options of `input`: toward one resource, or the whole.
 fn build_for(input: &Analysis, toward: Option<&str>, inventory: &Inventory) -> AccessGraph {
-    let options = BuildOptions {
-        actions: input.actions.clone(),
-        no_escalation: input.no_escalation,
-        ..BuildOptions::default()
-    };
+    let options = options_of(input);
     match toward {
         Some(target) => graph::build_toward(inventory, target, &options),
         None => graph::build(inventory, &options),

@@ -603,3 +603,80 @@ fn diff_matches_comparing_every_path_on_scenarios() {
         }
     }
 }
+
+/// `explain_on_demand` (the graph toward the target, and the trust plane for a "no") against
+/// `explain` on the full build, for `limit` sources (containers, roles, users) and `limit`
+/// resources of `inventory`, with and without a depth limit.
+fn assert_explain_on_demand_matches(
+    inventory: &Inventory,
+    name: &str,
+    limit: usize,
+) -> Result<(), TestCaseError> {
+    let full = graph::build(inventory, &BuildOptions::default());
+    let ids = |keep: fn(graph::NodeKind) -> bool| -> Vec<String> {
+        full.graph
+            .node_weights()
+            .filter(|n| n.in_snapshot && keep(n.kind))
+            .map(|n| n.id.clone())
+            .take(limit)
+            .collect()
+    };
+    let sources = ids(|k| {
+        matches!(
+            k,
+            graph::NodeKind::Container | graph::NodeKind::Role | graph::NodeKind::User
+        )
+    });
+    let resources = ids(graph::NodeKind::is_resource);
+    prop_assume!(!sources.is_empty() && !resources.is_empty());
+    for from in &sources {
+        for to in &resources {
+            for depth in [None, Some(1)] {
+                let expected = analysis::explain(inventory, &full, from, to, None, depth);
+                let found = analysis::explain_on_demand(
+                    inventory,
+                    from,
+                    to,
+                    &BuildOptions::default(),
+                    depth,
+                )
+                .map(|(e, _)| e);
+                prop_assert_eq!(
+                    found,
+                    expected,
+                    "{}: explain `{}` → `{}` (max depth {:?})",
+                    name,
+                    from,
+                    to,
+                    depth
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Explaining on demand answers as explaining on the full build, on random organizations.
+    #[test]
+    fn explain_on_demand_matches_full_build(org in random_org()) {
+        let inventory = collect::load_str(&org.to_string(), "random.json").unwrap();
+        assert_explain_on_demand_matches(&inventory, "random.json", 8)?;
+    }
+}
+
+/// The same on every scenario and the bundled example (their first sources and resources).
+#[test]
+fn explain_on_demand_matches_full_build_on_scenarios() {
+    let mut snapshots = vec![support::root().join("examples/three-account-org/snapshot.json")];
+    snapshots.extend(scenario_dirs().into_iter().map(|d| d.join("snapshot.json")));
+    for path in snapshots {
+        let inventory = collect::load_file(&path).unwrap();
+        match assert_explain_on_demand_matches(&inventory, &path.display().to_string(), 4) {
+            Ok(()) | Err(TestCaseError::Reject(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
