@@ -347,7 +347,8 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
             input,
             format,
         } => {
-            let (inventory, g) = load(&input, None, printer)?;
+            // With `--to`, only the hops that can end at that resource are evaluated.
+            let (inventory, g) = load(&input, to.as_deref(), printer)?;
             let sources = match &from {
                 Some(id) => analysis::resolve_sources(&g, id)?,
                 None => analysis::containers(&g),
