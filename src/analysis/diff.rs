@@ -169,15 +169,7 @@ fn compare_source(
     let (mut gained, mut lost, mut changed) = (Vec::new(), Vec::new(), Vec::new());
     for (key, route) in &after {
         match before.get(key) {
-            None => {
-                let path = route.path(new);
-                gained.push(PathDelta {
-                    plane: key.1,
-                    target_kind: new.graph[route.target].kind,
-                    hop: first_changed(&path, old, true),
-                    path,
-                });
-            }
+            None => gained.push(delta(route, new, old, true)),
             Some(old_route) => {
                 if old_route.status(old) != route.status(new)
                     || old_route.actions(old) != route.actions(new)
@@ -199,16 +191,22 @@ fn compare_source(
     }
     for (key, route) in &before {
         if !after.contains_key(key) {
-            let path = route.path(old);
-            lost.push(PathDelta {
-                plane: key.1,
-                target_kind: old.graph[route.target].kind,
-                hop: first_changed(&path, new, false),
-                path,
-            });
+            lost.push(delta(route, old, new, false));
         }
     }
     (gained, lost, changed)
+}
+
+/// A route of `g` that `other` lacks, with the first hop `other` decides differently; `is_new`
+/// says whether `g` is the new graph.
+fn delta(route: &Route, g: &AccessGraph, other: &AccessGraph, is_new: bool) -> PathDelta {
+    let path = route.path(g);
+    PathDelta {
+        plane: route.plane,
+        target_kind: g.graph[route.target].kind,
+        hop: first_changed(&path, other, is_new),
+        path,
+    }
 }
 
 /// The hop edges out of `n`, by the other end's id then kind.

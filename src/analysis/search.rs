@@ -89,25 +89,40 @@ fn hop_edges(
     plane: Plane,
     min: EdgeStatus,
 ) -> Vec<(NodeIndex, EdgeIndex)> {
-    let mut out: Vec<(NodeIndex, EdgeIndex)> = g
-        .graph
-        .edges_directed(n, dir)
-        .filter(|e| plane.admits(e.weight().kind) && e.weight().status >= min)
-        .map(|e| {
-            (
-                if dir == Direction::Outgoing {
-                    e.target()
-                } else {
-                    e.source()
-                },
-                e.id(),
-            )
-        })
-        .collect();
-    // INVARIANT: node indices follow sorted id order (graph::build inserts nodes sorted), so
-    // sorting by index is sorting by id, and searches are deterministic.
-    out.sort();
+    let mut out = Vec::new();
+    hop_edges_into(g, n, dir, plane, min, &mut out);
     out
+}
+
+/// [`hop_edges`] into `out`, which is cleared first, so that a search can reuse one buffer.
+fn hop_edges_into(
+    g: &AccessGraph,
+    n: NodeIndex,
+    dir: Direction,
+    plane: Plane,
+    min: EdgeStatus,
+    out: &mut Vec<(NodeIndex, EdgeIndex)>,
+) {
+    out.clear();
+    out.extend(
+        g.graph
+            .edges_directed(n, dir)
+            .filter(|e| plane.admits(e.weight().kind) && e.weight().status >= min)
+            .map(|e| {
+                (
+                    if dir == Direction::Outgoing {
+                        e.target()
+                    } else {
+                        e.source()
+                    },
+                    e.id(),
+                )
+            }),
+    );
+    // INVARIANT: node indices follow sorted id order (graph::build inserts nodes sorted), so
+    // sorting by index is sorting by id, and searches are deterministic. Keys are unique (the
+    // edge index is part of each), so an unstable sort gives the one order.
+    out.sort_unstable();
 }
 
 /// True when a node found at `depth` hops may not be left: the search stops there.
@@ -209,11 +224,21 @@ fn path_of(g: &AccessGraph, edges: Vec<EdgeIndex>) -> Option<Path> {
 fn chain(
     g: &AccessGraph,
     parents: &BTreeMap<NodeIndex, EdgeIndex>,
-    mut n: NodeIndex,
+    n: NodeIndex,
     dir: Direction,
 ) -> Vec<EdgeIndex> {
+    chain_by(g, n, dir, |n| parents.get(&n).copied())
+}
+
+/// [`chain`] with the parent edge of each node given by `parent`.
+fn chain_by(
+    g: &AccessGraph,
+    mut n: NodeIndex,
+    dir: Direction,
+    parent: impl Fn(NodeIndex) -> Option<EdgeIndex>,
+) -> Vec<EdgeIndex> {
     let mut edges = Vec::new();
-    while let Some(&e) = parents.get(&n) {
+    while let Some(e) = parent(n) {
         edges.push(e);
         let Some((a, b)) = g.graph.edge_endpoints(e) else {
             break;
@@ -370,24 +395,7 @@ impl Tree {
             }
             for i in level..end {
                 let from = self.reached[i];
-                buf.clear();
-                buf.extend(
-                    g.graph
-                        .edges_directed(from, dir)
-                        .filter(|e| plane.admits(e.weight().kind) && e.weight().status >= min)
-                        .map(|e| {
-                            (
-                                if dir == Direction::Outgoing {
-                                    e.target()
-                                } else {
-                                    e.source()
-                                },
-                                e.id(),
-                            )
-                        }),
-                );
-                // As `hop_edges`: by the other end's index (id order), then edge.
-                buf.sort_unstable();
+                hop_edges_into(g, from, dir, plane, min, buf);
                 for &(next, edge) in buf.iter() {
                     if self.mark[next.index()] == self.generation {
                         continue;
@@ -404,19 +412,8 @@ impl Tree {
 
     /// The edges from the start to `n` when the search ran forward, from `n` to the start when
     /// it ran backward (as [`chain`]).
-    fn chain(&self, g: &AccessGraph, mut n: NodeIndex, dir: Direction) -> Vec<EdgeIndex> {
-        let mut edges = Vec::new();
-        while let Some(e) = self.parent(n) {
-            edges.push(e);
-            let Some((a, b)) = g.graph.edge_endpoints(e) else {
-                break;
-            };
-            n = if dir == Direction::Outgoing { a } else { b };
-        }
-        if dir == Direction::Outgoing {
-            edges.reverse();
-        }
-        edges
+    fn chain(&self, g: &AccessGraph, n: NodeIndex, dir: Direction) -> Vec<EdgeIndex> {
+        chain_by(g, n, dir, |n| self.parent(n))
     }
 }
 

@@ -114,35 +114,49 @@ fn escalations<'a>(
         .collect()
 }
 
-/// Each caller prepared, by id.
-fn prepare_all<'a>(world: &World<'a>, callers: &[Caller<'a>]) -> BTreeMap<&'a str, Prepared<'a>> {
-    callers
-        .par_iter()
-        .map(|c| (c.id(), world.prepare(*c)))
-        .collect()
+/// The callers of a build toward one target that may escalate, prepared when the first
+/// escalation is asked for.
+struct Escalating<'a> {
+    may: Vec<Caller<'a>>,
+    prepared: Option<BTreeMap<&'a str, Prepared<'a>>>,
+    exhaustive: bool,
 }
 
-/// The escalations of `callers` into `roles` and `containers` only, by the node they end at,
-/// with what indexing and evaluating them noticed added to `diagnostics`.
-fn escalations_into<'a>(
-    world: &World<'a>,
-    exhaustive: bool,
-    callers: &BTreeMap<&'a str, Prepared<'a>>,
-    roles: &BTreeSet<String>,
-    containers: &BTreeSet<String>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, Vec<(&'a str, Verdict)>> {
-    let wanted = Wanted { roles, containers };
-    let targets = Targets::new(world, exhaustive, Some(&wanted));
-    diagnostics.extend(targets.diagnostics.iter().cloned());
-    let mut into: BTreeMap<String, Vec<(&'a str, Verdict)>> = BTreeMap::new();
-    for (from, edges, diags) in escalations(world, &targets, callers) {
-        diagnostics.extend(diags);
-        for (to, verdict) in edges {
-            into.entry(to).or_default().push((from, verdict));
+impl<'a> Escalating<'a> {
+    /// Adds the escalations into the `wanted` roles and containers (only those: nothing else is
+    /// indexed or evaluated) to `b`; a role or user of the snapshot that escalates joins `roles`
+    /// and `queue`, to be followed like any role reached.
+    fn join<'q>(
+        &mut self,
+        b: &mut Builder<'_, 'a>,
+        wanted: &Wanted<'_>,
+        roles: &mut BTreeSet<String>,
+        queue: &mut Vec<&'q str>,
+    ) where
+        'a: 'q,
+    {
+        let world = b.world;
+        let callers = self.prepared.get_or_insert_with(|| {
+            self.may
+                .par_iter()
+                .map(|c| (c.id(), world.prepare(*c)))
+                .collect()
+        });
+        let targets = Targets::new(world, self.exhaustive, Some(wanted));
+        b.diagnostics.extend(targets.diagnostics.iter().cloned());
+        for (from, edges, diags) in escalations(world, &targets, callers) {
+            b.diagnostics.extend(diags);
+            for (to, verdict) in edges {
+                if !(wanted.roles.contains(&to) || wanted.containers.contains(&to)) {
+                    continue;
+                }
+                b.edge(from, &to, EdgeKind::Escalates, verdict);
+                if world.roles.contains_key(from) && roles.insert(from.to_string()) {
+                    queue.push(from);
+                }
+            }
         }
     }
-    into
 }
 
 /// What a build toward one target keeps: the target, and the roles from which it can be reached.
@@ -291,7 +305,11 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
     // Escalations are found forward from the callers that may escalate (as in the full build),
     // but only into the roles and containers found on a path to the target, each asked once;
     // the callers are prepared when the first is found.
-    let mut escalating: Option<BTreeMap<&str, Prepared<'_>>> = None;
+    let mut escalating = Escalating {
+        may: may_escalate_callers,
+        prepared: None,
+        exhaustive: options.exhaustive,
+    };
     let mut asked_roles: BTreeSet<String> = BTreeSet::new();
     let mut asked_containers: BTreeSet<String> = BTreeSet::new();
     let none = BTreeSet::new();
@@ -362,27 +380,11 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
         let fresh: BTreeSet<String> = roles.difference(&asked_roles).cloned().collect();
         if !options.no_escalation && !fresh.is_empty() {
             asked_roles.extend(fresh.iter().cloned());
-            let callers =
-                escalating.get_or_insert_with(|| prepare_all(&world, &may_escalate_callers));
-            let into = escalations_into(
-                &world,
-                options.exhaustive,
-                callers,
-                &fresh,
-                &none,
-                &mut b.diagnostics,
-            );
-            for (to, list) in &into {
-                if !fresh.contains(to) {
-                    continue;
-                }
-                for (from, verdict) in list {
-                    b.edge(from, to, EdgeKind::Escalates, verdict.clone());
-                    if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
-                        queue.push(*from);
-                    }
-                }
-            }
+            let wanted = Wanted {
+                roles: &fresh,
+                containers: &none,
+            };
+            escalating.join(&mut b, &wanted, &mut roles, &mut queue);
         }
         // The containers: task roles among those reached, and references to the target.
         b.focus = Some(Focus {
@@ -411,27 +413,11 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
             .collect();
         if !options.no_escalation && !containers.is_empty() {
             asked_containers.extend(containers.iter().cloned());
-            let callers =
-                escalating.get_or_insert_with(|| prepare_all(&world, &may_escalate_callers));
-            let into = escalations_into(
-                &world,
-                options.exhaustive,
-                callers,
-                &none,
-                &containers,
-                &mut b.diagnostics,
-            );
-            for (to, list) in &into {
-                if !containers.contains(to) {
-                    continue;
-                }
-                for (from, verdict) in list {
-                    b.edge(from, to, EdgeKind::Escalates, verdict.clone());
-                    if world.roles.contains_key(*from) && roles.insert(from.to_string()) {
-                        queue.push(*from);
-                    }
-                }
-            }
+            let wanted = Wanted {
+                roles: &none,
+                containers: &containers,
+            };
+            escalating.join(&mut b, &wanted, &mut roles, &mut queue);
         }
         if queue.is_empty() {
             break;
