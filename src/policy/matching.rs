@@ -39,13 +39,19 @@ impl<'a> RequestAction<'a> {
         if pattern == "*" {
             return true;
         }
-        let Some((pservice, pname)) = pattern.split_once(':') else {
+        // The pattern's service is what precedes its first `:`. The action's service has no `:`,
+        // so the pattern names it exactly when it starts with it (ignoring case) followed by
+        // `:`; checked on bytes first, without searching the pattern.
+        let n = self.service.len();
+        let bytes = pattern.as_bytes();
+        if bytes.len() <= n
+            || bytes[n] != b':'
+            || !bytes[..n].eq_ignore_ascii_case(self.service.as_bytes())
+        {
             return false;
-        };
-        !pname.is_empty()
-            && !has_whitespace(pattern)
-            && pservice.eq_ignore_ascii_case(self.service)
-            && glob::matches_ignore_case(pname, self.name)
+        }
+        let pname = &pattern[n + 1..];
+        !pname.is_empty() && !has_whitespace(pattern) && glob::matches_ignore_case(pname, self.name)
     }
 }
 

@@ -2278,6 +2278,22 @@ mod props {
             prop_assert_eq!(glob::matches_ignore_case(&pattern, &text), oracle(&pattern, true).is_match(&text));
         }
 
+        /// R1.2: an action pattern matches when its service (before its first `:`) equals the
+        /// action's ignoring case and its name globs the action's name ignoring case; `*` matches
+        /// everything; no whitespace.
+        #[test]
+        fn r1_2_action_pattern_matches_as_split_at_the_first_colon(pattern in "[eE*cr:?x ]{0,9}", action in "[eEcr]{1,4}:[eErx]{1,4}") {
+            let request = super::super::matching::RequestAction::new(&action).unwrap();
+            let expected = pattern == "*"
+                || pattern.split_once(':').is_some_and(|(service, name)| {
+                    !name.is_empty()
+                        && !pattern.contains(char::is_whitespace)
+                        && service.eq_ignore_ascii_case(action.split_once(':').unwrap().0)
+                        && oracle(name, true).is_match(action.split_once(':').unwrap().1)
+                });
+            prop_assert_eq!(request.matched_by(&pattern), expected);
+        }
+
         #[test]
         fn prefix_coverage_matches_brute_force(pattern in "[ab*?]{0,5}", prefix in "[ab]{0,3}", ignore_case in any::<bool>()) {
             // Continuations over the pattern's letters plus one letter it never mentions, up
