@@ -45,7 +45,7 @@ use super::condition::eval_clause;
 use super::glob;
 use super::matching::{ArnRules, RequestAction, arn_fields_match, arn_prefix_coverage, split_arn};
 use super::principal::{Caller, PrincipalMatch, match_principal, not_principal_applies};
-use super::variables::{Mode, Subst, has_variable, substitute};
+use super::variables::{Mode, Subst, has_variable, substitute, widened};
 use super::{
     Blocker, Decision, OpenCondition, OrgLevel, Outcome, PolicyRef, PolicySet, PolicyType, Reason,
     Request, RequestResource, Tri,
@@ -455,7 +455,19 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
             match &subst {
                 Subst::Value(text, escaped) => (&**text, *escaped),
                 Subst::Missing => return Cov::None,
-                Subst::Unknown => return Cov::Unknown,
+                Subst::Unknown => {
+                    // An unknown value could be anything, but not what the rest of the entry
+                    // rules out: with every variable read as `*`, an entry that still covers
+                    // nothing covers nothing whatever the values.
+                    let wide = widened(pattern[5]);
+                    let wide = [
+                        pattern[0], pattern[1], pattern[2], pattern[3], pattern[4], &wide,
+                    ];
+                    return match self.cover(&wide, entry, true) {
+                        Cov::None => Cov::None,
+                        Cov::All | Cov::Some | Cov::Unknown => Cov::Unknown,
+                    };
+                }
             }
         } else {
             (pattern[5], false)
@@ -463,10 +475,16 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
         let pattern = [
             pattern[0], pattern[1], pattern[2], pattern[3], pattern[4], tail,
         ];
+        self.cover(&pattern, entry, escaped)
+    }
+
+    /// How much of the request resource an ARN pattern covers (`escaped`: in the escaped glob
+    /// form of substituted text).
+    fn cover(&self, pattern: &[&str; 6], entry: &str, escaped: bool) -> Cov {
         match self.resource {
             ResourceView::Any => Cov::None,
             ResourceView::Arn(Some(fields), _) => {
-                if arn_fields_match(ArnRules::Resource, &pattern, &fields, escaped) {
+                if arn_fields_match(ArnRules::Resource, pattern, &fields, escaped) {
                     Cov::All
                 } else {
                     Cov::None
@@ -480,7 +498,7 @@ impl<'r, 's, 'a> Evaluator<'r, 's, 'a> {
                 }
             }
             ResourceView::Under(prefix) => {
-                match arn_prefix_coverage(ArnRules::Resource, &pattern, prefix, escaped) {
+                match arn_prefix_coverage(ArnRules::Resource, pattern, prefix, escaped) {
                     Tri::True => Cov::All,
                     Tri::Unknown => Cov::Some,
                     Tri::False => Cov::None,

@@ -927,6 +927,32 @@ fn r1_6_unknown_variable_in_resource_is_conditional() {
     );
 }
 
+/// An unknown value could be anything, but not another bucket than the entry names: with the
+/// variable read as `*`, an entry that still cannot match covers nothing, and the request is not
+/// conditional on it.
+#[test]
+fn r1_6_unknown_variable_in_resource_matches_nothing_the_rest_rules_out() {
+    let other_bucket = case("s3:GetObject", "arn:aws:s3:::elsewhere/k")
+        .owned_by(A)
+        .identity(allow(
+            "s3:GetObject",
+            "arn:aws:s3:::team-${aws:PrincipalTag/team}/*",
+        ))
+        .ctx("aws:PrincipalTag/team", ContextValue::Unknown);
+    check(&other_bucket, "implicit");
+    let key_under = case("s3:GetObject", "arn:aws:s3:::b/alice/k")
+        .owned_by(A)
+        .identity(allow("s3:GetObject", "arn:aws:s3:::b/${aws:userid}/*"))
+        .ctx("aws:userid", ContextValue::Unknown);
+    check(&key_under, "conditional");
+    // `${*}` stays a literal star, so it does not widen the entry.
+    let literal = case("s3:GetObject", "arn:aws:s3:::b/x/k")
+        .owned_by(A)
+        .identity(allow("s3:GetObject", "arn:aws:s3:::b/${*}/${aws:userid}"))
+        .ctx("aws:userid", ContextValue::Unknown);
+    check(&literal, "implicit");
+}
+
 #[test]
 fn r1_6_default_value_applies_when_key_is_missing() {
     let c = case("s3:GetObject", "arn:aws:s3:::team-none/k")

@@ -100,6 +100,35 @@ pub fn substitute<'a>(text: &'a str, context: &Context, mode: Mode) -> Subst<'a>
     Subst::Value(Cow::Owned(out), mode == Mode::Glob)
 }
 
+/// `text` in the escaped glob form with every variable read as `*`: what any values of the
+/// variables could make it match. `${*}`, `${?}` and `${$}` stay the literal characters.
+pub fn widened(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let escape = |out: &mut String, raw: &str, literal: bool| {
+        for c in raw.chars() {
+            if c == '\\' || (literal && matches!(c, '*' | '?')) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    };
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        escape(&mut out, &rest[..start], false);
+        let inner = &rest[start + 2..start + 2 + len];
+        rest = &rest[start + 3 + len..];
+        match inner.trim() {
+            lit @ ("*" | "?" | "$") => escape(&mut out, lit, true),
+            _ => out.push('*'),
+        }
+    }
+    escape(&mut out, rest, false);
+    out
+}
+
 fn unquote(s: &str) -> &str {
     s.strip_prefix('\'')
         .and_then(|s| s.strip_suffix('\''))
