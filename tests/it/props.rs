@@ -277,15 +277,42 @@ fn random_org() -> impl Strategy<Value = serde_json::Value> {
             json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action, "Resource": "*"}]})
         })
     };
+    let own_statement = statement.clone();
     let role = move |acct: &'static str, i: usize| {
-        (prop::sample::select(principals(acct)), prop::collection::vec(statement.clone(), 0..4)).prop_map(move |(trusted, statements)| {
+        (prop::sample::select(principals(acct)), prop::collection::vec(own_statement.clone(), 0..4)).prop_map(move |(trusted, statements)| {
             json!({
                 "Arn": role_arn(acct, i), "RoleName": format!("r{i}"), "Path": "/", "RoleId": format!("AROA{acct}{i}"),
                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": trusted, "Action": "sts:AssumeRole"}]},
                 "RolePolicyList": if statements.is_empty() { json!([]) } else { json!([{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]) },
+                // Every role of the account also has its managed policy: callers whose other
+                // statements do not bear on a request share its decision (graph::share).
+                "AttachedManagedPolicies": [{"PolicyName": "shared", "PolicyArn": format!("arn:aws:iam::{acct}:policy/shared")}],
+                "Tags": [{"Key": "team", "Value": if i % 2 == 0 { "a" } else { "b" }}],
             })
         })
     };
+    // The statements of an account's managed policy: random ones, and sometimes one whose
+    // condition names the caller, which no caller may share.
+    let shared_statements = (
+        prop::collection::vec(statement.clone(), 0..3),
+        prop::sample::select(vec![
+            serde_json::Value::Null,
+            json!({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                   "Condition": {"StringEquals": {"aws:PrincipalTag/team": "a"}}}),
+            json!({"Effect": "Deny", "Action": "*", "Resource": "*",
+                   "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/r1"}}}),
+            json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket-a/${aws:userid}/*"}),
+        ]),
+    )
+        .prop_map(|(mut statements, special)| {
+            if !special.is_null() {
+                statements.push(special);
+            }
+            if statements.is_empty() {
+                statements.push(json!({"Effect": "Allow", "Action": "logs:*", "Resource": "*"}));
+            }
+            statements
+        });
     let account = move |acct: &'static str, first: usize| {
         (
             prop::collection::vec(Just(()), 2..4).prop_flat_map(move |n| {
@@ -295,13 +322,19 @@ fn random_org() -> impl Strategy<Value = serde_json::Value> {
             resource_policy(acct),
             resource_policy(acct),
             any::<bool>(),
+            shared_statements.clone(),
         )
-            .prop_map(move |(roles, secret_policy, bucket_policy, key_policy, cmk)| {
+            .prop_map(move |(roles, secret_policy, bucket_policy, key_policy, cmk, shared)| {
                 let mut secrets = vec![json!({"ARN": secret(acct, 0), "Name": "app/s0", "ResourcePolicy": secret_policy})];
                 secrets.push(json!({"ARN": secret(acct, 1), "Name": "app/s1", "KmsKeyId": if cmk { json!(key(acct)) } else { json!(null) }}));
                 json!({
                     "id": acct,
-                    "iam": {"RoleDetailList": roles},
+                    "iam": {"RoleDetailList": roles, "Policies": [{
+                        "PolicyName": "shared", "Arn": format!("arn:aws:iam::{acct}:policy/shared"), "Path": "/",
+                        "DefaultVersionId": "v1",
+                        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true,
+                            "Document": {"Version": "2012-10-17", "Statement": shared}}]
+                    }]},
                     "regions": {"us-east-1": {
                         "secrets": secrets,
                         "kms_keys": [{"KeyMetadata": {"KeyId": format!("k-{acct}"), "Arn": key(acct), "KeyManager": "CUSTOMER"}, "Policy": key_policy}],
@@ -679,4 +712,86 @@ fn explain_on_demand_matches_full_build_on_scenarios() {
             Err(e) => panic!("{e}"),
         }
     }
+}
+
+/// Roles whose identity statements for a service are the same share decisions (graph::share), but
+/// not on a resource whose policy names one of them, nor through a statement whose condition
+/// reads the caller's own tag.
+#[test]
+fn shared_decisions_never_cross_a_policy_that_names_the_caller() {
+    use serde_json::json;
+    let role = |name: &str| {
+        json!({
+            "Arn": format!("arn:aws:iam::111111111111:role/{name}"), "RoleName": name, "Path": "/",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []},
+            "RolePolicyList": [],
+            "AttachedManagedPolicies": [{"PolicyName": "logs", "PolicyArn": "arn:aws:iam::111111111111:policy/logs"}]
+        })
+    };
+    let secret = |name: &str, effect: &str, principal: serde_json::Value| {
+        json!({"ARN": format!("arn:aws:secretsmanager:us-east-1:111111111111:secret:{name}-AbCdEf"), "Name": name,
+               "ResourcePolicy": {"Version": "2012-10-17", "Statement": [
+                   {"Effect": effect, "Principal": principal, "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}})
+    };
+    let roles: Vec<serde_json::Value> = ["a", "b", "c", "d", "e", "f", "g", "h"].map(role).into();
+    let snapshot = json!({
+        "schema": "rolechain.snapshot/v1",
+        "accounts": [{
+            "id": "111111111111",
+            "iam": {
+                "RoleDetailList": roles,
+                "Policies": [{"PolicyName": "logs", "Arn": "arn:aws:iam::111111111111:policy/logs", "Path": "/", "DefaultVersionId": "v1",
+                    "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": {"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "logs:GetLogEvents", "Resource": "*"},
+                        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "arn:aws:secretsmanager:*:*:secret:named-*"},
+                        {"Effect": "Allow", "Action": "ssm:GetParameter*", "Resource": "arn:aws:ssm:*:*:parameter/tagged",
+                         "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}]}}]}]
+            },
+            "regions": {"us-east-1": {"secrets": [
+                secret("named", "Deny", json!({"AWS": "arn:aws:iam::111111111111:role/a"})),
+                secret("account", "Allow", json!({"AWS": "111111111111"}))
+            ], "ssm_parameters": [{"Name": "/tagged", "Type": "String"}]}}
+        }]
+    });
+    let mut snapshot = snapshot;
+    // `b` is on team red; every other role of the eight has no tag.
+    snapshot["accounts"][0]["iam"]["RoleDetailList"][1]["Tags"] =
+        json!([{"Key": "team", "Value": "red"}]);
+    let inventory = collect::load_str(&snapshot.to_string(), "shared.json").unwrap();
+    let indexed = graph::build(&inventory, &BuildOptions::default());
+    let exhaustive = graph::build(
+        &inventory,
+        &BuildOptions {
+            exhaustive: true,
+            ..BuildOptions::default()
+        },
+    );
+    assert_eq!(
+        exported(&indexed, GraphFormat::Json),
+        exported(&exhaustive, GraphFormat::Json)
+    );
+    let reads = |role: &str, secret: &str| {
+        let id = if secret == "tagged" {
+            "arn:aws:ssm:us-east-1:111111111111:parameter/tagged".to_string()
+        } else {
+            format!("arn:aws:secretsmanager:us-east-1:111111111111:secret:{secret}-AbCdEf")
+        };
+        let (a, _) = indexed
+            .node(&format!("arn:aws:iam::111111111111:role/{role}"))
+            .unwrap();
+        let (b, _) = indexed.node(&id).unwrap();
+        indexed
+            .graph
+            .edges_connecting(a, b)
+            .any(|e| e.weight().status != EdgeStatus::Denied)
+    };
+    let others = ["c", "d", "e", "f", "g", "h"];
+    // All may read it by the same identity statement, but the secret's policy denies `a`.
+    assert!(!reads("a", "named"));
+    assert!(reads("b", "named") && others.iter().all(|r| reads(r, "named")));
+    // Naming the account does not grant on its own: no identity Allow, so nobody.
+    assert!(!reads("a", "account") && !reads("b", "account"));
+    // The identity statement's condition reads the caller's tag: only `b` (team red) reads it.
+    assert!(reads("b", "tagged"));
+    assert!(!reads("a", "tagged") && others.iter().all(|r| !reads(r, "tagged")));
 }
