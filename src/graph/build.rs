@@ -14,7 +14,6 @@ use super::hop::Verdict;
 use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
 use super::outside::{Outsider, Outsiders};
-use super::share::{self, Sharing};
 use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, container_id};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
 use crate::model::arn::{account_root, last_segment};
@@ -1104,9 +1103,6 @@ impl<'a> Builder<'_, 'a> {
             .map(|resource| kinds::actions_for(resource.kind, options.actions.as_deref()))
             .collect();
         let index = ResourceIndex::new(&resources);
-        // Callers whose policies decide a resource alike share its decision (see `share`); the
-        // exhaustive build, which checks the indexed one, shares nothing.
-        let sharing = (!options.exhaustive).then(|| Sharing::new(world, &resources, &actions));
         // Each caller's candidates are evaluated on its own; callers run in parallel and their
         // results are merged in caller order, so the graph does not depend on scheduling.
         // Callers are decided in parallel a chunk at a time, and each chunk's verdicts become
@@ -1128,14 +1124,9 @@ impl<'a> Builder<'_, 'a> {
                         .into_iter()
                         .filter(|&i| !actions[i].is_empty())
                         .filter_map(|i| {
-                            let decide = |diags: &mut Vec<Diagnostic>| {
-                                world.access(p, &resources[i], &actions[i], diags)
-                            };
-                            let (verdict, diags) = match &sharing {
-                                Some(sharing) => sharing.decide(p, i, decide),
-                                None => share::alone(decide),
-                            };
-                            verdict.map(|verdict| (i, verdict, diags))
+                            let mut diags = Vec::new();
+                            let verdict = world.access(p, &resources[i], &actions[i], &mut diags);
+                            (verdict.status != EdgeStatus::Denied).then_some((i, verdict, diags))
                         })
                         .collect()
                 })
