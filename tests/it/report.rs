@@ -304,6 +304,66 @@ fn large_account_overview_is_split_into_drawable_parts() {
     assert_diagrams_drawable(&pages);
 }
 
+/// An account that runs an ECS service whose task role reads a bucket in each of 600 other
+/// accounts: its overview has more edges than Mermaid draws, so it is drawn in parts, first the
+/// service's own edges, then one part per account it has edges with, each drawable.
+#[test]
+fn large_account_overview_is_split_per_service_then_per_account_pair() {
+    use serde_json::json;
+    const HOME: &str = "111111111111";
+    const OTHERS: u64 = 600;
+    let role = |name: &str, statements: serde_json::Value| {
+        json!({"Arn": format!("arn:aws:iam::{HOME}:role/{name}"), "RoleName": name, "Path": "/",
+               "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                   {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+               "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]})
+    };
+    let mut accounts = vec![json!({
+        "id": HOME,
+        "iam": {"RoleDetailList": [
+            role("web-task", json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])),
+            role("web-exec", json!([{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}]))
+        ]},
+        "regions": {"us-east-1": {"ecs": {
+            "clusters": [{"clusterArn": format!("arn:aws:ecs:us-east-1:{HOME}:cluster/main"), "clusterName": "main"}],
+            "services": [{"serviceArn": format!("arn:aws:ecs:us-east-1:{HOME}:service/main/web"), "serviceName": "web",
+                          "clusterArn": format!("arn:aws:ecs:us-east-1:{HOME}:cluster/main"),
+                          "taskDefinition": format!("arn:aws:ecs:us-east-1:{HOME}:task-definition/web:1"), "launchType": "FARGATE"}],
+            "task_definitions": [{"taskDefinitionArn": format!("arn:aws:ecs:us-east-1:{HOME}:task-definition/web:1"),
+                                  "family": "web", "revision": 1,
+                                  "taskRoleArn": format!("arn:aws:iam::{HOME}:role/web-task"),
+                                  "executionRoleArn": format!("arn:aws:iam::{HOME}:role/web-exec"),
+                                  "containerDefinitions": [{"name": "app", "image": "public.ecr.aws/nginx/nginx:1"}]}]
+        }}}
+    })];
+    for n in 0..OTHERS {
+        let id = format!("{}", 200_000_000_000 + n);
+        accounts.push(json!({
+            "id": id,
+            "s3_buckets": [{"Name": format!("data-{id}"), "Region": "us-east-1",
+                "Policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{HOME}:root")},
+                    "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::data-{id}/*")}]}}]
+        }));
+    }
+    let snapshot = json!({"schema": "rolechain.snapshot/v1", "accounts": accounts});
+    let inventory = collect::load_str(&snapshot.to_string(), "many-accounts.json").unwrap();
+    let g = graph::build(&inventory, &BuildOptions::default());
+    let pages = pages_of(&inventory, &g);
+    let home = pages
+        .iter()
+        .find(|p| p.path == format!("docs/accounts/{HOME}.md"))
+        .unwrap();
+    let text = std::str::from_utf8(&home.bytes).unwrap();
+    assert!(text.contains("so it is drawn in parts"), "{text}");
+    assert_eq!(text.matches("\n### ECS service web\n").count(), 1, "{text}");
+    let pairs = text.matches("\n### With ").count();
+    assert_eq!(pairs as u64, OTHERS, "one part per other account");
+    assert!(!text.contains("so it is not drawn"), "a part is too large");
+    assert!(mermaid_blocks(text).len() > pairs);
+    assert_diagrams_drawable(&pages);
+}
+
 fn rolechain() -> Command {
     let mut c = Command::new(get_cargo_bin("rolechain"));
     c.env_remove("ROLECHAIN_SNAPSHOT").env("NO_COLOR", "1");
