@@ -279,11 +279,14 @@ fn escalation_possible(
 ) -> bool {
     std::iter::once(start)
         .chain(reached.iter().copied())
-        .any(|n| {
-            g.graph
-                .edges_directed(n, dir)
-                .any(|e| e.weight().kind == EdgeKind::Escalates)
-        })
+        .any(|n| escalates_at(g, n, dir))
+}
+
+/// True when `n` has an `escalates` edge in `dir`.
+fn escalates_at(g: &AccessGraph, n: NodeIndex, dir: Direction) -> bool {
+    g.graph
+        .edges_directed(n, dir)
+        .any(|e| e.weight().kind == EdgeKind::Escalates)
 }
 
 /// A path as a search finds it: the edges it follows, before any id or proof is copied out of
@@ -444,11 +447,7 @@ fn routes_from(
         // True when the source, or a node the task or agent plane reaches, has an `escalates`
         // edge: only then can the escalation plane find a path of its own
         // ([`escalation_possible`]).
-        let escalates = |n: NodeIndex| {
-            g.graph
-                .edges_directed(n, Direction::Outgoing)
-                .any(|e| e.weight().kind == EdgeKind::Escalates)
-        };
+        let escalates = |n: NodeIndex| escalates_at(g, n, Direction::Outgoing);
         let mut escalation = escalates(source);
         for plane in Plane::ALL {
             if plane == Plane::Escalation && !escalation {

@@ -601,13 +601,19 @@ fn load(
 /// # Errors
 /// A failed collection, or as [`read_text`] and [`collect::load_str`].
 fn inventory_of(input: &Analysis, printer: &Printer) -> anyhow::Result<Inventory> {
-    Ok(match &input.source {
-        Source::Live(source) => super::collect::inventory(source, printer)?,
-        Source::File(path) => {
-            let text = read_text(path)?;
-            collect::load_str(&text, &path.display().to_string())?
-        }
-    })
+    match &input.source {
+        Source::Live(source) => super::collect::inventory(source, printer),
+        Source::File(path) => read_snapshot(path),
+    }
+}
+
+/// Reads a snapshot file; the text is dropped once it is loaded.
+///
+/// # Errors
+/// As [`read_text`] and [`collect::load_str`].
+fn read_snapshot(path: &Path) -> anyhow::Result<Inventory> {
+    let text = read_text(path)?;
+    Ok(collect::load_str(&text, &path.display().to_string())?)
 }
 
 /// Reads a snapshot file of `input` and builds its graph, printing nothing.
@@ -618,9 +624,7 @@ fn load_file(input: &Analysis, toward: Option<&str>) -> anyhow::Result<(Inventor
     let Source::File(path) = &input.source else {
         bail!("expected a snapshot file");
     };
-    let text = read_text(path)?;
-    let inventory = collect::load_str(&text, &path.display().to_string())?;
-    drop(text);
+    let inventory = read_snapshot(path)?;
     let g = build_for(input, toward, &inventory);
     Ok((inventory, g))
 }
