@@ -326,7 +326,7 @@ fn allowing(g: &AccessGraph, actions: &[Located<String>]) -> AccessGraph {
         |_, edge| {
             let keep = !is_last_hop(edge.kind)
                 || edge
-                    .actions
+                    .actions()
                     .iter()
                     .any(|a| actions.iter().any(|p| action_matches(&p.value, a)));
             keep.then(|| edge.clone())
@@ -355,7 +355,7 @@ fn evaluated(
         built
             || g.graph
                 .edges_directed(t, petgraph::Direction::Incoming)
-                .flat_map(|e| e.weight().actions.iter())
+                .flat_map(|e| e.weight().actions().iter())
                 .any(|a| action_matches(pattern, a))
     })
 }

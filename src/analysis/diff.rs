@@ -293,7 +293,7 @@ fn compare_hop(hop: &Hop, other: &AccessGraph, hop_is_new: bool) -> Option<HopCh
         });
     let empty: (BTreeSet<Reason>, BTreeSet<OpenCondition>) = (BTreeSet::new(), BTreeSet::new());
     let (other_because, other_conditions) = edge
-        .map(|e| (sorted(&e.because), sorted(&e.conditions)))
+        .map(|e| (sorted(e.because()), sorted(e.conditions())))
         .unwrap_or(empty);
     let (because, conditions) = (sorted(&hop.because), sorted(&hop.conditions));
     let other_status = edge.map(|e| e.status);

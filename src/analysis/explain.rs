@@ -12,7 +12,7 @@ use petgraph::visit::EdgeRef;
 
 use super::search::{lookup, reach, resolve_sources};
 use super::{Path, QueryError};
-use crate::graph::hop::Block;
+use crate::graph::hop::{Ask, Asker, Block, Note, On};
 use crate::graph::index::TrustIndex;
 use crate::graph::kinds;
 use crate::graph::outside::Outsiders;
@@ -280,16 +280,37 @@ fn attempts(
                     from: node.id.clone(),
                     to: "(no task role)".to_string(),
                     block: Block {
-                        request: format!("`{}` → task role", node.id),
+                        request: Ask {
+                            who: Asker::Principal(node.id.clone()),
+                            action: "task role".to_string(),
+                            on: On::Nothing,
+                            via: None,
+                            for_task_of: None,
+                        },
                         blocker: None,
-                        message: "the task definition names no task role, so its containers get no credentials".to_string(),
+                        message: Note::NoTaskRole,
                     },
                 },
             )),
             Some(role) => {
-                let v = world.ecs_trust(role, place.account, place.region, place.partition, &mut diags);
+                let v = world.ecs_trust(
+                    role,
+                    place.account,
+                    place.region,
+                    place.partition,
+                    &mut diags,
+                );
                 if let Some(block) = v.blocked {
-                    ranked.push((if reached_any { 3 } else { 1 }, 0, Attempt { hop: EdgeKind::TaskRole, from: node.id.clone(), to: role.clone(), block }));
+                    ranked.push((
+                        if reached_any { 3 } else { 1 },
+                        0,
+                        Attempt {
+                            hop: EdgeKind::TaskRole,
+                            from: node.id.clone(),
+                            to: role.clone(),
+                            block,
+                        },
+                    ));
                 }
             }
         }

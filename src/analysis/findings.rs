@@ -510,7 +510,7 @@ fn edge_path(g: &AccessGraph, from: NodeIndex, to: NodeIndex, edge: &Edge) -> Pa
     Path {
         source: from.clone(),
         target: to.clone(),
-        actions: edge.actions.to_vec(),
+        actions: edge.actions().to_vec(),
         status: edge.status,
         cross_account: edge.cross_account,
         hops: vec![Hop {
@@ -518,9 +518,9 @@ fn edge_path(g: &AccessGraph, from: NodeIndex, to: NodeIndex, edge: &Edge) -> Pa
             to: to.clone(),
             kind: edge.kind,
             status: edge.status,
-            because: edge.because.clone(),
-            conditions: edge.conditions.clone(),
-            notes: edge.notes.clone(),
+            because: edge.proof.because.clone(),
+            conditions: edge.proof.conditions.clone(),
+            notes: edge.proof.notes.clone(),
         }],
     }
 }
@@ -553,7 +553,7 @@ fn cross_account_trusts(world: &World<'_>, g: &AccessGraph, out: &mut Vec<Draft>
             NodeKind::ExternalAccount | NodeKind::AnyPrincipal => true,
             _ => false,
         };
-        if !other_account || edge.conditions.iter().any(|c| pins(&c.key)) {
+        if !other_account || edge.conditions().iter().any(|c| pins(&c.key)) {
             continue;
         }
         let trust = world
@@ -561,7 +561,7 @@ fn cross_account_trusts(world: &World<'_>, g: &AccessGraph, out: &mut Vec<Draft>
             .get(to.id.as_str())
             .and_then(|r| r.trust.as_ref());
         let pinned_by_statement = edge
-            .because
+            .because()
             .iter()
             .filter(|r| r.policy_type == PolicyType::Trust)
             .any(|r| {

@@ -9,6 +9,7 @@
 //! Allowed paths are preferred to conditional ones: a search first follows allowed hops only,
 //! then conditional ones for the pairs it did not reach.
 
+use crate::graph::hop::Note;
 use crate::graph::{EdgeKind, EdgeStatus};
 use std::sync::Arc;
 
@@ -30,7 +31,7 @@ pub struct Hop {
     /// Open conditions (shared with the edge).
     pub conditions: Arc<[OpenCondition]>,
     /// Further facts (shared with the edge).
-    pub notes: Arc<[String]>,
+    pub notes: Arc<[Note]>,
 }
 
 /// A path from a source to a resource.

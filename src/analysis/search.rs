@@ -198,9 +198,9 @@ fn hop(g: &AccessGraph, e: EdgeIndex) -> Option<Hop> {
         to: g.graph[b].id.clone(),
         kind: w.kind,
         status: w.status,
-        because: w.because.clone(),
-        conditions: w.conditions.clone(),
-        notes: w.notes.clone(),
+        because: w.proof.because.clone(),
+        conditions: w.proof.conditions.clone(),
+        notes: w.proof.notes.clone(),
     })
 }
 
@@ -208,7 +208,7 @@ fn path_of(g: &AccessGraph, edges: Vec<EdgeIndex>) -> Option<Path> {
     let hops: Vec<Hop> = edges.iter().map(|&e| hop(g, e)).collect::<Option<_>>()?;
     let first = hops.first()?;
     let last = hops.last()?;
-    let actions = g.graph[*edges.last()?].actions.to_vec();
+    let actions = g.graph[*edges.last()?].actions().to_vec();
     Some(Path {
         source: first.from.clone(),
         target: last.to.clone(),
@@ -320,7 +320,7 @@ impl Route {
 
     /// The actions the last edge allows, sorted.
     pub fn actions<'g>(&self, g: &'g AccessGraph) -> &'g [String] {
-        self.edges.last().map_or(&[], |&e| &g.graph[e].actions[..])
+        self.edges.last().map_or(&[], |&e| g.graph[e].actions())
     }
 
     /// The path, with its hops' ids and proofs.

@@ -168,7 +168,7 @@ fn hop_actions<'g>(g: &'g AccessGraph, h: &Hop) -> &'g [String] {
         .edges_connecting(a, b)
         .map(|e| e.weight())
         .find(|w| w.kind == h.kind)
-        .map_or(&[], |w| &w.actions[..])
+        .map_or(&[], |w| w.actions())
 }
 
 fn hop(out: &mut String, g: &AccessGraph, i: usize, h: &Hop) {

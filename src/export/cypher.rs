@@ -207,13 +207,13 @@ fn write_edge_row(out: &mut impl io::Write, (from, to, edge): EdgeRow<'_>) -> io
     write_string(out, edge.status.as_str())?;
     write!(out, ", cross_account: {}", edge.cross_account)?;
     out.write_all(b", actions: ")?;
-    write_list(out, edge.actions.iter())?;
+    write_list(out, edge.actions().iter())?;
     out.write_all(b", because: ")?;
-    write_list(out, edge.because.iter().map(reason_compact))?;
+    write_list(out, edge.because().iter().map(reason_compact))?;
     out.write_all(b", conditions: ")?;
-    write_list(out, edge.conditions.iter().map(condition_compact))?;
+    write_list(out, edge.conditions().iter().map(condition_compact))?;
     out.write_all(b", notes: ")?;
-    write_list(out, edge.notes.iter())?;
+    write_list(out, edge.notes().iter().map(ToString::to_string))?;
     out.write_all(b"}")
 }
 

@@ -504,10 +504,10 @@ const LABEL_ALL_EDGES_UP_TO: usize = 40;
 fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
     let mut attributes = style.attributes();
     let mut tooltip = format!("{} ({})", edge.kind.as_str(), edge.status.as_str());
-    for action in edge.actions.iter() {
+    for action in edge.actions().iter() {
         let _ = write!(tooltip, "\n{action}");
     }
-    for condition in edge.conditions.iter() {
+    for condition in edge.conditions().iter() {
         let _ = write!(
             tooltip,
             "\nif {} {} {}",
@@ -516,7 +516,7 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
             condition.values.join(", ")
         );
     }
-    for note in edge.notes.iter() {
+    for note in edge.notes().iter() {
         let _ = write!(tooltip, "\n{note}");
     }
     // Escalations are always named: they are the edges a reader must not take for plain access.
@@ -525,7 +525,7 @@ fn edge_attributes(edge: &Edge, style: EdgeStyle, label_all: bool) -> String {
         && edge.kind != EdgeKind::Escalates;
     if style.line != Line::Structure && (label_all || !plain_permission) {
         let mut label = edge.kind.as_str().to_owned();
-        if let Some(summary) = action_summary(&edge.actions) {
+        if let Some(summary) = action_summary(edge.actions()) {
             label = format!("{label}: {summary}");
         }
         match edge.status {

@@ -136,18 +136,22 @@ fn write_edge(
         "edge_cross_account",
         if edge.cross_account { "true" } else { "false" },
     )?;
-    write_data(out, "edge_actions", &json_list(edge.actions.iter()))?;
+    write_data(out, "edge_actions", &json_list(edge.actions().iter()))?;
     write_data(
         out,
         "edge_because",
-        &json_objects(edge.because.iter().map(reason_compact)),
+        &json_objects(edge.because().iter().map(reason_compact)),
     )?;
     write_data(
         out,
         "edge_conditions",
-        &json_objects(edge.conditions.iter().map(condition_compact)),
+        &json_objects(edge.conditions().iter().map(condition_compact)),
     )?;
-    write_data(out, "edge_notes", &json_list(edge.notes.iter()))?;
+    write_data(
+        out,
+        "edge_notes",
+        &json_list(edge.notes().iter().map(ToString::to_string)),
+    )?;
     out.write_all(b"    </edge>\n")
 }
 

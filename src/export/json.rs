@@ -409,6 +409,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::analysis::{self, Attempt, Findings, Hop, Path};
+use crate::graph::hop::{Ask, Note};
 use crate::graph::{AccessGraph, Edge, Node, NodeKind};
 use crate::model::{Diagnostic, Severity};
 use crate::policy::{Blocker, Decision, OpenCondition, Reason};
@@ -449,7 +450,7 @@ struct EdgeDto<'a> {
     actions: &'a [String],
     because: Vec<ReasonDto<'a>>,
     conditions: Vec<ConditionDto<'a>>,
-    notes: &'a [String],
+    notes: &'a [Note],
 }
 
 #[derive(Serialize)]
@@ -478,7 +479,7 @@ struct HopDto<'a> {
     status: &'static str,
     because: Vec<ReasonDto<'a>>,
     conditions: Vec<ConditionDto<'a>>,
-    notes: &'a [String],
+    notes: &'a [Note],
 }
 
 #[derive(Serialize)]
@@ -571,10 +572,10 @@ impl<'a> EdgeDto<'a> {
             kind: edge.kind.as_str(),
             status: edge.status.as_str(),
             cross_account: edge.cross_account,
-            actions: &edge.actions,
-            because: reasons(&edge.because),
-            conditions: conditions(&edge.conditions),
-            notes: &edge.notes,
+            actions: edge.actions(),
+            because: reasons(edge.because()),
+            conditions: conditions(edge.conditions()),
+            notes: edge.notes(),
         }
     }
 }
@@ -1052,8 +1053,8 @@ struct AttemptDto<'a> {
     to: &'a str,
     blocked_by: &'static str,
     blocker: Option<BlockerDto<'a>>,
-    request: &'a str,
-    message: &'a str,
+    request: &'a Ask,
+    message: &'a Note,
 }
 
 impl<'a> AttemptDto<'a> {

@@ -10,12 +10,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use rayon::prelude::*;
 
 use super::escalation::{Targets, Wanted, may_escalate};
-use super::hop::Verdict;
+use super::hop::{Imds, Note, Verdict};
 use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
 use super::outside::{Outsider, Outsiders};
 use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, container_id};
-use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
+use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind, Proof};
 use crate::model::arn::{account_root, last_segment};
 use crate::model::{self, Diagnostic, Inventory};
 use crate::policy::{OpenCondition, Reason};
@@ -79,31 +79,32 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     b.access_edges(options, &prepared, &found, &outside);
     if !options.no_escalation {
         let targets = Targets::new(&world, options.exhaustive, None);
-        let found = escalations(&world, &targets, &prepared);
-        b.diagnostics.extend(targets.diagnostics);
-        for (from, edges, diags) in found {
-            b.diagnostics.extend(diags);
-            for (to, verdict) in edges {
-                b.edge(from, &to, EdgeKind::Escalates, verdict);
+        let callers: Vec<&Prepared<'_>> = prepared.values().collect();
+        for chunk in callers.chunks(CHUNK) {
+            for (from, edges, diags) in escalations(&world, &targets, chunk) {
+                b.diagnostics.extend(diags);
+                for (to, verdict) in edges {
+                    b.edge(from, &to, EdgeKind::Escalates, verdict);
+                }
             }
         }
+        b.diagnostics.extend(targets.diagnostics);
     }
     b.finish()
 }
 
-/// Every escalation of every prepared caller (see [`super::escalation`]), decided in parallel
+/// Every escalation of the given prepared callers (see [`super::escalation`]), decided in parallel
 /// and listed in caller order, each caller with what its evaluations warned of.
 type Escalations<'a> = Vec<(&'a str, Vec<(String, Verdict)>, Vec<Diagnostic>)>;
 
 fn escalations<'a>(
     world: &World<'a>,
     targets: &Targets<'a>,
-    prepared: &BTreeMap<&'a str, Prepared<'a>>,
+    callers: &[&Prepared<'a>],
 ) -> Escalations<'a> {
     if targets.is_empty() {
         return Vec::new();
     }
-    let callers: Vec<&Prepared<'a>> = prepared.values().collect();
     callers
         .par_iter()
         .map(|p| {
@@ -144,7 +145,8 @@ impl<'a> Escalating<'a> {
         });
         let targets = Targets::new(world, self.exhaustive, Some(wanted));
         b.diagnostics.extend(targets.diagnostics.iter().cloned());
-        for (from, edges, diags) in escalations(world, &targets, callers) {
+        let callers: Vec<&Prepared<'a>> = callers.values().collect();
+        for (from, edges, diags) in escalations(world, &targets, &callers) {
             b.diagnostics.extend(diags);
             for (to, verdict) in edges {
                 if !(wanted.roles.contains(&to) || wanted.containers.contains(&to)) {
@@ -338,18 +340,19 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
                 b.diagnostics.extend(p.diagnostics.iter().cloned());
                 prepared.insert(p.id(), p);
             }
-            let verdicts: Vec<(Verdict, Vec<Diagnostic>)> = pairs
+            let verdicts: Vec<Option<(Verdict, Vec<Diagnostic>)>> = pairs
                 .par_iter()
                 .map(|(caller, role)| {
+                    let p = prepared.get(caller)?;
                     let mut diags = Vec::new();
-                    let verdict = match prepared.get(caller) {
-                        Some(p) => world.assume(p, role, &mut diags),
-                        None => Verdict::denied(String::new(), None, String::new()),
-                    };
-                    (verdict, diags)
+                    let verdict = world.assume(p, role, &mut diags);
+                    Some((verdict, diags))
                 })
                 .collect();
-            for ((caller, role), (verdict, diags)) in pairs.into_iter().zip(verdicts) {
+            for ((caller, role), decided) in pairs.into_iter().zip(verdicts) {
+                let Some((verdict, diags)) = decided else {
+                    continue;
+                };
                 b.diagnostics.extend(diags);
                 if verdict.status == EdgeStatus::Denied {
                     continue;
@@ -426,12 +429,44 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
     b.finish()
 }
 
-/// The one shared copy of each distinct list edges carry (see [`Edge`]).
+/// The one shared copy of each distinct proof edges carry, and of each distinct list in one
+/// (see [`Proof`]).
 #[derive(Default)]
 struct Lists {
     strings: FxHashSet<Arc<[String]>>,
+    notes: FxHashSet<Arc<[Note]>>,
     reasons: FxHashSet<Arc<[Reason]>>,
     conditions: FxHashSet<Arc<[OpenCondition]>>,
+    /// Proofs by the addresses of their (shared) lists: equal addresses, equal lists.
+    proofs: FxHashMap<[usize; 4], Arc<Proof>>,
+}
+
+impl Lists {
+    /// The shared copy of the proof made of these lists.
+    fn proof(
+        &mut self,
+        actions: Vec<String>,
+        because: Vec<Reason>,
+        conditions: Vec<OpenCondition>,
+        notes: Vec<Note>,
+    ) -> Arc<Proof> {
+        let proof = Proof {
+            actions: share(&mut self.strings, actions),
+            because: share(&mut self.reasons, because),
+            conditions: share(&mut self.conditions, conditions),
+            notes: share(&mut self.notes, notes),
+        };
+        let key = [
+            Arc::as_ptr(&proof.actions).cast::<()>().addr(),
+            Arc::as_ptr(&proof.because).cast::<()>().addr(),
+            Arc::as_ptr(&proof.conditions).cast::<()>().addr(),
+            Arc::as_ptr(&proof.notes).cast::<()>().addr(),
+        ];
+        self.proofs
+            .entry(key)
+            .or_insert_with(|| Arc::new(proof))
+            .clone()
+    }
 }
 
 /// The shared copy of `items`.
@@ -502,10 +537,9 @@ impl<'a> Builder<'_, 'a> {
             kind,
             status: verdict.status,
             cross_account,
-            actions: share(&mut self.lists.strings, verdict.actions),
-            because: share(&mut self.lists.reasons, because),
-            conditions: share(&mut self.lists.conditions, conditions),
-            notes: share(&mut self.lists.strings, verdict.notes),
+            proof: self
+                .lists
+                .proof(verdict.actions, because, conditions, verdict.notes),
         };
         let key = (Id(self.intern(from)), Id(self.intern(to)), kind);
         match self.edges.get_mut(&key) {
@@ -731,7 +765,9 @@ impl<'a> Builder<'_, 'a> {
                         let v = Verdict {
                             notes: [
                                 v.notes,
-                                vec![format!("task `{}` overrides the task role", task.arn)],
+                                vec![Note::TaskOverride {
+                                    task: task.arn.clone(),
+                                }],
                             ]
                             .concat(),
                             ..v
@@ -814,7 +850,7 @@ impl<'a> Builder<'_, 'a> {
                 continue;
             }
             // Instance role → the instances that give it, for one edge per role.
-            let mut roles: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            let mut roles: BTreeMap<&str, Vec<Note>> = BTreeMap::new();
             let mut blocked = 0usize;
             for ci in instances
                 .iter()
@@ -850,23 +886,27 @@ impl<'a> Builder<'_, 'a> {
                 };
                 let setting = if network == "awsvpc" {
                     match &ci.agent_settings {
-                        Some(_) => "its agent does not set ECS_AWSVPC_BLOCK_IMDS".to_string(),
-                        None => "unless its agent sets ECS_AWSVPC_BLOCK_IMDS=true, which the snapshot cannot see".to_string(),
+                        Some(_) => Imds::AgentDoesNotBlock,
+                        None => Imds::AgentSettingsUnknown,
                     }
                 } else {
-                    format!(
-                        "in {network} network mode, unless the instance blocks the metadata service (an iptables rule, or IMDSv2 with a hop limit of 1), which the snapshot cannot see"
-                    )
+                    Imds::NetworkMode(network.to_string())
                 };
                 for role in world
                     .roles
                     .values()
                     .filter(|role| role.instance_profiles.iter().any(|p| p == profile))
                 {
-                    roles.entry(&role.arn).or_default().push(format!(
-                        "{why}; container instance `{}` is EC2 instance {instance_id} with instance profile `{profile}`, whose role's credentials the instance metadata service hands to containers {setting}",
-                        ci.arn
-                    ));
+                    roles
+                        .entry(&role.arn)
+                        .or_default()
+                        .push(Note::InstanceRole {
+                            why: why.to_string(),
+                            instance: ci.arn.clone(),
+                            instance_id: instance_id.clone(),
+                            profile: profile.to_string(),
+                            setting: setting.clone(),
+                        });
                 }
             }
             if blocked > 0 && roles.is_empty() {
@@ -1005,21 +1045,25 @@ impl<'a> Builder<'_, 'a> {
             }
         }
         self.diagnostics.extend(trusts.diagnostics.iter().cloned());
-        let verdicts: Vec<(Verdict, Vec<Diagnostic>)> = pairs
-            .par_iter()
-            .map(|(caller_id, target)| {
-                let mut diags = Vec::new();
-                let verdict = match prepared.get(caller_id) {
-                    Some(p) => world.assume(p, target, &mut diags),
-                    None => return (Verdict::denied(String::new(), None, String::new()), diags),
+        // A chunk at a time, as the access edges below: the verdicts in flight stay bounded.
+        for chunk in pairs.chunks(CHUNK * 16) {
+            let verdicts: Vec<Option<(Verdict, Vec<Diagnostic>)>> = chunk
+                .par_iter()
+                .map(|(caller_id, target)| {
+                    let p = prepared.get(caller_id)?;
+                    let mut diags = Vec::new();
+                    let verdict = world.assume(p, target, &mut diags);
+                    Some((verdict, diags))
+                })
+                .collect();
+            for ((caller_id, target), decided) in chunk.iter().zip(verdicts) {
+                let Some((verdict, diags)) = decided else {
+                    continue;
                 };
-                (verdict, diags)
-            })
-            .collect();
-        for ((caller_id, target), (verdict, diags)) in pairs.into_iter().zip(verdicts) {
-            self.diagnostics.extend(diags);
-            if verdict.status != EdgeStatus::Denied {
-                self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
+                self.diagnostics.extend(diags);
+                if verdict.status != EdgeStatus::Denied {
+                    self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
+                }
             }
         }
         // Sources outside the snapshot that trusts admit (R7.1, R7.2).
@@ -1168,7 +1212,7 @@ impl<'a> Builder<'_, 'a> {
     }
 
     fn finish(mut self) -> AccessGraph {
-        let mut graph = DiGraph::with_capacity(self.nodes.len(), self.edges.len());
+        let mut graph = DiGraph::with_capacity(self.nodes.len(), 0);
         let mut index = BTreeMap::new();
         // Nodes in id order, so that node index order is id order; each interned id's address
         // then gives its node.
@@ -1182,18 +1226,20 @@ impl<'a> Builder<'_, 'a> {
             }
             index.insert(id, ix);
         }
-        // Edges in (from, to, kind) order: node index order is id order.
-        let mut edges: Vec<(NodeIndex, NodeIndex, EdgeKind, Edge)> =
-            std::mem::take(&mut self.edges)
-                .into_iter()
-                .filter_map(|((from, to, kind), edge)| {
-                    let a = *at.get(&Arc::as_ptr(&from.0).cast::<u8>())?;
-                    let b = *at.get(&Arc::as_ptr(&to.0).cast::<u8>())?;
-                    Some((a, b, kind, edge))
-                })
-                .collect();
-        edges.sort_unstable_by_key(|&(a, b, kind, _)| (a, b, kind));
-        for (a, b, _, edge) in edges {
+        // Edges in (from, to, kind) order: node index order is id order. The map is gone before
+        // the graph's edges are allocated, so at most two copies of the edges exist at once.
+        let mut edges: Vec<(NodeIndex, NodeIndex, Edge)> = Vec::with_capacity(self.edges.len());
+        edges.extend(std::mem::take(&mut self.edges).into_iter().filter_map(
+            |((from, to, _), edge)| {
+                let a = *at.get(&Arc::as_ptr(&from.0).cast::<u8>())?;
+                let b = *at.get(&Arc::as_ptr(&to.0).cast::<u8>())?;
+                Some((a, b, edge))
+            },
+        ));
+        drop(at);
+        edges.sort_unstable_by_key(|(a, b, edge)| (*a, *b, edge.kind));
+        graph.reserve_exact_edges(edges.len());
+        for (a, b, edge) in edges {
             graph.add_edge(a, b, edge);
         }
         let mut diagnostics = self.world.diagnostics.clone();

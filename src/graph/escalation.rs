@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::hop::{RUN_ACTIONS, Verdict, ecs_prefix};
+use super::hop::{Note, RUN_ACTIONS, Verdict, ecs_prefix};
 use super::index::{ResourceIndex, statement_services};
 use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, arn_account, container_id};
 use super::{EdgeStatus, NodeKind};
@@ -355,10 +355,14 @@ impl<'a> Targets<'a> {
                 if pass.status == EdgeStatus::Denied {
                     continue;
                 }
-                let verdict = start.clone().and(pass).and(trust.clone()).note(format!(
-                    "pass-role: can start a task in {region} with `{}` as its task role",
-                    last_segment(role)
-                ));
+                let verdict = start
+                    .clone()
+                    .and(pass)
+                    .and(trust.clone())
+                    .note(Note::PassRole {
+                        region: region.to_string(),
+                        role: last_segment(role).to_string(),
+                    });
                 out.push((role.to_string(), verdict));
             }
         }
@@ -390,10 +394,9 @@ impl<'a> Targets<'a> {
             if verdict.status == EdgeStatus::Denied {
                 continue;
             }
-            let verdict = verdict.note(format!(
-                "run-task: can run `{}` with its own command in place of the containers'",
-                last_segment(&td.arn)
-            ));
+            let verdict = verdict.note(Note::RunTask {
+                definition: last_segment(&td.arn).to_string(),
+            });
             for c in &td.containers {
                 out.push((container_id(&td.arn, &c.name), verdict.clone()));
             }
@@ -426,10 +429,9 @@ impl<'a> Targets<'a> {
             if verdict.status == EdgeStatus::Denied {
                 continue;
             }
-            let verdict = verdict.note(format!(
-                "execute-command: can open a shell in {} with ECS Exec",
-                t.what
-            ));
+            let verdict = verdict.note(Note::ExecuteCommand {
+                task: t.what.to_string(),
+            });
             for c in &t.place.definition.containers {
                 out.push((
                     container_id(&t.place.definition.arn, &c.name),
@@ -482,10 +484,9 @@ impl<'a> Targets<'a> {
             if verdict.status == EdgeStatus::Denied {
                 continue;
             }
-            let verdict = verdict.note(format!(
-                "image-push: can push to `{}`, whose image these containers pull by tag; it runs at their next deployment",
-                repo.label
-            ));
+            let verdict = verdict.note(Note::ImagePush {
+                repository: repo.label.clone(),
+            });
             for c in containers {
                 out.push((c.clone(), verdict.clone()));
             }

@@ -12,6 +12,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::model::Diagnostic;
 use crate::policy::{OpenCondition, Reason};
+use hop::Note;
 
 pub mod attributes;
 mod build;
@@ -280,12 +281,27 @@ impl EdgeStatus {
     }
 }
 
-/// An edge with its proof.
+/// What an edge allows and why: its actions, the statements that allowed it, the conditions left
+/// open and further notes.
 ///
-/// Every list is shared: the build keeps one copy of each distinct action set, statement list,
-/// condition list and note list, and edges (and the hops of paths) point at it. An edge is
-/// therefore tens of bytes however long its proof, and the graph's size follows the number of
-/// distinct proofs, not the number of edges.
+/// Proofs are shared: the build keeps one copy of each distinct proof (and of each distinct list
+/// inside one), and every edge with that proof, and every hop of a path over such an edge,
+/// points at it. Millions of edges cite a few thousand statements, so the graph's size follows
+/// the number of distinct proofs, not the number of edges.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Proof {
+    /// The actions the edge allows (for `accesses`, `injects`, `pulls`), sorted.
+    pub actions: Arc<[String]>,
+    /// The statements that allowed it, sorted and deduplicated; for a denied edge, the Deny if any.
+    pub because: Arc<[Reason]>,
+    /// Open conditions, sorted.
+    pub conditions: Arc<[OpenCondition]>,
+    /// Further facts: what blocks a denied edge, data not in the snapshot, KMS grants not modelled.
+    pub notes: Arc<[Note]>,
+}
+
+/// An evaluated edge: what it means, whether it holds, and a pointer to its shared [`Proof`].
+/// Sixteen bytes, whatever the length of the proof.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
     /// What it means.
@@ -294,14 +310,32 @@ pub struct Edge {
     pub status: EdgeStatus,
     /// True when the two ends are in different accounts.
     pub cross_account: bool,
+    /// Why: shared with every edge that has the same proof.
+    pub proof: Arc<Proof>,
+}
+
+impl Edge {
     /// The actions this edge allows (for `accesses`, `injects`, `pulls`), sorted.
-    pub actions: Arc<[String]>,
-    /// The statements that allowed it, sorted and deduplicated; for a denied edge, the Deny if any.
-    pub because: Arc<[Reason]>,
+    pub fn actions(&self) -> &[String] {
+        &self.proof.actions
+    }
+
+    /// The statements that allowed it, sorted and deduplicated; for a denied edge, the Deny if
+    /// any.
+    pub fn because(&self) -> &[Reason] {
+        &self.proof.because
+    }
+
     /// Open conditions, sorted.
-    pub conditions: Arc<[OpenCondition]>,
-    /// Further facts: what blocks a denied edge, data not in the snapshot, KMS grants not modelled.
-    pub notes: Arc<[String]>,
+    pub fn conditions(&self) -> &[OpenCondition] {
+        &self.proof.conditions
+    }
+
+    /// Further facts: what blocks a denied edge, data not in the snapshot, KMS grants not
+    /// modelled.
+    pub fn notes(&self) -> &[Note] {
+        &self.proof.notes
+    }
 }
 
 /// The graph of one inventory.
@@ -319,5 +353,16 @@ impl AccessGraph {
     /// The node with this id.
     pub fn node(&self, id: &str) -> Option<(NodeIndex, &Node)> {
         self.index.get(id).map(|&ix| (ix, &self.graph[ix]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edge_is_sixteen_bytes_whatever_its_proof() {
+        // Millions of edges at organization scale: the proof lives behind one shared pointer.
+        assert_eq!(std::mem::size_of::<Edge>(), 16);
     }
 }

@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use rolechain::analysis::{Hop, Path};
-use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
+use rolechain::graph::hop::Note;
+use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind, Proof};
 use rolechain::model::Effect;
 use rolechain::policy::{OpenCondition, PolicyType, Reason};
 use serde::{Deserialize, Deserializer};
@@ -295,10 +296,12 @@ impl From<EdgeDoc> for (String, String, Edge) {
             kind: e.kind.into(),
             status: e.status.into(),
             cross_account: e.cross_account,
-            actions: e.actions.into(),
-            because: e.because.into_iter().map(Reason::from).collect(),
-            conditions: e.conditions.into_iter().map(OpenCondition::from).collect(),
-            notes: e.notes.into(),
+            proof: Arc::new(Proof {
+                actions: e.actions.into(),
+                because: e.because.into_iter().map(Reason::from).collect(),
+                conditions: e.conditions.into_iter().map(OpenCondition::from).collect(),
+                notes: e.notes.into_iter().map(Note::Text).collect(),
+            }),
         };
         (e.from, e.to, edge)
     }
@@ -313,7 +316,7 @@ impl From<HopDoc> for Hop {
             status: h.status.into(),
             because: h.because.into_iter().map(Reason::from).collect(),
             conditions: h.conditions.into_iter().map(OpenCondition::from).collect(),
-            notes: h.notes.into(),
+            notes: h.notes.into_iter().map(Note::Text).collect(),
         }
     }
 }
@@ -344,15 +347,30 @@ pub fn graph_parts(graph: &AccessGraph) -> GraphParts {
         .edge_indices()
         .map(|e| {
             let (a, b) = graph.graph.edge_endpoints(e).expect("an edge of the graph");
-            (
-                graph.graph[a].id.clone(),
-                graph.graph[b].id.clone(),
-                graph.graph[e].clone(),
-            )
+            let mut edge = graph.graph[e].clone();
+            edge.proof = Arc::new(Proof {
+                notes: worded(&edge.proof.notes),
+                ..(*edge.proof).clone()
+            });
+            (graph.graph[a].id.clone(), graph.graph[b].id.clone(), edge)
         })
         .collect();
     edges.sort_by(|a, b| (&a.0, &a.1, a.2.kind).cmp(&(&b.0, &b.1, b.2.kind)));
     (nodes, edges)
+}
+
+/// Notes as a document holds them: their sentences.
+pub fn worded(notes: &[Note]) -> Arc<[Note]> {
+    notes.iter().map(|n| Note::Text(n.to_string())).collect()
+}
+
+/// A path as a document holds it: its notes as sentences.
+pub fn as_written(path: &Path) -> Path {
+    let mut path = path.clone();
+    for hop in &mut path.hops {
+        hop.notes = worded(&hop.notes);
+    }
+    path
 }
 
 /// Reads a `rolechain.graph/v1` document back into nodes and edges, in document order.

@@ -280,9 +280,9 @@ fn representative_paths() -> Vec<Path> {
             to: to.to_owned(),
             kind,
             status: edge.status,
-            because: edge.because.clone(),
-            conditions: edge.conditions.clone(),
-            notes: edge.notes.clone(),
+            because: edge.proof.because.clone(),
+            conditions: edge.proof.conditions.clone(),
+            notes: edge.proof.notes.clone(),
         }
     };
     vec![
@@ -761,8 +761,8 @@ fn graph_json_round_trips() {
         "edges sorted by (from, to, kind)"
     );
     assert!(
-        edges.iter().any(|(_, _, e)| !e.conditions.is_empty())
-            && edges.iter().any(|(_, _, e)| !e.notes.is_empty())
+        edges.iter().any(|(_, _, e)| !e.conditions().is_empty())
+            && edges.iter().any(|(_, _, e)| !e.notes().is_empty())
             && nodes.iter().any(|n| !n.in_snapshot),
         "the representative graph has conditions, notes and nodes outside the snapshot"
     );

@@ -308,7 +308,7 @@ fn check_explain(inventory: &Inventory, g: &AccessGraph, q: &ExplainQuery) -> Re
             if got_hop != Some(hop.as_str()) || got_by != Some(by.as_str()) {
                 return Err(format!(
                     "explain blocked at {got_hop:?} by {got_by:?} ({}), want {hop:?} by {by:?}",
-                    first.map_or("no attempt", |a| a.block.message.as_str()),
+                    first.map_or("no attempt".to_string(), |a| a.block.message.to_string()),
                 ));
             }
         }

@@ -20,10 +20,11 @@ use std::collections::BTreeSet;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rolechain::export::{GraphFormat, write_graph};
-use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind};
+use rolechain::graph::hop::Note;
+use rolechain::graph::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind, Proof};
 use rolechain::model::{Diagnostic, Effect};
 use rolechain::policy::{OpenCondition, PolicyType, Reason};
 
@@ -34,7 +35,35 @@ use rolechain::policy::{OpenCondition, PolicyType, Reason};
 #[derive(Default)]
 pub struct GraphBuilder {
     nodes: Vec<Node>,
-    edges: Vec<(String, String, Edge)>,
+    edges: Vec<(String, String, EdgeDraft)>,
+}
+
+/// An edge being written: [`Edge`] with its proof's lists in place, for tests to set.
+#[derive(Clone, Debug)]
+pub struct EdgeDraft {
+    pub kind: EdgeKind,
+    pub status: EdgeStatus,
+    pub cross_account: bool,
+    pub actions: Arc<[String]>,
+    pub because: Arc<[Reason]>,
+    pub conditions: Arc<[OpenCondition]>,
+    pub notes: Arc<[String]>,
+}
+
+impl From<EdgeDraft> for Edge {
+    fn from(d: EdgeDraft) -> Edge {
+        Edge {
+            kind: d.kind,
+            status: d.status,
+            cross_account: d.cross_account,
+            proof: Arc::new(Proof {
+                actions: d.actions,
+                because: d.because,
+                conditions: d.conditions,
+                notes: d.notes.iter().cloned().map(Note::Text).collect(),
+            }),
+        }
+    }
 }
 
 impl GraphBuilder {
@@ -71,8 +100,14 @@ impl GraphBuilder {
     }
 
     /// Adds an edge and returns it for further changes.
-    pub fn edge(&mut self, from: &str, to: &str, kind: EdgeKind, status: EdgeStatus) -> &mut Edge {
-        let edge = Edge {
+    pub fn edge(
+        &mut self,
+        from: &str,
+        to: &str,
+        kind: EdgeKind,
+        status: EdgeStatus,
+    ) -> &mut EdgeDraft {
+        let edge = EdgeDraft {
             kind,
             status,
             cross_account: false,
@@ -109,7 +144,7 @@ impl GraphBuilder {
                 .index
                 .get(&to)
                 .unwrap_or_else(|| panic!("no node `{to}`"));
-            graph.graph.add_edge(a, b, edge);
+            graph.graph.add_edge(a, b, edge.into());
         }
         graph
     }

@@ -516,7 +516,7 @@ fn blocked_line(g: &AccessGraph, a: &Attempt) -> String {
         code(&label(g, &a.from)),
         code(&label(g, &a.to)),
         a.blocked_by(),
-        plain(&a.block.message)
+        plain(&a.block.message.to_string())
     )
 }
 

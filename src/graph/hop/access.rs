@@ -1,7 +1,7 @@
 //! Access hops: a principal acting on a resource, with the decrypt it needs (R4.4).
 
 use crate::graph::context;
-use crate::graph::hop::Verdict;
+use crate::graph::hop::{Ask, Level, Note, On, Open, Verdict};
 use crate::graph::kinds::service_of;
 use crate::graph::outside::Outside;
 use crate::graph::world::policy_is_public;
@@ -64,9 +64,9 @@ impl<'a> World<'a> {
         }
         let verdict = result.unwrap_or_else(|| {
             Verdict::denied(
-                format!("`{}` → (no action) on `{}`", caller.id(), resource.id),
+                Ask::call(caller.id(), "(no action)", &resource.id),
                 None,
-                "no queried action applies to this resource type".to_string(),
+                Note::NoActionApplies,
             )
         });
         Self::outside_verdict(caller, verdict)
@@ -79,13 +79,9 @@ impl<'a> World<'a> {
         action: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = || format!("`{}` → {action} on `{}`", caller.id(), resource.id);
+        let request_text = || Ask::call(caller.id(), action, &resource.id);
         if !caller.caller.in_partition(&resource.partition) {
-            return Verdict::denied(
-                request_text(),
-                None,
-                "access never crosses partitions".to_string(),
-            );
+            return Verdict::denied(request_text(), None, Note::AccessAcrossPartitions);
         }
         let mut ctx = Context::layered(
             ContextValue::Unknown,
@@ -178,7 +174,7 @@ impl<'a> World<'a> {
         verdict: Verdict,
         caller: &Prepared<'_>,
         resource: &ResourceInfo<'_>,
-        request_text: impl FnOnce() -> String,
+        request_text: impl FnOnce() -> Ask,
     ) -> Verdict {
         let Some(bucket) = resource.bucket else {
             return verdict;
@@ -193,24 +189,23 @@ impl<'a> World<'a> {
             .get(resource.account.as_str())
             .and_then(|a| a.s3_public_access_block);
         let restricts = |b: Option<model::PublicAccessBlock>| b.map(|b| b.restrict_public_buckets);
-        match (restricts(account_block), restricts(bucket.public_access_block)) {
+        match (
+            restricts(account_block),
+            restricts(bucket.public_access_block),
+        ) {
             (Some(true), _) | (_, Some(true)) => {
                 let level = if account_block.is_some_and(|b| b.restrict_public_buckets) {
-                    format!("account {}", resource.account)
+                    Level::Account(resource.account.clone())
                 } else {
-                    format!("bucket `{}`", resource.label)
+                    Level::Bucket(resource.label.clone())
                 };
-                Verdict::denied(
-                    request_text(),
-                    None,
-                    format!("S3 Block Public Access (RestrictPublicBuckets, set on {level}) limits this bucket, whose policy is public, to AWS services and its own account"),
-                )
+                Verdict::denied(request_text(), None, Note::PublicAccessBlocked { level })
             }
             (Some(false), Some(false)) => verdict,
-            _ => verdict.note(format!(
-                "the Block Public Access settings of `{}` or of account {} were not collected; RestrictPublicBuckets would limit this public bucket to its own account",
-                resource.label, resource.account
-            )),
+            _ => verdict.note(Note::PublicAccessBlockUnknown {
+                bucket: resource.label.clone(),
+                account: resource.account.clone(),
+            }),
         }
     }
 
@@ -225,10 +220,11 @@ impl<'a> World<'a> {
         if !resource.policy_unknown() {
             return verdict;
         }
-        let what = if resource.in_snapshot {
-            format!("the key policy of `{}` is not in the snapshot", resource.id)
-        } else {
-            format!("`{}` is not in the snapshot", resource.id)
+        let unknown = |open: Open| Note::PolicyUnknown {
+            resource: resource.id.clone(),
+            key_policy: resource.in_snapshot,
+            open,
+            caller: caller.id().to_string(),
         };
         let missing_resource_side = matches!(
             verdict.blocked.as_ref().and_then(|b| b.blocker.as_ref()),
@@ -240,19 +236,16 @@ impl<'a> World<'a> {
                 blocked: None,
                 ..Verdict::allowed()
             }
-            .note(format!(
-                "{what}; access from `{}` depends on its policy",
-                caller.id()
-            ));
+            .note(unknown(Open::DependsOnIt));
         }
         if verdict.status == EdgeStatus::Denied {
             return verdict;
         }
         if resource.kind == NodeKind::KmsKey {
             // A key policy must always allow (R2.7): without it the access is only possible.
-            return verdict.conditional(format!("{what}; it must allow the caller"));
+            return verdict.conditional(unknown(Open::MustAllow));
         }
-        verdict.note(format!("{what}; its policy could still deny"))
+        verdict.note(unknown(Open::CouldDeny))
     }
 
     /// `kms:Decrypt` on the key of a secret, a SecureString parameter or the objects of an SSE-KMS
@@ -270,57 +263,58 @@ impl<'a> World<'a> {
             // S3 serves objects under SSE-KMS only to requests signed with Signature Version 4,
             // whatever the key policy says (R7.1).
             return Verdict::denied(
-                format!(
-                    "`{}` → kms:Decrypt on the key of `{}` via {service}",
-                    caller.id(),
-                    value.id
-                ),
+                Ask {
+                    on: On::KeyOf(value.id.clone()),
+                    via: Some(service.to_string()),
+                    ..Ask::call(caller.id(), "kms:Decrypt", "")
+                },
                 None,
-                format!(
-                    "objects under SSE-KMS are served only to signed requests (Signature Version 4), so no unsigned request reads `{}`",
-                    value.id
-                ),
+                Note::UnsignedKms {
+                    bucket: value.id.clone(),
+                },
             );
         }
         match key {
             KeyRef::AwsManaged => {
                 if caller_account != value.account {
                     return Verdict::denied(
-                        format!(
-                            "`{}` → kms:Decrypt on aws/{service} of account {}",
-                            caller.id(),
-                            value.account
-                        ),
+                        Ask {
+                            on: On::AwsManagedKey {
+                                service: service.to_string(),
+                                account: value.account.clone(),
+                            },
+                            ..Ask::call(caller.id(), "kms:Decrypt", "")
+                        },
                         Some(Blocker::AwsManagedKeyCrossAccount),
-                        format!(
-                            "`{}` uses the AWS-managed key aws/{service}, which no other account can use",
-                            value.id
-                        ),
+                        Note::AwsManagedKeyElsewhere {
+                            value: value.id.clone(),
+                            service: service.to_string(),
+                        },
                     );
                 }
                 Verdict::allowed()
             }
-            KeyRef::Unresolved(reference) => Verdict::allowed().conditional(format!(
-                "KMS key `{reference}` of `{}` is not in the snapshot",
-                value.id
-            )),
-            KeyRef::Unknown => Verdict::allowed().conditional(format!(
-                "`{}` is not in the snapshot, so the KMS key that encrypts it is unknown; a customer-managed key's policy must also allow",
-                value.id
-            )),
+            KeyRef::Unresolved(reference) => {
+                Verdict::allowed().conditional(Note::KeyReferenceUnresolved {
+                    reference: reference.clone(),
+                    value: value.id.clone(),
+                })
+            }
+            KeyRef::Unknown => Verdict::allowed().conditional(Note::KeyOfValueUnknown {
+                value: value.id.clone(),
+            }),
             KeyRef::Key(key_arn) => {
                 let Some(info) = self.resources.get(key_arn) else {
-                    return Verdict::allowed()
-                        .conditional(format!("KMS key `{key_arn}` is not in the snapshot"));
+                    return Verdict::allowed().conditional(Note::KeyNotInSnapshot {
+                        key: key_arn.clone(),
+                    });
                 };
                 if info.aws_managed_key && caller_account == info.account && info.policy.is_none() {
                     return Verdict::allowed();
                 }
-                let request_text = || {
-                    format!(
-                        "`{}` → kms:Decrypt on `{key_arn}` via {service}",
-                        caller.id()
-                    )
+                let request_text = || Ask {
+                    via: Some(service.to_string()),
+                    ..Ask::call(caller.id(), "kms:Decrypt", key_arn)
                 };
                 let mut ctx = Context::layered(
                     ContextValue::Unknown,
@@ -364,9 +358,9 @@ impl<'a> World<'a> {
                     document: doc,
                 });
                 if key_ref.is_none() {
-                    return Verdict::allowed().conditional(format!(
-                        "the key policy of `{key_arn}` is not in the snapshot"
-                    ));
+                    return Verdict::allowed().conditional(Note::KeyPolicyNotInSnapshot {
+                        key: key_arn.clone(),
+                    });
                 }
                 let decision = self.decide(
                     caller,
@@ -377,7 +371,7 @@ impl<'a> World<'a> {
                     diags,
                 );
                 Verdict::from_decision(decision, request_text, key_arn)
-                    .note_if_allowed("KMS grants are not modelled; a grant could allow more")
+                    .note_if_allowed(Note::KmsGrants)
             }
         }
     }

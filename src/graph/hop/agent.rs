@@ -2,7 +2,7 @@
 //! execution role (R4.3).
 
 use crate::graph::ecs::ValueFrom;
-use crate::graph::hop::Verdict;
+use crate::graph::hop::{Ask, Note, On, Verdict};
 use crate::graph::world::TaskPlace;
 use crate::graph::world::{Caller, KeyRef, ResourceInfo, World, arn_account};
 use crate::graph::{EdgeKind, EdgeStatus, NodeKind};
@@ -39,10 +39,9 @@ impl<'a> World<'a> {
         };
         let Some(exec) = execution_role else {
             return Verdict::denied(
-                format!("ECS agent → {action} on `{}`", resource.id),
+                Ask::agent(action, On::Id(resource.id.clone())),
                 None,
-                "the task definition has no execution role, so the agent cannot fetch the value"
-                    .to_string(),
+                Note::NoExecutionRoleToFetch,
             );
         };
         let trust = self.ecs_trust(exec, task_account, task_region, partition, diags);
@@ -90,14 +89,18 @@ impl<'a> World<'a> {
             "secret"
         };
         Verdict::denied(
-            format!("ECS agent → fetch the {what} `{}`", resource.id),
+            Ask::agent(
+                &format!("fetch the {what}"),
+                On::Object(resource.id.clone()),
+            ),
             Some(Blocker::NotFound {
                 resource: resource.id.clone(),
             }),
-            format!(
-                "the {what} does not exist: account {} lists its {what}s in {} and this one is not among them, so ECS cannot start the task",
-                resource.account, resource.region
-            ),
+            Note::ValueDoesNotExist {
+                what,
+                account: resource.account.clone(),
+                region: resource.region.clone(),
+            },
         )
     }
 
@@ -113,9 +116,9 @@ impl<'a> World<'a> {
     ) -> Verdict {
         let Some(exec) = execution_role else {
             return Verdict::denied(
-                format!("ECS agent → ecr:BatchGetImage on `{}`", repository.id),
+                Ask::agent("ecr:BatchGetImage", On::Id(repository.id.clone())),
                 None,
-                "the task definition has no execution role; on EC2 the container instance role pulls images".to_string(),
+                Note::NoExecutionRoleToPull,
             );
         };
         let trust = self.ecs_trust(exec, task_account, task_region, partition, diags);
@@ -127,7 +130,7 @@ impl<'a> World<'a> {
         };
         let caller = &self.prepare(Caller::Role(role));
         // GetAuthorizationToken is wildcard-only and only an identity policy can grant it.
-        let token_text = format!("`{exec}` → ecr:GetAuthorizationToken on `*`");
+        let token_text = || Ask::call(exec, "ecr:GetAuthorizationToken", "*");
         let ctx = Context::layered(
             ContextValue::Unknown,
             vec![self.direct(&repository.region), caller.context.clone()],
@@ -140,7 +143,7 @@ impl<'a> World<'a> {
             context: ctx,
         };
         let decision = self.decide(caller, &request, None, "ecr", false, diags);
-        let token = Verdict::from_decision(decision, || token_text, "*");
+        let token = Verdict::from_decision(decision, token_text, "*");
         let mut verdict = trust.and(token);
         for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
             verdict = verdict.and(self.access_one(caller, repository, action, diags));
@@ -348,10 +351,11 @@ impl<'a> World<'a> {
             && verdict.status != EdgeStatus::Denied
             && self.collected(resource.kind, &resource.account, &resource.region)
         {
-            verdict = verdict.note(format!(
-                "account {} lists its repositories in {} and `{}` is not among them; only a pull-through cache rule, which creates it on first pull, would let the task start",
-                resource.account, resource.region, resource.label
-            ));
+            verdict = verdict.note(Note::RepositoryNotListed {
+                account: resource.account.clone(),
+                region: resource.region.clone(),
+                repository: resource.label.clone(),
+            });
         }
         Some((resource, verdict))
     }

@@ -8,7 +8,7 @@
 //! that the snapshot does not hold.
 
 use crate::graph::context;
-use crate::graph::hop::Verdict;
+use crate::graph::hop::{Ask, Note, Verdict};
 use crate::graph::world::{ECS_TASKS, World, arn_account};
 use crate::model::Diagnostic;
 use crate::policy::RequestPrincipal;
@@ -29,16 +29,17 @@ impl World<'_> {
         partition: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = || {
-            format!(
-                "{ECS_TASKS} → sts:AssumeRole on `{role_arn}` for a task of account {FOREIGN_SOURCE_ACCOUNT}"
-            )
+        let request_text = || Ask {
+            for_task_of: Some(FOREIGN_SOURCE_ACCOUNT.to_string()),
+            ..Ask::service(ECS_TASKS, "sts:AssumeRole", role_arn)
         };
         let Some(role) = self.roles.get(role_arn) else {
             return Verdict::denied(
                 request_text(),
                 None,
-                format!("`{role_arn}` is not in the snapshot"),
+                Note::RoleNotInSnapshot {
+                    role: role_arn.to_string(),
+                },
             );
         };
         let Some(trust) = &role.trust else {

@@ -9,7 +9,7 @@
 //! some leaves the hop conditional.
 
 use crate::graph::EdgeStatus;
-use crate::graph::hop::Verdict;
+use crate::graph::hop::{Ask, Note, On, Verdict};
 use crate::graph::world::{ECS_TASKS, Prepared, ResourceInfo, TaskPlace, World, arn_account};
 use crate::model::{self, Diagnostic};
 use crate::policy::{Context, ContextValue, Request, RequestResource};
@@ -92,7 +92,7 @@ impl<'a> World<'a> {
             RequestResource::Arn(a) => a.clone(),
             RequestResource::Under(p) => format!("{p}…"),
         };
-        let request_text = || format!("`{}` → {action} on `{target}`", caller.id());
+        let request_text = || Ask::call(caller.id(), action, &target);
         let mut ctx = Context::layered(
             ContextValue::Unknown,
             vec![self.direct(region), caller.context.clone()],
@@ -155,11 +155,11 @@ impl<'a> World<'a> {
     ) -> Verdict {
         if arn_account(role) != caller.caller.account() {
             return Verdict::denied(
-                format!("`{}` → iam:PassRole on `{role}`", caller.id()),
+                Ask::call(caller.id(), "iam:PassRole", role),
                 None,
-                format!(
-                    "`{role}` is in another account; a role can only be passed to a service of its own account"
-                ),
+                Note::PassRoleOfOtherAccount {
+                    role: role.to_string(),
+                },
             );
         }
         self.own_call(
@@ -287,13 +287,9 @@ impl<'a> World<'a> {
     ) -> Verdict {
         if place.account != caller.caller.account() {
             return Verdict::denied(
-                format!(
-                    "`{}` → ecs:RunTask on `{}`",
-                    caller.id(),
-                    place.definition.arn
-                ),
+                Ask::call(caller.id(), "ecs:RunTask", &place.definition.arn),
                 None,
-                "ECS runs tasks only for principals of the task definition's account".to_string(),
+                Note::RunTaskOtherAccount,
             );
         }
         let arn = &place.definition.arn;
@@ -341,22 +337,19 @@ impl<'a> World<'a> {
         exec: Option<bool>,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let text = || format!("`{}` → ecs:ExecuteCommand", caller.id());
+        let text = || Ask {
+            on: On::Nothing,
+            ..Ask::call(caller.id(), "ecs:ExecuteCommand", "")
+        };
         if account != caller.caller.account() {
-            return Verdict::denied(
-                text(),
-                None,
-                "ECS Exec serves only principals of the task's account".to_string(),
-            );
+            return Verdict::denied(text(), None, Note::ExecOtherAccount);
         }
         if exec == Some(false) {
-            return Verdict::denied(text(), None, "ECS Exec is turned off".to_string());
+            return Verdict::denied(text(), None, Note::ExecOff);
         }
         let verdict = self.own_call(caller, "ecs:ExecuteCommand", task, region, &[], diags);
         match exec {
-            None => verdict.conditional(
-                "whether ECS Exec is turned on (`enableExecuteCommand`) was not collected",
-            ),
+            None => verdict.conditional(Note::ExecUnknown),
             Some(_) => verdict,
         }
     }
@@ -376,12 +369,11 @@ impl<'a> World<'a> {
             .and_then(|r: &model::EcrRepository| r.image_tag_mutability.as_deref());
         if mutability == Some("IMMUTABLE") {
             return Verdict::denied(
-                format!("`{}` → ecr:PutImage on `{}`", caller.id(), repository.id),
+                Ask::call(caller.id(), "ecr:PutImage", &repository.id),
                 None,
-                format!(
-                    "the tags of `{}` are immutable; a tag in use cannot be replaced",
-                    repository.label
-                ),
+                Note::TagsImmutable {
+                    repository: repository.label.clone(),
+                },
             );
         }
         let mut verdict = token.clone();
@@ -396,14 +388,17 @@ impl<'a> World<'a> {
             verdict = verdict.and(one);
         }
         match mutability {
-            Some(m) if m.ends_with("_WITH_EXCLUSION") => verdict.conditional(format!(
-                "`{}` sets tag mutability {m}; only a tag it leaves mutable can be replaced",
-                repository.label
-            )),
-            None if verdict.status != EdgeStatus::Denied => verdict.note(format!(
-                "the tag mutability of `{}` was not collected; immutable tags would stop this",
-                repository.label
-            )),
+            Some(m) if m.ends_with("_WITH_EXCLUSION") => {
+                verdict.conditional(Note::TagsMutableWithExclusion {
+                    repository: repository.label.clone(),
+                    setting: m.to_string(),
+                })
+            }
+            None if verdict.status != EdgeStatus::Denied => {
+                verdict.note(Note::TagMutabilityUnknown {
+                    repository: repository.label.clone(),
+                })
+            }
             _ => verdict,
         }
     }

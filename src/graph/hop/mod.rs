@@ -8,13 +8,17 @@ mod access;
 mod agent;
 mod deputy;
 mod escalate;
+mod note;
 mod trust;
 mod verdict;
+mod words;
 
 pub use deputy::FOREIGN_SOURCE_ACCOUNT;
 pub(in crate::graph) use escalate::ecs_prefix;
 pub use escalate::{LAUNCH_ACTIONS, PUSH_ACTIONS, RUN_ACTIONS, Technique};
-pub use verdict::{Block, Verdict, describe_blocker};
+pub use note::{Ask, Asker, Imds, Level, Note, On, Open};
+pub use verdict::{Block, Verdict};
+pub use words::describe_blocker;
 
 use std::borrow::Cow;
 
@@ -72,13 +76,12 @@ impl<'a> World<'a> {
             return verdict;
         }
         match &o.who {
-            _ if o.identity_unknown() => verdict.conditional(format!(
-                "account {} is not in the snapshot; its identity policies and SCPs must also allow",
-                o.account().unwrap_or("?")
-            )),
-            Outside::AnyPrincipal | Outside::Organization(_) => verdict.note(
-                "any account can allow this to its own principals; only this side is decided by the snapshot",
-            ),
+            _ if o.identity_unknown() => verdict.conditional(Note::OutsideAccountUnknown {
+                account: o.account().map(str::to_string),
+            }),
+            Outside::AnyPrincipal | Outside::Organization(_) => {
+                verdict.note(Note::AnyAccountOwnSide)
+            }
             _ => verdict,
         }
     }

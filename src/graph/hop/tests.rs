@@ -4,7 +4,7 @@
 //! shows the hop's verdict without the graph around it.
 
 use crate::graph::EdgeStatus;
-use crate::graph::hop::Verdict;
+use crate::graph::hop::{Note, Verdict};
 use crate::graph::outside::{Outside, Outsider};
 use crate::graph::world::{Caller, World};
 use crate::model::{self, Inventory, KeyManager, PolicyDocument};
@@ -111,7 +111,16 @@ fn r7_1_anonymous_cannot_read_objects_under_sse_kms_whatever_the_key_policy() {
     assert_eq!(verdict.status, EdgeStatus::Denied, "{verdict:?}");
     let block = verdict.blocked.unwrap();
     assert_eq!(block.blocker, None);
-    assert!(block.message.contains("Signature Version 4"), "{block:?}");
+    assert_eq!(
+        block.message,
+        Note::UnsignedKms {
+            bucket: BUCKET.to_string()
+        }
+    );
+    assert!(
+        block.message.to_string().contains("Signature Version 4"),
+        "{block:?}"
+    );
 
     // Any signed principal passes both the bucket policy and the key policy's `"*"` statement.
     let any = Outsider::new(Outside::AnyPrincipal);

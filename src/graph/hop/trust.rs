@@ -3,7 +3,7 @@
 
 use crate::graph::EdgeStatus;
 use crate::graph::context;
-use crate::graph::hop::Verdict;
+use crate::graph::hop::{Ask, Note, Verdict};
 use crate::graph::outside::{Outside, Outsider};
 use crate::graph::world::{Caller, ECS_TASKS, Prepared, World, arn_account, arn_partition};
 use crate::model::{self, Diagnostic, PolicyDocument};
@@ -22,17 +22,17 @@ impl<'a> World<'a> {
         partition: &str,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = || format!("{ECS_TASKS} → sts:AssumeRole on `{role_arn}`");
+        let request_text = || Ask::service(ECS_TASKS, "sts:AssumeRole", role_arn);
         let Some(role) = self.roles.get(role_arn) else {
-            return self.role_not_in_snapshot(role_arn, &request_text());
+            return self.role_not_in_snapshot(role_arn, request_text);
         };
         if arn_account(role_arn) != task_account {
             return Verdict::denied(
                 request_text(),
                 None,
-                format!(
-                    "`{role_arn}` is in another account; ECS can only pass roles of the task's account"
-                ),
+                Note::EcsRoleOfOtherAccount {
+                    role: role_arn.to_string(),
+                },
             );
         }
         let Some(trust) = &role.trust else {
@@ -59,7 +59,7 @@ impl<'a> World<'a> {
         target: &model::Role,
         trust: &PolicyDocument,
         identity: Vec<PolicyRef<'_>>,
-        request_text: impl FnOnce() -> String,
+        request_text: impl FnOnce() -> Ask,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
         let account = arn_account(&target.arn);
@@ -86,31 +86,39 @@ impl<'a> World<'a> {
     }
 
     /// A role without a trust policy in the snapshot cannot be assumed.
-    pub(in crate::graph) fn no_trust(
-        target: &str,
-        request_text: impl FnOnce() -> String,
-    ) -> Verdict {
+    pub(in crate::graph) fn no_trust(target: &str, request_text: impl FnOnce() -> Ask) -> Verdict {
         Verdict::denied(
             request_text(),
             None,
-            format!("`{target}` has no trust policy in the snapshot"),
+            Note::NoTrustPolicy {
+                role: target.to_string(),
+            },
         )
     }
 
     pub(in crate::graph) fn role_not_in_snapshot(
         &self,
         role_arn: &str,
-        request_text: &str,
+        request_text: impl FnOnce() -> Ask,
     ) -> Verdict {
         let account = arn_account(role_arn);
         match self.accounts.get(account) {
             Some(a) if a.iam.is_some() => Verdict::denied(
-                request_text.to_string(),
+                request_text(),
                 None,
-                format!("role `{role_arn}` does not exist in account {account}"),
+                Note::RoleDoesNotExist {
+                    role: role_arn.to_string(),
+                    account: account.to_string(),
+                },
             ),
-            _ => Verdict { status: EdgeStatus::Conditional, ..Verdict::allowed() }
-                .note(format!("IAM of account {account} is not in the snapshot; the trust policy of `{role_arn}` is unknown")),
+            _ => Verdict {
+                status: EdgeStatus::Conditional,
+                ..Verdict::allowed()
+            }
+            .note(Note::AccountIamUnknown {
+                account: account.to_string(),
+                role: role_arn.to_string(),
+            }),
         }
     }
 
@@ -121,16 +129,12 @@ impl<'a> World<'a> {
         target: &'a model::Role,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = || format!("`{}` → sts:AssumeRole on `{}`", caller.id(), target.arn);
+        let request_text = || Ask::call(caller.id(), "sts:AssumeRole", &target.arn);
         let Some(trust) = &target.trust else {
             return Self::no_trust(&target.arn, request_text);
         };
         if !caller.caller.in_partition(arn_partition(&target.arn)) {
-            return Verdict::denied(
-                request_text(),
-                None,
-                "roles cannot be assumed across partitions".to_string(),
-            );
+            return Verdict::denied(request_text(), None, Note::AssumeAcrossPartitions);
         }
         // Federated callers sign in with their own actions (R7.2).
         let action = match caller.caller {
@@ -179,7 +183,7 @@ impl<'a> World<'a> {
         target: &'a model::Role,
         diags: &mut Vec<Diagnostic>,
     ) -> Verdict {
-        let request_text = || format!("{service} → sts:AssumeRole on `{}`", target.arn);
+        let request_text = || Ask::service(service, "sts:AssumeRole", &target.arn);
         let Some(trust) = &target.trust else {
             return Self::no_trust(&target.arn, request_text);
         };

@@ -1,7 +1,8 @@
 //! The outcome of a hop: status, proof and what blocks it.
 
+use super::note::{Ask, Note};
 use crate::graph::EdgeStatus;
-use crate::policy::{Blocker, Decision, OpenCondition, PolicyType, Reason};
+use crate::policy::{Blocker, Decision, OpenCondition, Reason};
 
 /// The outcome of evaluating a hop: one or more requests, each possibly for several actions.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,8 +15,8 @@ pub struct Verdict {
     pub because: Vec<Reason>,
     /// Open conditions.
     pub conditions: Vec<OpenCondition>,
-    /// Facts for people: what blocks it, what is not in the snapshot.
-    pub notes: Vec<String>,
+    /// Facts: what blocks it, what is not in the snapshot.
+    pub notes: Vec<Note>,
     /// When denied: what blocks it.
     pub blocked: Option<Block>,
 }
@@ -23,16 +24,16 @@ pub struct Verdict {
 /// What blocks a denied hop.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
-    /// The request that failed, for people: `role/x → kms:Decrypt on key/…`.
-    pub request: String,
+    /// The request that failed: `role/x → kms:Decrypt on key/…`.
+    pub request: Ask,
     /// The failing part, from the evaluator; `None` when the hop is structurally impossible.
     pub blocker: Option<Blocker>,
-    /// A sentence for people.
-    pub message: String,
+    /// Why it fails.
+    pub message: Note,
 }
 
 impl Verdict {
-    pub(crate) fn denied(request: String, blocker: Option<Blocker>, message: String) -> Verdict {
+    pub(crate) fn denied(request: Ask, blocker: Option<Blocker>, message: Note) -> Verdict {
         Verdict {
             status: EdgeStatus::Denied,
             actions: Vec::new(),
@@ -61,7 +62,7 @@ impl Verdict {
     /// `request` describes the request for people; it is only called when the decision denies.
     pub(in crate::graph) fn from_decision(
         decision: Decision,
-        request: impl FnOnce() -> String,
+        request: impl FnOnce() -> Ask,
         subject: &str,
     ) -> Verdict {
         if decision.is_allowed() {
@@ -78,7 +79,10 @@ impl Verdict {
                 blocked: None,
             }
         } else {
-            let message = describe_blocker(decision.blocked_by.as_ref(), subject);
+            let message = Note::Blocked {
+                blocker: decision.blocked_by.clone(),
+                subject: subject.to_string(),
+            };
             let deny = match &decision.blocked_by {
                 Some(Blocker::Deny(reason)) => Some(reason.clone()),
                 _ => None,
@@ -127,17 +131,17 @@ impl Verdict {
         self
     }
 
-    pub(in crate::graph) fn note(mut self, note: impl Into<String>) -> Verdict {
-        self.notes.push(note.into());
+    pub(in crate::graph) fn note(mut self, note: Note) -> Verdict {
+        self.notes.push(note);
         self.normalize();
         self
     }
 
     pub(in crate::graph) fn normalize(&mut self) {
-        for list in [&mut self.actions, &mut self.notes] {
-            list.sort();
-            list.dedup();
-        }
+        self.actions.sort();
+        self.actions.dedup();
+        self.notes.sort();
+        self.notes.dedup();
         self.because.sort();
         self.because.dedup();
         self.conditions.sort();
@@ -145,7 +149,7 @@ impl Verdict {
     }
 
     /// Lowers an allowed verdict to conditional, with a note saying why.
-    pub(in crate::graph) fn conditional(mut self, note: impl Into<String>) -> Verdict {
+    pub(in crate::graph) fn conditional(mut self, note: Note) -> Verdict {
         if self.status == EdgeStatus::Allowed {
             self.status = EdgeStatus::Conditional;
         }
@@ -153,61 +157,8 @@ impl Verdict {
     }
 }
 
-/// A sentence describing a blocker.
-pub fn describe_blocker(blocker: Option<&Blocker>, subject: &str) -> String {
-    match blocker {
-        None => format!("{subject} is not allowed"),
-        Some(Blocker::Deny(r)) => format!(
-            "explicitly denied by statement `{}` of {} policy `{}`",
-            r.statement,
-            r.policy_type.as_str(),
-            r.policy
-        ),
-        Some(Blocker::ScpMissingAllow { target }) => {
-            format!("no SCP attached at `{target}` allows it")
-        }
-        Some(Blocker::IdentityMissingAllow) => {
-            "no identity policy of the caller allows it".to_string()
-        }
-        Some(Blocker::ResourceMissingAllow {
-            policy_type,
-            policy,
-        }) => {
-            let what = match policy_type {
-                PolicyType::Trust => "the trust policy",
-                PolicyType::Key => "the KMS key policy",
-                _ => "the resource policy",
-            };
-            match policy {
-                Some(p) => format!("{what} of `{p}` does not allow the caller"),
-                None => format!("{what} does not allow the caller"),
-            }
-        }
-        Some(Blocker::BoundaryMissingAllow { policy }) => {
-            format!("the permissions boundary `{policy}` does not allow it")
-        }
-        Some(Blocker::SessionMissingAllow { policy }) => {
-            format!("the session policy `{policy}` does not allow it")
-        }
-        Some(Blocker::AwsManagedKeyCrossAccount) => {
-            "an AWS-managed KMS key cannot be used from another account".to_string()
-        }
-        Some(Blocker::NotFound { resource }) => format!("`{resource}` does not exist"),
-        Some(Blocker::AwsManagedAlias) => {
-            "AWS-managed aliases (alias/aws/*) cannot be created, updated or deleted".to_string()
-        }
-        Some(Blocker::KeyPolicyMissing) => {
-            "a KMS key request is denied when no key policy allows it, and no key policy was given"
-                .to_string()
-        }
-        Some(Blocker::KmsNotCrossAccount { action }) => {
-            format!("{action} cannot be used across accounts, whatever the key policy says")
-        }
-    }
-}
-
 impl Verdict {
-    pub(in crate::graph) fn note_if_allowed(self, note: &str) -> Verdict {
+    pub(in crate::graph) fn note_if_allowed(self, note: Note) -> Verdict {
         if self.status == EdgeStatus::Denied {
             self
         } else {
