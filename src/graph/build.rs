@@ -23,6 +23,30 @@ use crate::policy::{OpenCondition, Reason};
 /// How many callers are decided in parallel before their verdicts join the graph.
 const CHUNK: usize = 256;
 
+/// Decides `items` a chunk of `size` at a time, each chunk in parallel, and hands every chunk's
+/// results to `merge` in order, so the graph does not depend on scheduling. The verdicts in
+/// flight stay bounded (two chunks), and one chunk is merged while the next is decided: merging
+/// (interning ids and proofs into the builder) is sequential, and would otherwise leave the
+/// other cores idle.
+fn pipelined<T: Sync, R: Send>(
+    items: &[T],
+    size: usize,
+    decide: impl Fn(&[T]) -> R + Sync,
+    mut merge: impl FnMut(&[T], R) + Send,
+) {
+    let mut chunks = items.chunks(size);
+    let Some(first) = chunks.next() else {
+        return;
+    };
+    let mut current = (first, decide(first));
+    for next in chunks {
+        let (chunk, decided) = current;
+        let ((), after) = rayon::join(|| merge(chunk, decided), || decide(next));
+        current = (next, after);
+    }
+    merge(current.0, current.1);
+}
+
 /// Options for [`build`].
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
@@ -80,14 +104,19 @@ pub fn build(inventory: &Inventory, options: &BuildOptions) -> AccessGraph {
     if !options.no_escalation {
         let targets = Targets::new(&world, options.exhaustive, None);
         let callers: Vec<&Prepared<'_>> = prepared.values().collect();
-        for chunk in callers.chunks(CHUNK) {
-            for (from, edges, diags) in escalations(&world, &targets, chunk) {
-                b.diagnostics.extend(diags);
-                for (to, verdict) in edges {
-                    b.edge(from, &to, EdgeKind::Escalates, verdict);
+        pipelined(
+            &callers,
+            CHUNK,
+            escalations_of(&world, &targets),
+            |_, decided| {
+                for (from, edges, diags) in decided {
+                    b.diagnostics.extend(diags);
+                    for (to, verdict) in edges {
+                        b.edge(from, &to, EdgeKind::Escalates, verdict);
+                    }
                 }
-            }
-        }
+            },
+        );
         b.diagnostics.extend(targets.diagnostics);
     }
     b.finish()
@@ -113,6 +142,14 @@ fn escalations<'a>(
             (p.id(), found, diags)
         })
         .collect()
+}
+
+/// [`escalations`] of a chunk of callers, for [`pipelined`].
+fn escalations_of<'w, 'a>(
+    world: &'w World<'a>,
+    targets: &'w Targets<'a>,
+) -> impl Fn(&[&Prepared<'a>]) -> Escalations<'a> + Sync + 'w {
+    move |chunk| escalations(world, targets, chunk)
 }
 
 /// The callers of a build toward one target that may escalate, prepared when the first
@@ -1045,18 +1082,20 @@ impl<'a> Builder<'_, 'a> {
             }
         }
         self.diagnostics.extend(trusts.diagnostics.iter().cloned());
-        // A chunk at a time, as the access edges below: the verdicts in flight stay bounded.
-        for chunk in pairs.chunks(CHUNK * 16) {
-            let verdicts: Vec<Option<(Verdict, Vec<Diagnostic>)>> = chunk
-                .par_iter()
-                .map(|(caller_id, target)| {
-                    let p = prepared.get(caller_id)?;
-                    let mut diags = Vec::new();
-                    let verdict = world.assume(p, target, &mut diags);
-                    Some((verdict, diags))
-                })
-                .collect();
-            for ((caller_id, target), decided) in chunk.iter().zip(verdicts) {
+        let decide =
+            |chunk: &[(&'a str, &'a model::Role)]| -> Vec<Option<(Verdict, Vec<Diagnostic>)>> {
+                chunk
+                    .par_iter()
+                    .map(|(caller_id, target)| {
+                        let p = prepared.get(caller_id)?;
+                        let mut diags = Vec::new();
+                        let verdict = world.assume(p, target, &mut diags);
+                        Some((verdict, diags))
+                    })
+                    .collect()
+            };
+        pipelined(&pairs, CHUNK * 16, decide, |chunk, decided| {
+            for ((caller_id, target), decided) in chunk.iter().zip(decided) {
                 let Some((verdict, diags)) = decided else {
                     continue;
                 };
@@ -1065,7 +1104,7 @@ impl<'a> Builder<'_, 'a> {
                     self.edge(caller_id, &target.arn, EdgeKind::Assumes, verdict);
                 }
             }
-        }
+        });
         // Sources outside the snapshot that trusts admit (R7.1, R7.2).
         for o in &found.list {
             let Some(p) = outside.get(o.id()) else {
@@ -1147,13 +1186,10 @@ impl<'a> Builder<'_, 'a> {
             .map(|resource| kinds::actions_for(resource.kind, options.actions.as_deref()))
             .collect();
         let index = ResourceIndex::new(&resources);
-        // Each caller's candidates are evaluated on its own; callers run in parallel and their
-        // results are merged in caller order, so the graph does not depend on scheduling.
-        // Callers are decided in parallel a chunk at a time, and each chunk's verdicts become
-        // shared edge lists before the next: the verdicts in flight stay bounded, and the result
-        // is merged in caller order, so it does not depend on scheduling.
-        for chunk in callers.chunks(CHUNK) {
-            let hits: Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> = chunk
+        // Each caller's candidates are evaluated on its own, callers in parallel a chunk at a
+        // time (see `pipelined`).
+        let decide = |chunk: &[Caller<'a>]| -> Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> {
+            chunk
                 .par_iter()
                 .map(|caller| {
                     let Some(p) = prepared.get(caller.id()) else {
@@ -1174,8 +1210,10 @@ impl<'a> Builder<'_, 'a> {
                         })
                         .collect()
                 })
-                .collect();
-            for (caller, hits) in chunk.iter().zip(hits) {
+                .collect()
+        };
+        pipelined(&callers, CHUNK, decide, |chunk, decided| {
+            for (caller, hits) in chunk.iter().zip(decided) {
                 for (i, verdict, diags) in hits {
                     self.diagnostics.extend(diags);
                     let resource = &resources[i];
@@ -1185,7 +1223,7 @@ impl<'a> Builder<'_, 'a> {
                     self.edge(caller.id(), &resource.id, EdgeKind::Accesses, verdict);
                 }
             }
-        }
+        });
         // Sources outside the snapshot that resource policies (and bucket ACLs) admit.
         let position: BTreeMap<&str, usize> = resources
             .iter()
