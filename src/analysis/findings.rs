@@ -20,6 +20,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet;
+
 use petgraph::Direction;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
@@ -367,6 +369,16 @@ pub fn findings(inventory: &Inventory, graph: &AccessGraph) -> Findings {
 /// The secrets, parameters and repositories each task definition's containers reference.
 type Referenced = BTreeMap<String, BTreeSet<String>>;
 
+/// The non-empty ids of `ids`, each once, in the order first seen: linear however many paths a
+/// finding lists.
+fn listed<'s>(ids: impl IntoIterator<Item = &'s str>) -> Vec<String> {
+    let mut seen = FxHashSet::default();
+    ids.into_iter()
+        .filter(|id| !id.is_empty() && seen.insert(*id))
+        .map(str::to_string)
+        .collect()
+}
+
 fn push_unique(nodes: &mut Vec<String>, id: &str) {
     if !id.is_empty() && !nodes.iter().any(|n| n == id) {
         nodes.push(id.to_string());
@@ -582,10 +594,9 @@ fn cross_account_trusts(world: &World<'_>, g: &AccessGraph, out: &mut Vec<Draft>
     for (role, mut paths) in by_role {
         paths.sort_by(|a, b| a.source.cmp(&b.source));
         let subject = g.graph[role].id.clone();
-        let mut nodes = vec![subject.clone()];
-        for p in &paths {
-            push_unique(&mut nodes, &p.source);
-        }
+        let nodes = listed(
+            std::iter::once(subject.as_str()).chain(paths.iter().map(|p| p.source.as_str())),
+        );
         out.push(Draft {
             code: Code::TrustCrossAccountUnconstrained,
             subject,
@@ -614,10 +625,9 @@ fn escalations(g: &AccessGraph, out: &mut Vec<Draft>) {
     for (principal, mut paths) in by_principal {
         paths.sort_by(|a, b| a.target.cmp(&b.target));
         let subject = g.graph[principal].id.clone();
-        let mut nodes = vec![subject.clone()];
-        for p in &paths {
-            push_unique(&mut nodes, &p.target);
-        }
+        let nodes = listed(
+            std::iter::once(subject.as_str()).chain(paths.iter().map(|p| p.target.as_str())),
+        );
         out.push(Draft {
             code: Code::EcsPrivilegeEscalation,
             subject,
@@ -682,13 +692,11 @@ fn breadth(world: &World<'_>, g: &AccessGraph, referenced: &Referenced, out: &mu
             continue;
         }
         paths.sort_by(|a, b| a.target.cmp(&b.target));
-        let mut nodes = vec![role.to_string()];
-        for p in &paths {
-            push_unique(&mut nodes, &p.target);
-        }
-        for td in tds {
-            push_unique(&mut nodes, td);
-        }
+        let nodes = listed(
+            std::iter::once(role)
+                .chain(paths.iter().map(|p| p.target.as_str()))
+                .chain(tds.iter().copied()),
+        );
         out.push(Draft {
             code,
             subject: role.to_string(),
