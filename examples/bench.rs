@@ -270,6 +270,8 @@ fn child_rolechain(file: &Path, config: &Config) -> Result<(), String> {
     });
     report("reach_paths", paths);
     report("reach_total_s", start.elapsed().as_secs_f64());
+    // The peak of the `reach` command alone (the other phases below add their own).
+    report("reach_rss_kib", peak_rss_kib());
     report("rss_kib", peak_rss_kib());
     let secret = analysis::lookup(&g, &probes.secret).map_err(|e| e.to_string())?;
     let readers = timed("who_can_s", || analysis::who_can(&g, secret, None).len());
@@ -700,25 +702,39 @@ fn print_tables(rows: &[Row]) {
     }
     println!();
     println!(
-        "| size | `who-can` in one process (paths, edges evaluated) | its peak RSS | (load + answer) / `Value` parse ≤ 4 | `reach` in one process | (load + build + answer) / `Value` parse ≤ 20 |"
+        "| size | `who-can` in one process (paths, edges evaluated) | its peak RSS | (load + answer) / `Value` parse ≤ 4 | `reach` in one process | its peak RSS | (load + build + answer) / `Value` parse ≤ 20 | peak RSS / snapshot, `who-can` and `reach`, ≤ 4 |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         let w = &r.who;
         let count = |k: &str| w.values.get(k).cloned().unwrap_or_else(|| "—".into());
+        let bytes = |kib: Option<f64>| kib.map(|k| k * 1024.0);
         println!(
-            "| {} | {} ({}, {}) | {} | {} | {} | {} |",
+            "| {} | {} ({}, {}) | {} | {} | {} | {} | {} | {}, {} |",
             r.size.label,
             secs(w.num("toward_total_s")),
             count("toward_paths"),
             count("toward_edges"),
-            mib(w.num("toward_rss_kib").map(|k| k * 1024.0)),
+            mib(bytes(w.num("toward_rss_kib"))),
             ratio(w.num("toward_total_s"), r.value.num("parse_s"), 4.0, true),
             secs(r.rc.num("reach_total_s")),
+            mib(bytes(r.rc.num("reach_rss_kib"))),
             ratio(
                 r.rc.num("reach_total_s"),
                 r.value.num("parse_s"),
                 20.0,
+                true
+            ),
+            ratio(
+                bytes(w.num("toward_rss_kib")),
+                Some(r.bytes as f64),
+                4.0,
+                true
+            ),
+            ratio(
+                bytes(r.rc.num("reach_rss_kib")),
+                Some(r.bytes as f64),
+                4.0,
                 true
             ),
         );
