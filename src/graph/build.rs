@@ -14,6 +14,7 @@ use super::hop::{Imds, Note, Verdict};
 use super::index::{IdentityMatcher, ResourceIndex, TrustIndex, statement_services};
 use super::kinds;
 use super::outside::{Outsider, Outsiders};
+use super::share::{self, Sharing};
 use super::world::{Caller, Prepared, ResourceInfo, TaskPlace, World, container_id};
 use super::{AccessGraph, Edge, EdgeKind, EdgeStatus, Node, NodeKind, Proof};
 use crate::model::arn::{account_root, last_segment};
@@ -1186,6 +1187,9 @@ impl<'a> Builder<'_, 'a> {
             .map(|resource| kinds::actions_for(resource.kind, options.actions.as_deref()))
             .collect();
         let index = ResourceIndex::new(&resources);
+        // Callers whose policies decide a resource alike share its decision (see `share`); the
+        // exhaustive build, which checks the indexed one, shares nothing.
+        let sharing = (!options.exhaustive).then(|| Sharing::new(world, &resources, &actions));
         // Each caller's candidates are evaluated on its own, callers in parallel a chunk at a
         // time (see `pipelined`).
         let decide = |chunk: &[Caller<'a>]| -> Vec<Vec<(usize, Verdict, Vec<Diagnostic>)>> {
@@ -1200,13 +1204,19 @@ impl<'a> Builder<'_, 'a> {
                     } else {
                         candidates(p.id(), p.identity_documents(), &resources, &index)
                     };
+                    let mut shared = sharing.as_ref().map(|s| s.caller(p));
                     candidates
                         .into_iter()
                         .filter(|&i| !actions[i].is_empty())
                         .filter_map(|i| {
-                            let mut diags = Vec::new();
-                            let verdict = world.access(p, &resources[i], &actions[i], &mut diags);
-                            (verdict.status != EdgeStatus::Denied).then_some((i, verdict, diags))
+                            let decide = |diags: &mut Vec<Diagnostic>| {
+                                world.access(p, &resources[i], &actions[i], diags)
+                            };
+                            let (verdict, diags) = match shared.as_mut() {
+                                Some(shared) => shared.decide(i, decide),
+                                None => share::alone(decide),
+                            };
+                            verdict.map(|verdict| (i, verdict, diags))
                         })
                         .collect()
                 })

@@ -23,6 +23,7 @@ pub mod hop;
 pub mod index;
 pub mod kinds;
 pub mod outside;
+mod share;
 pub mod world;
 
 pub use attributes::Attributes;

@@ -290,8 +290,8 @@ fn random_org() -> impl Strategy<Value = serde_json::Value> {
                 "Arn": role_arn(acct, i), "RoleName": format!("r{i}"), "Path": "/", "RoleId": format!("AROA{acct}{i}"),
                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": trusted, "Action": "sts:AssumeRole"}]},
                 "RolePolicyList": if statements.is_empty() { json!([]) } else { json!([{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]) },
-                // Every role of the account also has its managed policy, so roles differ in
-                // little but their own statements, ARN and tag.
+                // Every role of the account also has its managed policy: callers whose other
+                // statements do not bear on a request share its decision (graph::share).
                 "AttachedManagedPolicies": [{"PolicyName": "shared", "PolicyArn": format!("arn:aws:iam::{acct}:policy/shared")}],
                 "Tags": [{"Key": "team", "Value": if i % 2 == 0 { "a" } else { "b" }}],
             })
@@ -720,11 +720,12 @@ fn explain_on_demand_matches_full_build_on_scenarios() {
     }
 }
 
-/// Roles with the same policies but for one thing of their own: a resource policy that names one
-/// of them, a condition on the caller's own tag. The build (its indexes against an exhaustive
-/// evaluation) decides each for that role alone.
+/// Roles whose identity statements for a service are the same share decisions (graph::share), but
+/// not on a resource whose policy names one of them, nor through a statement whose condition
+/// reads the caller's own tag: there each is decided for that role alone, as the exhaustive
+/// evaluation (which shares nothing) decides it.
 #[test]
-fn a_policy_that_names_the_caller_decides_for_that_caller_alone() {
+fn shared_decisions_never_cross_a_policy_that_names_the_caller() {
     use serde_json::json;
     let role = |name: &str| {
         json!({
