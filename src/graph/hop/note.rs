@@ -1,5 +1,5 @@
 //! What the hop evaluators say about a hop, as data: the request that was asked for and the facts
-//! that explain a status. [`super::words`] words them; nothing here is prose.
+//! that explain a status. `hop/words.rs` words them; nothing here is prose.
 
 use crate::policy::Blocker;
 
@@ -100,7 +100,7 @@ pub enum Open {
 }
 
 /// A fact about a hop: why it is denied, why it is only conditional, or what the snapshot does
-/// not show. Each variant holds the ids it names; [`super::words`] gives its sentence, which is
+/// not show. Each variant holds the ids it names; `hop/words.rs` gives its sentence, which is
 /// what every output prints. Notes are ordered by that sentence, so outputs list them as they
 /// always have.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
