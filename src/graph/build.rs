@@ -145,6 +145,24 @@ fn escalations<'a>(
         .collect()
 }
 
+/// The verdict of each (caller, role) pair's `assume`, decided in parallel; `None` for a caller
+/// that is not prepared.
+fn assumed<'a>(
+    world: &World<'a>,
+    prepared: &BTreeMap<&'a str, Prepared<'a>>,
+    pairs: &[(&'a str, &'a model::Role)],
+) -> Vec<Option<(Verdict, Vec<Diagnostic>)>> {
+    pairs
+        .par_iter()
+        .map(|(caller, role)| {
+            let p = prepared.get(caller)?;
+            let mut diags = Vec::new();
+            let verdict = world.assume(p, role, &mut diags);
+            Some((verdict, diags))
+        })
+        .collect()
+}
+
 /// [`escalations`] of a chunk of callers, for [`pipelined`].
 fn escalations_of<'w, 'a>(
     world: &'w World<'a>,
@@ -378,15 +396,7 @@ pub fn build_toward(inventory: &Inventory, target: &str, options: &BuildOptions)
                 b.diagnostics.extend(p.diagnostics.iter().cloned());
                 prepared.insert(p.id(), p);
             }
-            let verdicts: Vec<Option<(Verdict, Vec<Diagnostic>)>> = pairs
-                .par_iter()
-                .map(|(caller, role)| {
-                    let p = prepared.get(caller)?;
-                    let mut diags = Vec::new();
-                    let verdict = world.assume(p, role, &mut diags);
-                    Some((verdict, diags))
-                })
-                .collect();
+            let verdicts = assumed(&world, &prepared, &pairs);
             for ((caller, role), decided) in pairs.into_iter().zip(verdicts) {
                 let Some((verdict, diags)) = decided else {
                     continue;
@@ -1083,18 +1093,7 @@ impl<'a> Builder<'_, 'a> {
             }
         }
         self.diagnostics.extend(trusts.diagnostics.iter().cloned());
-        let decide =
-            |chunk: &[(&'a str, &'a model::Role)]| -> Vec<Option<(Verdict, Vec<Diagnostic>)>> {
-                chunk
-                    .par_iter()
-                    .map(|(caller_id, target)| {
-                        let p = prepared.get(caller_id)?;
-                        let mut diags = Vec::new();
-                        let verdict = world.assume(p, target, &mut diags);
-                        Some((verdict, diags))
-                    })
-                    .collect()
-            };
+        let decide = |chunk: &[(&'a str, &'a model::Role)]| assumed(world, prepared, chunk);
         pipelined(&pairs, CHUNK * 16, decide, |chunk, decided| {
             for ((caller_id, target), decided) in chunk.iter().zip(decided) {
                 let Some((verdict, diags)) = decided else {
