@@ -57,7 +57,9 @@ pub struct Statement {
     pub resource: Option<Vec<String>>,
     /// The `NotResource` element.
     pub not_resource: Option<Vec<String>>,
-    /// The `Condition` block, one clause per operator and key, in document order.
+    /// The `Condition` block, one clause per operator and key, sorted by operator and then key
+    /// (whether `serde_json` keeps a JSON object's order depends on the features other crates
+    /// turn on, so the document's order is not kept).
     pub condition: Vec<ConditionClause>,
 }
 
@@ -344,6 +346,9 @@ fn parse_condition(value: &Value, path: &str) -> Result<Vec<ConditionClause>, Po
             });
         }
     }
+    // One order for every build (see `Statement::condition`); a JSON object has no duplicate
+    // keys once read, so no two clauses compare equal.
+    clauses.sort_by(|a, b| (&a.operator, &a.key).cmp(&(&b.operator, &b.key)));
     Ok(clauses)
 }
 
@@ -383,6 +388,29 @@ mod tests {
             PolicyDocument::parse(&json!({"Statement": [{"Effect": "allow", "Action": "*"}]}))
                 .unwrap_err();
         assert_eq!(err.path, "Statement[0].Effect");
+    }
+
+    #[test]
+    fn r1_1_condition_clauses_are_read_in_one_order_whatever_the_object_order() {
+        let doc = PolicyDocument::parse_str(
+            r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {
+                "StringLike": {"aws:userid": "x", "aws:PrincipalArn": "y"},
+                "Bool": {"aws:SecureTransport": "true"}}}}"#,
+        )
+        .unwrap();
+        let order: Vec<(&str, &str)> = doc.statements[0]
+            .condition
+            .iter()
+            .map(|c| (c.operator.as_str(), c.key.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("Bool", "aws:SecureTransport"),
+                ("StringLike", "aws:PrincipalArn"),
+                ("StringLike", "aws:userid"),
+            ]
+        );
     }
 
     #[test]
