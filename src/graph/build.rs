@@ -867,6 +867,20 @@ impl<'a> Builder<'_, 'a> {
                 }
             }
         }
+        // The roles of each instance profile, and the profile of each EC2 instance per account
+        // and region, each gathered once: looked up per container instance, they made this
+        // loop quadratic in the roles and instances of an organization.
+        let mut by_profile: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+        for role in world.roles.values() {
+            for p in &role.instance_profiles {
+                by_profile
+                    .entry(p.as_str())
+                    .or_default()
+                    .push(role.arn.as_str());
+            }
+        }
+        let mut profiles: FxHashMap<(&str, &str), FxHashMap<&str, Option<&str>>> =
+            FxHashMap::default();
         for ((td_arn, cluster), why) in placements {
             let Some(TaskPlace {
                 definition: td,
@@ -916,12 +930,16 @@ impl<'a> Builder<'_, 'a> {
                 let Some(instance_id) = &ci.ec2_instance_id else {
                     continue;
                 };
-                let profile = r
-                    .ec2_instances
-                    .iter()
-                    .flatten()
-                    .find(|i| &i.instance_id == instance_id)
-                    .and_then(|i| i.instance_profile_arn.as_deref());
+                let of_region = profiles.entry((account, region)).or_insert_with(|| {
+                    let mut ids = FxHashMap::default();
+                    for i in r.ec2_instances.iter().flatten() {
+                        // The first instance listed with an id, as a search would find.
+                        ids.entry(i.instance_id.as_str())
+                            .or_insert(i.instance_profile_arn.as_deref());
+                    }
+                    ids
+                });
+                let profile = of_region.get(instance_id.as_str()).copied().flatten();
                 let Some(profile) = profile else {
                     if r.ec2_instances.is_none() {
                         self.diagnostics.push(Diagnostic::warning(
@@ -940,21 +958,14 @@ impl<'a> Builder<'_, 'a> {
                 } else {
                     Imds::NetworkMode(network.to_string())
                 };
-                for role in world
-                    .roles
-                    .values()
-                    .filter(|role| role.instance_profiles.iter().any(|p| p == profile))
-                {
-                    roles
-                        .entry(&role.arn)
-                        .or_default()
-                        .push(Note::InstanceRole {
-                            why: why.to_string(),
-                            instance: ci.arn.clone(),
-                            instance_id: instance_id.clone(),
-                            profile: profile.to_string(),
-                            setting: setting.clone(),
-                        });
+                for role in by_profile.get(profile).into_iter().flatten() {
+                    roles.entry(role).or_default().push(Note::InstanceRole {
+                        why: why.to_string(),
+                        instance: ci.arn.clone(),
+                        instance_id: instance_id.clone(),
+                        profile: profile.to_string(),
+                        setting: setting.clone(),
+                    });
                 }
             }
             if blocked > 0 && roles.is_empty() {
