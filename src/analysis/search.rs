@@ -132,6 +132,9 @@ fn at_limit(depth: usize, max_depth: Option<usize>) -> bool {
 
 /// A breadth-first search from `start`, following edges in `dir`, at most `max_depth` hops
 /// (`None`: no limit). Returns, for each node reached, the edge it was first reached by.
+///
+/// The search is [`Tree::search`], in this thread's reused tree (or a fresh one when a search
+/// of this thread already holds it), so that every search of the module explores alike.
 fn bfs(
     g: &AccessGraph,
     start: NodeIndex,
@@ -140,24 +143,20 @@ fn bfs(
     min: EdgeStatus,
     max_depth: Option<usize>,
 ) -> BTreeMap<NodeIndex, EdgeIndex> {
-    let mut parent = BTreeMap::new();
-    let mut depth = BTreeMap::from([(start, 0usize)]);
-    let mut queue = VecDeque::from([start]);
-    while let Some(n) = queue.pop_front() {
-        let d = depth[&n];
-        if at_limit(d, max_depth) {
-            continue;
+    let into = |tree: &mut Tree, buf: &mut Vec<(NodeIndex, EdgeIndex)>| {
+        tree.search(g, start, dir, plane, min, max_depth, buf);
+        tree.reached
+            .iter()
+            .filter_map(|&n| Some((n, tree.parent(n)?)))
+            .collect()
+    };
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let Scratch { strict, buf, .. } = &mut *scratch;
+            into(strict, buf)
         }
-        for (next, edge) in hop_edges(g, n, dir, plane, min) {
-            if depth.contains_key(&next) {
-                continue;
-            }
-            depth.insert(next, d + 1);
-            parent.insert(next, edge);
-            queue.push_back(next);
-        }
-    }
-    parent
+        Err(_) => into(&mut Tree::default(), &mut Vec::new()),
+    })
 }
 
 /// The number of hops from `start` to every node it reaches, without a limit, following edges
@@ -360,7 +359,9 @@ impl Tree {
             .then(|| EdgeIndex::new(self.parent[n.index()] as usize))
     }
 
-    /// The same search as [`bfs`], into this tree: the same nodes, reached by the same edges.
+    /// A breadth-first search from `start`, following edges in `dir` that are at least `min`, at
+    /// most `max_depth` hops (`None`: no limit), into this tree: each node reached, and the edge
+    /// it was first reached by.
     #[expect(
         clippy::too_many_arguments,
         reason = "the parameters of `bfs`, plus the buffer reused from search to search"
