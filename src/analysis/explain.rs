@@ -12,7 +12,7 @@ use petgraph::visit::EdgeRef;
 
 use super::search::{lookup, reach, resolve_sources};
 use super::{Path, QueryError};
-use crate::graph::hop::{Ask, Asker, Block, Note, On};
+use crate::graph::hop::{Ask, Block, Note, On};
 use crate::graph::index::TrustIndex;
 use crate::graph::kinds;
 use crate::graph::outside::Outsiders;
@@ -281,11 +281,8 @@ fn attempts(
                     to: "(no task role)".to_string(),
                     block: Block {
                         request: Ask {
-                            who: Asker::Principal(node.id.clone()),
-                            action: "task role".to_string(),
                             on: On::Nothing,
-                            via: None,
-                            for_task_of: None,
+                            ..Ask::call(&node.id, "task role", "")
                         },
                         blocker: None,
                         message: Note::NoTaskRole,
