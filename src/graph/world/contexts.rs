@@ -1,7 +1,7 @@
 //! Request contexts: what callers and resources bring to every request, built once and shared.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::graph::context;
 use crate::graph::outside::{Outside, Outsider};
@@ -30,15 +30,14 @@ impl<'a> World<'a> {
             context::direct_call(&mut ctx, &region);
             self.shared.direct.insert(region, Arc::new(ctx));
         }
+        // A resource's keys are built when a request first needs them: a build toward one
+        // resource asks for a few, a full build for all, and each is built once either way.
         let mut resources = BTreeMap::new();
-        for r in self.resources.values() {
-            resources.insert(r.id.clone(), self.build_resource_ctx(&r.account, r.tags));
+        for id in self.resources.keys() {
+            resources.insert(id.clone(), OnceLock::new());
         }
-        for role in self.roles.values() {
-            resources.insert(
-                role.arn.clone(),
-                self.build_resource_ctx(arn_account(&role.arn), Some(&role.tags)),
-            );
+        for arn in self.roles.keys() {
+            resources.insert(arn.to_string(), OnceLock::new());
         }
         self.shared.resources = resources;
     }
@@ -61,7 +60,9 @@ impl<'a> World<'a> {
         tags: Option<&model::Tags>,
     ) -> Arc<Context> {
         match self.shared.resources.get(id) {
-            Some(ctx) => ctx.clone(),
+            Some(ctx) => ctx
+                .get_or_init(|| self.build_resource_ctx(account, tags))
+                .clone(),
             None => self.build_resource_ctx(account, tags),
         }
     }

@@ -11,7 +11,7 @@ mod s3;
 mod tasks;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::graph::NodeKind;
 use crate::model::{self, Diagnostic, Inventory, PolicyDocument};
@@ -189,8 +189,8 @@ pub(in crate::graph) struct SharedContexts {
     pub(in crate::graph) no_source: Arc<Context>,
     /// Per region: a direct call (no service in between, no source), with `aws:RequestedRegion`.
     pub(in crate::graph) direct: BTreeMap<String, Arc<Context>>,
-    /// Per resource or role id: its account, organization and tags.
-    pub(in crate::graph) resources: BTreeMap<String, Arc<Context>>,
+    /// Per resource or role id: its account, organization and tags, built on first use.
+    pub(in crate::graph) resources: BTreeMap<String, OnceLock<Arc<Context>>>,
 }
 
 /// The indexed inventory.
