@@ -111,20 +111,36 @@ pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
     // A document that is not an object, or whose schema is missing or another one, is refused
     // before the rest is read: a large file of the wrong kind fails at once.
     probe_schema(text, file)?;
-    // The fast path parses without tracking JSON paths; only a failure is parsed again, with
-    // path tracking, to say where it failed.
-    let parsed: Result<Snapshot, _> = match serde_json::from_str(text) {
-        Ok(s) => Ok(s),
-        Err(_) => {
+    // Each account is converted as soon as it is read, so that the parsed form of only one
+    // account is held at a time. The fast path parses without tracking JSON paths; only a
+    // failure is parsed again, with path tracking, to say where it failed.
+    let converter = Converter::new(file);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = serde::de::DeserializeSeed::deserialize(Streamed(&converter), &mut de)
+        .and_then(|read| de.end().map(|()| read));
+    let read = match parsed {
+        Ok(read) => read,
+        Err(first) => {
+            if let Some(err) = converter.failed.take() {
+                return Err(err);
+            }
+            let converter = Converter::new(file);
             let mut de = serde_json::Deserializer::from_str(text);
-            serde_path_to_error::deserialize(&mut de)
-        }
-    };
-    let snapshot = match parsed {
-        Ok(s) => s,
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
+            let mut track = serde_path_to_error::Track::new();
+            let result = serde::de::DeserializeSeed::deserialize(
+                Streamed(&converter),
+                serde_path_to_error::Deserializer::new(&mut de, &mut track),
+            )
+            .and_then(|read| de.end().map(|()| read));
+            if let Some(err) = converter.failed.take() {
+                return Err(err);
+            }
+            // The same text fails the same way twice; should it not, the first error stands,
+            // without its path.
+            let (inner, path) = match result {
+                Err(inner) => (inner, track.path().to_string()),
+                Ok(_) => (first, ".".to_string()),
+            };
             if inner.is_syntax() || inner.is_eof() {
                 return Err(LoadError::Syntax {
                     file: file.to_string(),
@@ -140,17 +156,13 @@ pub fn load_str(text: &str, file: &str) -> Result<model::Inventory, LoadError> {
             });
         }
     };
-    if snapshot.schema.as_deref() != Some(SNAPSHOT_SCHEMA) {
+    if read.schema.as_deref() != Some(SNAPSHOT_SCHEMA) {
         return Err(LoadError::Schema {
             file: file.to_string(),
-            found: snapshot.schema.unwrap_or_else(|| "(none)".to_string()),
+            found: read.schema.unwrap_or_else(|| "(none)".to_string()),
         });
     }
-    Converter {
-        file,
-        diagnostics: std::cell::RefCell::new(Vec::new()),
-    }
-    .inventory(snapshot)
+    converter.inventory(read)
 }
 
 /// What the top level of a document says about itself.
@@ -1173,6 +1185,128 @@ struct Converter<'a> {
     file: &'a str,
     /// Warnings about parts read as absent or skipped.
     diagnostics: std::cell::RefCell<Vec<model::Diagnostic>>,
+    /// Why an account read while parsing could not be converted; the parse stops there.
+    failed: std::cell::RefCell<Option<LoadError>>,
+}
+
+/// The top level of a snapshot as it is read: each account already converted.
+struct Read {
+    schema: Option<String>,
+    collected_at: Option<String>,
+    organization: Option<OrgDto>,
+    accounts: Vec<model::Account>,
+    gaps: Option<Vec<GapDto>>,
+}
+
+/// Reads the top level of a snapshot ([`Snapshot`]'s fields, unknown ones ignored), converting
+/// each account as soon as it is read.
+struct Streamed<'c, 'a>(&'c Converter<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Streamed<'_, '_> {
+    type Value = Read;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Read, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Streamed<'_, '_> {
+    type Value = Read;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("struct Snapshot")
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Read, M::Error> {
+        use serde::de::Error as _;
+        let mut read = Read {
+            schema: None,
+            collected_at: None,
+            organization: None,
+            accounts: Vec::new(),
+            gaps: None,
+        };
+        let mut seen = [false; 5];
+        let mut first = |i: usize, name: &'static str| {
+            if std::mem::replace(&mut seen[i], true) {
+                Err(M::Error::duplicate_field(name))
+            } else {
+                Ok(())
+            }
+        };
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*key {
+                "schema" => {
+                    first(0, "schema")?;
+                    read.schema = map.next_value()?;
+                }
+                "collected_at" => {
+                    first(1, "collected_at")?;
+                    read.collected_at = map.next_value()?;
+                }
+                "organization" => {
+                    first(2, "organization")?;
+                    read.organization = map.next_value()?;
+                }
+                "accounts" => {
+                    first(3, "accounts")?;
+                    read.accounts = map.next_value_seed(Accounts(self.0))?;
+                }
+                "gaps" => {
+                    first(4, "gaps")?;
+                    read.gaps = map.next_value()?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(read)
+    }
+}
+
+/// The `accounts` list, each account converted as soon as it is read.
+struct Accounts<'c, 'a>(&'c Converter<'a>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Accounts<'_, '_> {
+    type Value = Vec<model::Account>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<model::Account>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Accounts<'_, '_> {
+    type Value = Vec<model::Account>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<S: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: S,
+    ) -> Result<Vec<model::Account>, S::Error> {
+        let mut accounts = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(dto) = seq.next_element::<AccountDto>()? {
+            match self
+                .0
+                .account(dto, &format!("accounts[{}]", accounts.len()))
+            {
+                Ok(account) => accounts.push(account),
+                Err(err) => {
+                    *self.0.failed.borrow_mut() = Some(err);
+                    return Err(serde::de::Error::custom(
+                        "an account could not be converted",
+                    ));
+                }
+            }
+        }
+        Ok(accounts)
+    }
 }
 
 /// Where a task definition stands, to resolve what it names relative to its own account.
@@ -1232,7 +1366,7 @@ fn last_segment(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or(arn).to_string()
 }
 
-impl Converter<'_> {
+impl<'a> Converter<'a> {
     fn policy(&self, value: &Value, path: &str) -> Result<PolicyDocument, LoadError> {
         PolicyDocument::parse(value).map_err(|source| LoadError::Policy {
             file: self.file.to_string(),
@@ -1286,14 +1420,17 @@ impl Converter<'_> {
             .collect()
     }
 
-    fn inventory(&self, s: Snapshot) -> Result<model::Inventory, LoadError> {
+    fn new(file: &'a str) -> Converter<'a> {
+        Converter {
+            file,
+            diagnostics: std::cell::RefCell::new(Vec::new()),
+            failed: std::cell::RefCell::new(None),
+        }
+    }
+
+    fn inventory(&self, s: Read) -> Result<model::Inventory, LoadError> {
         let organization = s.organization.map(|o| self.organization(o)).transpose()?;
-        let accounts = s
-            .accounts
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| self.account(a, &format!("accounts[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
+        let accounts = s.accounts;
         let gaps = s
             .gaps
             .unwrap_or_default()
@@ -2103,6 +2240,54 @@ mod tests {
             e,
             "`snap.json` at `accounts[0].iam.RoleDetailList[0].Arn`: `role/web` is not an ARN: expected it to start with `arn:`"
         );
+    }
+
+    #[test]
+    fn accounts_are_converted_as_read_and_the_first_error_in_the_file_is_reported() {
+        // The second account's ARN is wrong and the third has a value of the wrong type: the
+        // reader stops at the second, as a reader of the whole file first would not.
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [
+                {"id": "111111111111"},
+                {"id": "222222222222", "iam": {"RoleDetailList": [{"Arn": "role/web"}]}},
+                {"id": "333333333333", "iam": {"RoleDetailList": [{"Arn": 5}]}}]}"#);
+        assert_eq!(
+            e,
+            "`snap.json` at `accounts[1].iam.RoleDetailList[0].Arn`: `role/web` is not an ARN: expected it to start with `arn:`"
+        );
+        // With the second account right, the third's shape error is found, path and all.
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [
+                {"id": "111111111111"},
+                {"id": "222222222222"},
+                {"id": "333333333333", "iam": {"RoleDetailList": [{"Arn": 5}]}}]}"#);
+        assert!(
+            e.starts_with("`snap.json` at `accounts[2].iam.RoleDetailList[0].Arn`: expected a string, found integer `5`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_top_level_reads_as_its_fields_say() {
+        // Unknown top-level fields are ignored, wherever they stand.
+        let inv = load_str(
+            r#"{"x-note": [1, {"a": null}], "schema": "rolechain.snapshot/v1", "accounts": [{"id": "111111111111"}], "later": true}"#,
+            "snap.json",
+        )
+        .unwrap();
+        assert_eq!(inv.accounts.len(), 1);
+        // A field given twice is refused, as any other object of the snapshot would be.
+        let e = err(
+            r#"{"schema": "rolechain.snapshot/v1", "accounts": [], "accounts": [{"id": "111111111111"}]}"#,
+        );
+        assert!(e.contains("duplicate field `accounts`"), "{e}");
+        // `accounts` must be a list.
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": null}"#);
+        assert!(
+            e.starts_with("`snap.json` at `accounts`: expected a sequence, found null"),
+            "{e}"
+        );
+        // Text after the document is a syntax error.
+        let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": []} []"#);
+        assert!(e.contains("trailing characters"), "{e}");
     }
 
     #[test]
