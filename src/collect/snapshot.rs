@@ -320,7 +320,13 @@ pub enum Lenient<T> {
 
 impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Lenient<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(deserializer)?;
+        // The part is held as its text and read from there, so that no `Value` tree is built
+        // for it unless it cannot be read.
+        let raw = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        if let Ok(t) = serde_json::from_str::<T>(raw.get()) {
+            return Ok(Lenient::Read(t));
+        }
+        let value: Value = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
         match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(t) => Ok(Lenient::Read(t)),
             Err(err) => {
@@ -342,6 +348,71 @@ impl<T: Serialize> Serialize for Lenient<T> {
             Lenient::Read(t) => t.serialize(serializer),
             Lenient::Unread { value, .. } => value.serialize(serializer),
         }
+    }
+}
+
+/// A policy document as a snapshot holds it: a JSON object, or text that is JSON or URL-encoded
+/// JSON (as the IAM API returns it).
+///
+/// It is kept as its JSON text, as written: reading a snapshot builds no tree for it (the
+/// reader parses the text straight into the model, [`PolicyDocument::parse_json`]), and `merge`
+/// writes it back byte for byte.
+#[derive(Clone, Debug)]
+pub struct Document(Box<serde_json::value::RawValue>);
+
+impl Document {
+    /// The JSON text.
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The document as a JSON value.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+
+    /// True for `null`, or text that is empty or blank: no document.
+    fn is_absent(&self) -> bool {
+        let json = self.json();
+        if json == "null" {
+            return true;
+        }
+        // A string of blanks, escaped or not; only such a short text is decoded to be sure.
+        let Some(inner) = json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) else {
+            return false;
+        };
+        inner
+            .chars()
+            .all(|c| c.is_whitespace() || matches!(c, '\\' | 'n' | 'r' | 't'))
+            && serde_json::from_str::<String>(json).is_ok_and(|s| s.trim().is_empty())
+    }
+}
+
+impl From<Value> for Document {
+    fn from(value: Value) -> Document {
+        Document::from(&value)
+    }
+}
+
+impl From<&Value> for Document {
+    fn from(value: &Value) -> Document {
+        // A `Value` always serializes; `null` stands in should that ever change.
+        Document(
+            serde_json::value::to_raw_value(value)
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
+        )
+    }
+}
+
+impl Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Document, D::Error> {
+        Box::<serde_json::value::RawValue>::deserialize(deserializer).map(Document)
     }
 }
 
@@ -423,7 +494,7 @@ pub struct OrgPolicyDto {
     pub summary: OrgPolicySummaryDto,
     /// `Content`: the policy document.
     #[serde(rename = "Content")]
-    pub content: Value,
+    pub content: Document,
     /// `targets`: the root, OU and account ids the policy is attached to.
     #[serde(default)]
     pub targets: Vec<String>,
@@ -576,7 +647,7 @@ pub struct NamedPolicyDto {
     /// `PolicyName`.
     pub policy_name: String,
     /// `PolicyDocument`: an object, its JSON text or its URL-encoded JSON text.
-    pub policy_document: Value,
+    pub policy_document: Document,
 }
 
 /// One of `AttachedManagedPolicies`.
@@ -624,7 +695,7 @@ pub struct RoleDto {
     pub role_id: Option<String>,
     /// `AssumeRolePolicyDocument`: the trust policy; without one, the role cannot be assumed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub assume_role_policy_document: Option<Value>,
+    pub assume_role_policy_document: Option<Document>,
     /// `RolePolicyList`: the inline policies.
     #[serde(default)]
     pub role_policy_list: Vec<NamedPolicyDto>,
@@ -726,7 +797,7 @@ pub struct ManagedPolicyDto {
 pub struct PolicyVersionDto {
     /// `Document`: an object, its JSON text or (as IAM returns it) its URL-encoded JSON text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub document: Option<Value>,
+    pub document: Option<Document>,
     /// `VersionId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
@@ -1016,7 +1087,7 @@ pub struct SecretDto {
     pub tags: Vec<TagDto>,
     /// `ResourcePolicy`: the document of `get-resource-policy`; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_policy: Option<Value>,
+    pub resource_policy: Option<Document>,
 }
 
 /// `aws ssm describe-parameters` → `.Parameters[]`.
@@ -1049,7 +1120,7 @@ pub struct KmsKeyDto {
     pub key_metadata: KeyMetadataDto,
     /// `Policy`: the key policy; absent when it could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Value>,
+    pub policy: Option<Document>,
     /// `Aliases`: `aws kms list-aliases` → `.Aliases[]` of this key.
     #[serde(default)]
     pub aliases: Vec<AliasDto>,
@@ -1107,7 +1178,7 @@ pub struct EcrRepositoryDto {
     pub image_tag_mutability: Option<String>,
     /// `policyText`: the document of `get-repository-policy`; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_text: Option<Value>,
+    pub policy_text: Option<Document>,
     /// `ecr list-tags-for-resource` → `.tags` (`Key`/`Value`); absent when not collected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagDto>>,
@@ -1139,7 +1210,7 @@ pub struct BucketDto {
     pub region: Option<String>,
     /// `Policy`: the bucket policy; absent or `null` for none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Value>,
+    pub policy: Option<Document>,
     /// `get-public-access-block` → `.PublicAccessBlockConfiguration`; absent when not
     /// collected, all `false` when the bucket has none.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1367,8 +1438,8 @@ fn last_segment(arn: &str) -> String {
 }
 
 impl<'a> Converter<'a> {
-    fn policy(&self, value: &Value, path: &str) -> Result<PolicyDocument, LoadError> {
-        PolicyDocument::parse(value).map_err(|source| LoadError::Policy {
+    fn policy(&self, document: &Document, path: &str) -> Result<PolicyDocument, LoadError> {
+        PolicyDocument::parse_json(document.json()).map_err(|source| LoadError::Policy {
             file: self.file.to_string(),
             path: path.to_string(),
             source,
@@ -1377,13 +1448,13 @@ impl<'a> Converter<'a> {
 
     fn opt_policy(
         &self,
-        value: Option<&Value>,
+        document: Option<&Document>,
         path: &str,
     ) -> Result<Option<PolicyDocument>, LoadError> {
-        match value {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(v) => self.policy(v, path).map(Some),
+        match document {
+            None => Ok(None),
+            Some(d) if d.is_absent() => Ok(None),
+            Some(d) => self.policy(d, path).map(Some),
         }
     }
 
@@ -2258,9 +2329,11 @@ mod tests {
         let e = err(r#"{"schema": "rolechain.snapshot/v1", "accounts": [
                 {"id": "111111111111"},
                 {"id": "222222222222"},
-                {"id": "333333333333", "iam": {"RoleDetailList": [{"Arn": 5}]}}]}"#);
+                {"id": "333333333333", "iam": {"RoleDetailList": [
+                    {"Arn": "arn:aws:iam::333333333333:role/r", "AssumeRolePolicyDocument": {"Statement": []}},
+                    {"Arn": 5}]}}]}"#);
         assert!(
-            e.starts_with("`snap.json` at `accounts[2].iam.RoleDetailList[0].Arn`: expected a string, found integer `5`"),
+            e.starts_with("`snap.json` at `accounts[2].iam.RoleDetailList[1].Arn`: expected a string, found integer `5`"),
             "{e}"
         );
     }

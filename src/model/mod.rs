@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod inventory;
 pub mod policy;
 pub mod rules;
+mod typed_policy;
 
 pub use arn::{Arn, ArnError};
 pub use diagnostic::{Diagnostic, Severity};

@@ -144,6 +144,9 @@ impl PolicyDocument {
     /// # Errors
     /// As [`PolicyDocument::parse`], plus text that is neither JSON nor URL-encoded JSON.
     pub fn parse_str(text: &str) -> Result<PolicyDocument, PolicyError> {
+        if let Some(doc) = super::typed_policy::document_text(text) {
+            return Ok(doc);
+        }
         let trimmed = text.trim();
         let decoded;
         let json = if trimmed.starts_with('{') {
@@ -162,6 +165,21 @@ impl PolicyDocument {
         let value: Value = serde_json::from_str(json)
             .map_err(|e| perr("(document)", format!("expected valid JSON ({e})")))?;
         PolicyDocument::parse_value(&value)
+    }
+
+    /// Parses the JSON text of a policy element as a snapshot holds it: an object, or a string
+    /// holding JSON or URL-encoded JSON. The same as [`PolicyDocument::parse`] of that text's
+    /// value, without building the value when the document is well formed.
+    ///
+    /// # Errors
+    /// As [`PolicyDocument::parse`], plus text that is not JSON.
+    pub fn parse_json(json: &str) -> Result<PolicyDocument, PolicyError> {
+        if let Some(doc) = super::typed_policy::document_field(json) {
+            return Ok(doc);
+        }
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| perr("(document)", format!("expected valid JSON ({e})")))?;
+        PolicyDocument::parse(&value)
     }
 
     fn parse_value(value: &Value) -> Result<PolicyDocument, PolicyError> {
@@ -239,6 +257,12 @@ fn parse_statement(value: &Value, index: usize, path: &str) -> Result<Statement,
             Some(v) => parse_condition(v, &format!("{path}.Condition"))?,
         },
     };
+    checked(statement, path)
+}
+
+/// The statement when its elements go together: one of `Action` and `NotAction`, at most one
+/// of `Resource` and `NotResource`, and of `Principal` and `NotPrincipal`.
+pub(super) fn checked(statement: Statement, path: &str) -> Result<Statement, PolicyError> {
     if statement.action.is_some() && statement.not_action.is_some() {
         return Err(perr(path, "expected only one of `Action` and `NotAction`"));
     }
@@ -346,10 +370,14 @@ fn parse_condition(value: &Value, path: &str) -> Result<Vec<ConditionClause>, Po
             });
         }
     }
-    // One order for every build (see `Statement::condition`); a JSON object has no duplicate
-    // keys once read, so no two clauses compare equal.
-    clauses.sort_by(|a, b| (&a.operator, &a.key).cmp(&(&b.operator, &b.key)));
+    sort_clauses(&mut clauses);
     Ok(clauses)
+}
+
+/// One order for every build (see `Statement::condition`); a JSON object has no duplicate keys
+/// once read, so no two clauses compare equal.
+pub(super) fn sort_clauses(clauses: &mut [ConditionClause]) {
+    clauses.sort_by(|a, b| (&a.operator, &a.key).cmp(&(&b.operator, &b.key)));
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use rolechain::collect::snapshot::{
-    AccountDto, AliasDto, BucketDto, EcrRepositoryDto, EcsDto, IamDto, KeyMetadataDto, KmsKeyDto,
-    RegionDto, SecretDto, SsmParameterDto,
+    AccountDto, AliasDto, BucketDto, Document, EcrRepositoryDto, EcsDto, IamDto, KeyMetadataDto,
+    KmsKeyDto, RegionDto, SecretDto, SsmParameterDto,
 };
 use serde_json::{Value, json};
 
@@ -357,7 +357,7 @@ impl Gen<'_> {
 
     /// A bucket with its policy; the bucket's own settings are not part of a generated
     /// organization, so they are left out (not collected).
-    pub(super) fn bucket(name: String, region: &str, policy: Option<Value>) -> BucketDto {
+    pub(super) fn bucket(name: String, region: &str, policy: Option<Document>) -> BucketDto {
         BucketDto {
             name,
             region: Some(region.to_string()),

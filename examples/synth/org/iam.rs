@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rolechain::collect::snapshot::{
-    AttachedDto, IamDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto, RoleDto, TagDto,
+    AttachedDto, Document, IamDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto, RoleDto,
+    TagDto,
 };
 use serde_json::{Value, json};
 
@@ -25,13 +26,15 @@ const ADMIN_POLICY: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 const IAM_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
 
 /// A document as IAM returns it: URL-encoded JSON text.
-pub(super) fn url_encoded(doc: &Value) -> Value {
-    Value::String(utf8_percent_encode(&doc.to_string(), IAM_ENCODE).to_string())
+pub(super) fn url_encoded(doc: &Value) -> Document {
+    Document::from(Value::String(
+        utf8_percent_encode(&doc.to_string(), IAM_ENCODE).to_string(),
+    ))
 }
 
 /// A document as JSON text, as the APIs of resource policies return it.
-pub(super) fn as_string(doc: &Value) -> Value {
-    Value::String(doc.to_string())
+pub(super) fn as_string(doc: &Value) -> Document {
+    Document::from(Value::String(doc.to_string()))
 }
 
 /// A policy document of `statements`.
@@ -56,7 +59,7 @@ impl Gen<'_> {
     pub(super) fn role(
         a: &Account,
         name: &str,
-        trust: Value,
+        trust: impl Into<Document>,
         inline: Vec<(String, Value)>,
         managed: &[&str],
         tags: &[(&str, &str)],
@@ -74,12 +77,12 @@ impl Gen<'_> {
             role_name: Some(name.to_string()),
             path: Some("/".to_string()),
             role_id: Some(role_id),
-            assume_role_policy_document: Some(trust),
+            assume_role_policy_document: Some(trust.into()),
             role_policy_list: inline
                 .into_iter()
                 .map(|(policy_name, policy_document)| NamedPolicyDto {
                     policy_name,
-                    policy_document,
+                    policy_document: policy_document.into(),
                 })
                 .collect(),
             attached_managed_policies: managed

@@ -8,17 +8,16 @@ use aws_config::Region;
 use aws_config::SdkConfig;
 use futures_util::FutureExt;
 use futures_util::future::{join, join_all, join3, join5};
-use serde_json::Value;
 
 use super::decode::{last_segment, policy_document};
 use super::ops::{self, Op};
 use super::{CollectOptions, Ctx, Scope, Target};
 use crate::collect::snapshot::{
     AccountDto, AliasDto, AttachedDto, BoundaryDto, BucketAclDto, BucketDto, BucketEncryptionDto,
-    CapacityProviderItemDto, ClusterDto, ContainerDto, ContainerInstanceDto, Ec2InstanceDto,
-    EcrRepositoryDto, EcsDto, EncryptionRuleDto, GrantDto, GranteeDto, GroupDto, IamDto,
-    IamInstanceProfileDto, InstanceProfileDto, KeyMetadataDto, KmsKeyDto, KmsTagDto, Lenient,
-    LogConfigurationDto, LogGroupDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto,
+    CapacityProviderItemDto, ClusterDto, ContainerDto, ContainerInstanceDto, Document,
+    Ec2InstanceDto, EcrRepositoryDto, EcsDto, EncryptionRuleDto, GrantDto, GranteeDto, GroupDto,
+    IamDto, IamInstanceProfileDto, InstanceProfileDto, KeyMetadataDto, KmsKeyDto, KmsTagDto,
+    Lenient, LogConfigurationDto, LogGroupDto, ManagedPolicyDto, NamedPolicyDto, PolicyVersionDto,
     PublicAccessBlockDto, RegionDto, RepositoryCredentialsDto, RoleDto, SecretDto, SecretRefDto,
     ServiceDto, SseDefaultDto, SsmParameterDto, TagDto, TaskDefinitionDto, TaskDto,
     TaskOverridesDto, UserDto,
@@ -89,7 +88,7 @@ pub(super) async fn account(
 }
 
 /// A policy document, decoded; one that is not JSON is a gap.
-fn document(scope: Scope<'_, '_>, op: Op, resource: &str, raw: Option<&str>) -> Option<Value> {
+fn document(scope: Scope<'_, '_>, op: Op, resource: &str, raw: Option<&str>) -> Option<Document> {
     let raw = raw?;
     if raw.trim().is_empty() {
         return None;
@@ -102,7 +101,7 @@ fn document(scope: Scope<'_, '_>, op: Op, resource: &str, raw: Option<&str>) -> 
             "the policy document is not JSON, nor URL-encoded JSON".to_string(),
         );
     }
-    decoded
+    decoded.map(Document::from)
 }
 
 fn named_policies<'a>(

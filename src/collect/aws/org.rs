@@ -252,7 +252,7 @@ pub(super) async fn organization(
                             .r#type()
                             .map_or_else(|| kind.as_str().to_string(), |t| t.as_str().to_string()),
                     },
-                    content,
+                    content: content.into(),
                     targets,
                 })
             }

@@ -116,12 +116,17 @@ fn gaad_reads_every_page_and_decodes_documents() {
             .assume_role_policy_document
             .as_ref()
             .unwrap()
+            .to_value()
             .is_object()
     );
     let policy = &iam.policies[0];
     assert_eq!(policy.policy_name.as_deref(), Some("read"));
     assert_eq!(
-        policy.policy_version_list[0].document.as_ref().unwrap()["Version"],
+        policy.policy_version_list[0]
+            .document
+            .as_ref()
+            .unwrap()
+            .to_value()["Version"],
         "2012-10-17"
     );
     assert!(ctx.take_gaps().is_empty());
