@@ -154,8 +154,8 @@ pub fn rules(data: &[u8]) -> bool {
 /// `policy_eval`: the input is a policy document's text, then optionally a NUL byte and the bytes
 /// from which [`EvalInput`] builds a request with `arbitrary` (no NUL: every choice is its first
 /// one). The text is decoded lossily, so every input is some text; the document is parsed with
-/// [`PolicyDocument::parse_str`] and, when it parses, evaluated where [`EvalInput::place`] puts
-/// it. Returns true when the document parsed.
+/// [`PolicyDocument::parse_str`] (which must agree with the `Value` reader) and, when it parses,
+/// evaluated where [`EvalInput::place`] puts it. Returns true when the document parsed.
 pub fn policy_eval(data: &[u8]) -> bool {
     if data.len() > MAX_INPUT {
         return false;
@@ -165,7 +165,19 @@ pub fn policy_eval(data: &[u8]) -> bool {
         None => (data, &[][..]),
     };
     let text = String::from_utf8_lossy(text);
-    let Ok(document) = PolicyDocument::parse_str(&text) else {
+    let parsed = PolicyDocument::parse_str(&text);
+    // `parse_str` reads with the typed reader first; the `Value` reader is the definition, and
+    // both give one answer, document or error.
+    if let Ok(value @ serde_json::Value::Object(_)) =
+        serde_json::from_str::<serde_json::Value>(text.trim())
+    {
+        assert_eq!(
+            parsed,
+            PolicyDocument::parse(&value),
+            "the typed and Value readers disagree on {text:?}"
+        );
+    }
+    let Ok(document) = parsed else {
         return false;
     };
     let Ok(input) = EvalInput::arbitrary_take_rest(Unstructured::new(rest)) else {

@@ -537,6 +537,203 @@ mod tests {
         }
     }
 
+    /// JSON built from the policy grammar's own words, so that random documents are often
+    /// nearly right; objects are kept as lists of pairs, so that a key can come twice.
+    #[derive(Clone, Debug)]
+    enum Json {
+        Null,
+        Bool(bool),
+        Int(i64),
+        Float(f64),
+        Text(&'static str),
+        Array(Vec<Json>),
+        Object(Vec<(&'static str, Json)>),
+    }
+
+    impl Json {
+        fn render(&self) -> String {
+            match self {
+                Json::Null => "null".to_string(),
+                Json::Bool(b) => b.to_string(),
+                Json::Int(i) => i.to_string(),
+                Json::Float(f) => format!("{f:?}"),
+                Json::Text(t) => serde_json::to_string(t).unwrap_or_default(),
+                Json::Array(items) => {
+                    let items: Vec<String> = items.iter().map(Json::render).collect();
+                    format!("[{}]", items.join(","))
+                }
+                Json::Object(pairs) => {
+                    let pairs: Vec<String> = pairs
+                        .iter()
+                        .map(|(k, v)| {
+                            format!(
+                                "{}:{}",
+                                serde_json::to_string(k).unwrap_or_default(),
+                                v.render()
+                            )
+                        })
+                        .collect();
+                    format!("{{{}}}", pairs.join(","))
+                }
+            }
+        }
+    }
+
+    const KEYS: &[&str] = &[
+        "Version",
+        "Statement",
+        "Sid",
+        "Effect",
+        "Principal",
+        "NotPrincipal",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Condition",
+        "AWS",
+        "Service",
+        "StringEquals",
+        "Bool",
+        "aws:SourceAccount",
+        "Id",
+    ];
+    const WORDS: &[&str] = &[
+        "Allow",
+        "Deny",
+        "*",
+        "s3:GetObject",
+        "2012-10-17",
+        "arn:aws:iam::1:root",
+        "",
+        " x ",
+        "%7B%7D",
+    ];
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::Bool),
+            (-3i64..3).prop_map(Json::Int),
+            Just(Json::Float(1.5)),
+            proptest::sample::select(WORDS).prop_map(Json::Text),
+        ];
+        leaf.prop_recursive(5, 48, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..5)
+                    .prop_map(Json::Object),
+            ]
+        })
+    }
+
+    /// A document shaped as the grammar says, with each element's value of a fitting kind most
+    /// of the time and of any kind otherwise.
+    fn nearly_right() -> impl proptest::strategy::Strategy<Value = Json> {
+        use proptest::prelude::*;
+        use proptest::sample::select;
+        let text = || select(WORDS).prop_map(Json::Text);
+        let texts = move || {
+            prop_oneof![
+                text(),
+                proptest::collection::vec(text(), 0..3).prop_map(Json::Array)
+            ]
+        };
+        let scalar = || {
+            prop_oneof![
+                text(),
+                any::<bool>().prop_map(Json::Bool),
+                (-3i64..3).prop_map(Json::Int),
+                Just(Json::Float(2.0)),
+                Just(Json::Null),
+            ]
+        };
+        let principal = prop_oneof![
+            text(),
+            proptest::collection::vec(
+                (
+                    select(&["AWS", "Service", "Federated", "Users"][..]),
+                    texts()
+                ),
+                0..3
+            )
+            .prop_map(Json::Object),
+        ];
+        let values = prop_oneof![
+            scalar(),
+            proptest::collection::vec(scalar(), 0..3).prop_map(Json::Array)
+        ];
+        let condition = prop_oneof![
+            Just(Json::Null),
+            proptest::collection::vec(
+                (
+                    select(&["StringEquals", "Bool", "NumericLessThan"][..]),
+                    proptest::collection::vec(
+                        (
+                            select(&["aws:SourceAccount", "k", "aws:SecureTransport"][..]),
+                            values
+                        ),
+                        0..3
+                    )
+                    .prop_map(Json::Object)
+                ),
+                0..3
+            )
+            .prop_map(Json::Object),
+        ];
+        let field = prop_oneof![
+            3 => select(&["Allow", "Deny", "allow"][..]).prop_map(|e| ("Effect", Json::Text(e))),
+            2 => (select(&["Action", "NotAction", "Resource", "NotResource"][..]), texts()),
+            1 => (select(&["Principal", "NotPrincipal"][..]), principal),
+            1 => condition.prop_map(|c| ("Condition", c)),
+            1 => prop_oneof![text(), Just(Json::Null), Just(Json::Int(1))].prop_map(|v| ("Sid", v)),
+            1 => (select(KEYS), json()),
+        ];
+        let statement = proptest::collection::vec(field, 1..6).prop_map(Json::Object);
+        let statements = prop_oneof![
+            3 => proptest::collection::vec(statement.clone(), 0..3).prop_map(Json::Array),
+            1 => statement,
+        ];
+        (
+            proptest::option::of(prop_oneof![text(), Just(Json::Null)]),
+            statements,
+        )
+            .prop_map(|(version, statements)| {
+                let mut pairs = Vec::new();
+                if let Some(v) = version {
+                    pairs.push(("Version", v));
+                }
+                pairs.push(("Statement", statements));
+                Json::Object(pairs)
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// On documents in the grammar's shape, each element sometimes of the wrong kind or
+        /// given twice.
+        #[test]
+        fn typed_and_value_readers_agree_on_nearly_right_documents(doc in nearly_right()) {
+            let text = doc.render();
+            agree(&text);
+            agree(&serde_json::to_string(&text).unwrap_or_default());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// On random documents, many nearly right: the typed reader never reads one the `Value`
+        /// reader refuses, nor reads one differently.
+        #[test]
+        fn typed_and_value_readers_agree_on_random_documents(doc in json()) {
+            let text = doc.render();
+            agree(&text);
+            // The same document as text inside a JSON string, as IAM's APIs return it.
+            agree(&serde_json::to_string(&text).unwrap_or_default());
+        }
+    }
+
     #[test]
     fn real_documents_are_read_without_the_value_reader() {
         // The typed reader must read what real policies look like, or it saves nothing.
