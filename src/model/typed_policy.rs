@@ -8,6 +8,9 @@
 //! rare forms this reader leaves to it. So the typed reader must only never accept what the
 //! `Value` reader refuses, nor read anything differently; `typed_and_value_readers_agree` in the
 //! tests below holds it to that.
+//!
+//! Lists are trimmed to their length once read: a document is kept for the whole run, and most
+//! of its lists hold one or two entries.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -146,6 +149,7 @@ impl<'de> Visitor<'de> for Statements {
         while let Some(s) = seq.next_element_seed(StatementSeed(out.len()))? {
             out.push(s);
         }
+        out.shrink_to_fit();
         Ok(out)
     }
 
@@ -272,6 +276,7 @@ impl<'de> Visitor<'de> for Strings {
         while let Some(s) = seq.next_element::<String>()? {
             out.push(s);
         }
+        out.shrink_to_fit();
         Ok(out)
     }
 }
@@ -361,6 +366,7 @@ impl<'de> Visitor<'de> for Conditions {
             operators.push(operator);
         }
         sort_clauses(&mut clauses);
+        clauses.shrink_to_fit();
         Ok(clauses)
     }
 }
@@ -449,6 +455,7 @@ impl<'de> Visitor<'de> for Values {
         while let Some(mut one) = seq.next_element_seed(Values { nested: true })? {
             out.append(&mut one);
         }
+        out.shrink_to_fit();
         Ok(out)
     }
 }
