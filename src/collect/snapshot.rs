@@ -355,8 +355,8 @@ impl<T: Serialize> Serialize for Lenient<T> {
 /// JSON (as the IAM API returns it).
 ///
 /// It is kept as its JSON text, as written: reading a snapshot builds no tree for it (the
-/// reader parses the text straight into the model, [`PolicyDocument::parse_json`]), and `merge`
-/// writes it back byte for byte.
+/// reader parses the text straight into the model, [`PolicyDocument::parse_json`]). A writer
+/// makes one from a `serde_json::Value` with `Document::from`.
 #[derive(Clone, Debug)]
 pub struct Document(Box<serde_json::value::RawValue>);
 
