@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use petgraph::Direction;
 use petgraph::graph::{EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
+use rayon::prelude::*;
 
 use super::{Hop, Path, QueryError};
 use crate::graph::{AccessGraph, EdgeKind, EdgeStatus, NodeKind};
@@ -555,12 +556,32 @@ pub fn reach(
     to: Option<NodeIndex>,
     max_depth: Option<usize>,
 ) -> Vec<Path> {
-    let mut out: Vec<Path> = routes(g, sources, to, max_depth)
-        .iter()
-        .map(|r| r.path(g))
-        .collect();
-    sort_paths(&mut out);
-    out
+    let mut found = routes(g, sources, to, max_depth);
+    if !ids_in_index_order(g) {
+        let mut out: Vec<Path> = found.iter().map(|r| r.path(g)).collect();
+        sort_paths(&mut out);
+        return out;
+    }
+    // A build adds its nodes in id order, so comparing node indexes compares ids: the routes
+    // are put in `sort_paths`' order before any path is made, without comparing a string. The
+    // sort is stable, as `sort_paths` is, so ties keep the order they were found in.
+    fn kinds<'r>(g: &'r AccessGraph, r: &'r Route) -> impl Iterator<Item = EdgeKind> + 'r {
+        r.edges.iter().map(|&e| g.graph[e].kind)
+    }
+    found.sort_by(|a, b| {
+        (a.source, a.target, a.edges.len())
+            .cmp(&(b.source, b.target, b.edges.len()))
+            .then_with(|| kinds(g, a).cmp(kinds(g, b)))
+    });
+    found.par_iter().map(|r| r.path(g)).collect()
+}
+
+/// True when the graph's node ids increase with their indexes, as a build adds them.
+fn ids_in_index_order(g: &AccessGraph) -> bool {
+    g.graph
+        .node_weights()
+        .zip(g.graph.node_weights().skip(1))
+        .all(|(a, b)| a.id < b.id)
 }
 
 /// How many (source, resource) pairs `reach` with this `max_depth` leaves out: the source
