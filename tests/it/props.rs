@@ -398,6 +398,21 @@ proptest! {
         let inventory = collect::load_str(&org.to_string(), "random.json").unwrap();
         assert_who_can_toward_matches(&inventory, "random.json")?;
     }
+
+    /// `reach` lists its paths by source id, target id, length and hop kinds, whatever order
+    /// its search found them in.
+    #[test]
+    fn reach_lists_paths_by_source_target_length_and_kinds(org in random_org()) {
+        let inventory = collect::load_str(&org.to_string(), "random.json").unwrap();
+        let g = graph::build(&inventory, &BuildOptions::default());
+        let paths = analysis::reach(&g, &analysis::sources(&g), None, None);
+        let key = |p: &analysis::Path| {
+            (p.source.clone(), p.target.clone(), p.hops.len(), p.hops.iter().map(|h| h.kind).collect::<Vec<_>>())
+        };
+        for pair in paths.windows(2) {
+            prop_assert!(key(&pair[0]) <= key(&pair[1]), "{} -> {} listed before {} -> {}", pair[0].source, pair[0].target, pair[1].source, pair[1].target);
+        }
+    }
 }
 
 /// For every resource of `inventory`: `who_can` on [`graph::build_toward`] equals `who_can` on
