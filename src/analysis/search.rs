@@ -557,7 +557,7 @@ pub fn reach(
     max_depth: Option<usize>,
 ) -> Vec<Path> {
     let mut found = routes(g, sources, to, max_depth);
-    if !ids_in_index_order(g) {
+    if !ends_in_id_order(g, &found) {
         let mut out: Vec<Path> = found.iter().map(|r| r.path(g)).collect();
         sort_paths(&mut out);
         return out;
@@ -576,12 +576,15 @@ pub fn reach(
     found.par_iter().map(|r| r.path(g)).collect()
 }
 
-/// True when the graph's node ids increase with their indexes, as a build adds them.
-fn ids_in_index_order(g: &AccessGraph) -> bool {
-    g.graph
-        .node_weights()
-        .zip(g.graph.node_weights().skip(1))
-        .all(|(a, b)| a.id < b.id)
+/// True when the ids of the routes' sources and targets increase with their node indexes, as a
+/// build adds nodes: then comparing those indexes compares ids. Only the ends are looked at, so
+/// the cost follows the answer, not the graph (commands such as `findings` ask for the paths of
+/// one source at a time).
+fn ends_in_id_order(g: &AccessGraph, routes: &[Route]) -> bool {
+    let mut ends: Vec<NodeIndex> = routes.iter().flat_map(|r| [r.source, r.target]).collect();
+    ends.sort_unstable();
+    ends.dedup();
+    ends.windows(2).all(|w| g.graph[w[0]].id < g.graph[w[1]].id)
 }
 
 /// How many (source, resource) pairs `reach` with this `max_depth` leaves out: the source
