@@ -377,14 +377,14 @@ impl Document {
         if json == "null" {
             return true;
         }
-        // A string of blanks, escaped or not; only such a short text is decoded to be sure.
+        // A string of blanks, escaped (`\n`, `\u0020`, …) or not. Only a text made of blanks and
+        // the characters of escapes is decoded to be sure, so a document's text never is.
         let Some(inner) = json.strip_prefix('"').and_then(|j| j.strip_suffix('"')) else {
             return false;
         };
-        inner
-            .chars()
-            .all(|c| c.is_whitespace() || matches!(c, '\\' | 'n' | 'r' | 't'))
-            && serde_json::from_str::<String>(json).is_ok_and(|s| s.trim().is_empty())
+        inner.chars().all(|c| {
+            c.is_whitespace() || c.is_ascii_hexdigit() || matches!(c, '\\' | 'n' | 'r' | 't' | 'u')
+        }) && serde_json::from_str::<String>(json).is_ok_and(|s| s.trim().is_empty())
     }
 }
 
@@ -1261,13 +1261,7 @@ struct Converter<'a> {
 }
 
 /// The top level of a snapshot as it is read: each account already converted.
-struct Read {
-    schema: Option<String>,
-    collected_at: Option<String>,
-    organization: Option<OrgDto>,
-    accounts: Vec<model::Account>,
-    gaps: Option<Vec<GapDto>>,
-}
+type Read = Snapshot<Vec<model::Account>>;
 
 /// Reads the top level of a snapshot ([`Snapshot`]'s fields, unknown ones ignored), converting
 /// each account as soon as it is read.
@@ -2336,6 +2330,32 @@ mod tests {
             e.starts_with("`snap.json` at `accounts[2].iam.RoleDetailList[1].Arn`: expected a string, found integer `5`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_null_empty_or_blank_document_is_no_document() {
+        let absent = [
+            "null",
+            r#""""#,
+            r#""  ""#,
+            r#"" \n\t\r ""#,
+            r#""\u0020\u000A""#,
+        ];
+        for json in absent {
+            let d: Document = serde_json::from_str(json).unwrap();
+            assert!(d.is_absent(), "{json}");
+        }
+        let present = [
+            r#""abc""#,
+            r#""\u0041""#,
+            r#""{}""#,
+            "{}",
+            r#"{"Statement": []}"#,
+        ];
+        for json in present {
+            let d: Document = serde_json::from_str(json).unwrap();
+            assert!(!d.is_absent(), "{json}");
+        }
     }
 
     #[test]

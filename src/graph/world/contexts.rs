@@ -53,6 +53,9 @@ impl<'a> World<'a> {
     }
 
     /// The resource keys of a resource or role, shared between requests.
+    ///
+    /// The first request for `id` builds them from its `account` and `tags`, so every caller
+    /// passes the world's own for that resource or role (`World::resources`, `World::roles`).
     pub(in crate::graph) fn resource_ctx(
         &self,
         id: &str,
